@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything clstyle needs to build and test, from Debian packages only.
+# Idempotent: safe to run again; skips apt when every package is already present.
+set -euo pipefail
+
+pkgs=(
+  build-essential cmake pkg-config
+  ocl-icd-opencl-dev opencl-c-headers ocl-icd-libopencl1 clinfo
+  pocl-opencl-icd
+  libclblast-dev
+  libpng-dev zlib1g-dev
+)
+# Optional extras: clang for the libFuzzer harnesses.
+if [ "${CLSTYLE_SETUP_FUZZ:-0}" = 1 ]; then
+  pkgs+=(clang libclang-rt-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "setup: all packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+echo "setup: installed ${missing[*]}"

@@ -1,0 +1,25 @@
+/* Error reporting inside the library: fill a clstyle_error and return its status.
+ * Also names OpenCL and CLBlast error codes. */
+#ifndef CLSTYLE_ERROR_H
+#define CLSTYLE_ERROR_H
+
+#include "clstyle.h"
+
+#if defined(__GNUC__)
+#define CLSTYLE_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLSTYLE_PRINTF(a, b)
+#endif
+
+/* Sets err (if non-NULL) and returns status. Keeps the first error: a later call
+ * with an error already set leaves the message unchanged unless err->status is OK. */
+clstyle_status clstyle_err_set(clstyle_error *err, clstyle_status status, const char *fmt, ...)
+    CLSTYLE_PRINTF(3, 4);
+/* Prepends "prefix: " to an existing message (adds context on the way up). */
+clstyle_status clstyle_err_wrap(clstyle_error *err, const char *fmt, ...) CLSTYLE_PRINTF(2, 3);
+void clstyle_err_clear(clstyle_error *err);
+
+const char *clstyle_cl_error_name(int code);
+const char *clstyle_clblast_error_name(int code);
+
+#endif

@@ -1,0 +1,39 @@
+/* Test harness helpers shared by every test binary. */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int tu_checks, tu_failures;
+
+int tu_finish(const char *name)
+{
+    printf("%s: %d checks, %d failed\n", name, tu_checks, tu_failures);
+    if (tu_checks == 0) {
+        fprintf(stderr, "%s: no checks ran\n", name);
+        return 1;
+    }
+    return tu_failures ? 1 : 0;
+}
+
+const char *tu_tmpdir(const char *name)
+{
+    static char path[4096];
+    const char *base = getenv("CLSTYLE_TEST_TMP");
+    if (!base || !*base) base = "/tmp/clstyle-test";
+    char cmd[8192];
+    snprintf(path, sizeof path, "%s/%s", base, name);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
+    if (system(cmd) != 0) fprintf(stderr, "cannot create %s\n", path);
+    return path;
+}
+
+int tu_write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    size_t n = fwrite(data, 1, len, f);
+    int rc = fclose(f);
+    return (n == len && rc == 0) ? 0 : -1;
+}

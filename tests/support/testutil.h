@@ -1,0 +1,28 @@
+/* Minimal test harness: CHECK macros that count failures, and a temp-dir helper.
+ * A test binary returns 0 only when every check passed and at least one ran. */
+#ifndef CLSTYLE_TESTUTIL_H
+#define CLSTYLE_TESTUTIL_H
+
+#include <stdio.h>
+
+extern int tu_checks, tu_failures;
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        tu_checks++;                                                            \
+        if (!(cond)) {                                                          \
+            tu_failures++;                                                      \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                \
+        }                                                                       \
+    } while (0)
+
+/* Prints a summary and returns the process exit code. */
+int tu_finish(const char *name);
+/* A fresh, empty directory for this test: $CLSTYLE_TEST_TMP/<name> (or /tmp/...). */
+const char *tu_tmpdir(const char *name);
+/* Writes len bytes to path; returns 0 on success. */
+int tu_write_file(const char *path, const void *data, size_t len);
+
+#endif
