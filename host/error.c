@@ -48,7 +48,13 @@ clstyle_status clstyle_err_wrap(clstyle_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    size_t n = strlen(prefix);
+    if (n > sizeof err->msg - 3) n = sizeof err->msg - 3;
+    memcpy(err->msg, prefix, n);
+    memcpy(err->msg + n, ": ", 2);
+    size_t rest = sizeof err->msg - n - 3;
+    strncpy(err->msg + n + 2, old, rest);
+    err->msg[sizeof err->msg - 1] = '\0';
     return err->status;
 }
 

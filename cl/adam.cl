@@ -1,0 +1,15 @@
+// Adam update of the image, PyTorch's formulation. The host computes the bias
+// corrections in double and passes step = lr / (1 - b1^t) and bc2_sqrt = sqrt(1 - b2^t).
+__kernel void adam_step(__global float *x, __global float *m, __global float *v,
+                        __global const float *g, const ulong n, const float step,
+                        const float bc2_sqrt, const float b1, const float b2, const float eps)
+{
+    const size_t i = get_global_id(0);
+    if (i >= n) return;
+    const float gi = g[i];
+    const float mi = b1 * m[i] + (1.0f - b1) * gi;
+    const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    x[i] -= step * (mi / (sqrt(vi) / bc2_sqrt + eps));
+}

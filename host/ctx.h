@@ -1,0 +1,111 @@
+/* The device context: the one struct that owns the OpenCL context, queue, compiled
+ * programs and kernels, the profiling log and compile statistics for a run. */
+#ifndef CLSTYLE_CTX_H
+#define CLSTYLE_CTX_H
+
+#include <CL/cl.h>
+#include "device.h"
+
+#define CLSTYLE_MAX_PROGRAMS 32
+#define CLSTYLE_MAX_KERNELS 128
+
+typedef struct clstyle_program_entry {
+    char file[64];
+    char options[512];
+    cl_program program;
+} clstyle_program_entry;
+
+typedef struct clstyle_kernel_entry {
+    int program;            /* index into ctx->programs */
+    char name[64];
+    cl_kernel kernel;
+} clstyle_kernel_entry;
+
+/* One profiled command: the op label it was launched under and its event. */
+typedef struct clstyle_prof_rec {
+    const char *label;
+    cl_event event;
+    double flops, bytes;
+} clstyle_prof_rec;
+
+typedef struct clstyle_compile_stats {
+    int cache_hits, cache_misses, builds;
+    double seconds;          /* wall time spent loading/building programs */
+} clstyle_compile_stats;
+
+typedef struct clstyle_ctx {
+    clstyle_device_desc dev;
+    cl_context context;
+    cl_command_queue queue;
+    int profiling;           /* queue created with CL_QUEUE_PROFILING_ENABLE */
+    int record;              /* append launched events to prof[] */
+    const char *label;       /* current op label for recording */
+    double label_flops, label_bytes;
+    clstyle_prof_rec *prof;
+    int nprof, capprof;
+    clstyle_program_entry programs[CLSTYLE_MAX_PROGRAMS];
+    int nprograms;
+    clstyle_kernel_entry kernels[CLSTYLE_MAX_KERNELS];
+    int nkernels;
+    char cache_dir[4096];    /* "" when the binary cache is off */
+    char kernel_dir[4096];   /* CLSTYLE_KERNEL_DIR, "" = embedded sources */
+    clstyle_compile_stats compile;
+    size_t device_bytes, peak_device_bytes; /* bytes allocated through clstyle_ctx_alloc */
+} clstyle_ctx;
+
+/* Opens the device chosen by spec (see clstyle_device_select). profiling enables
+ * event timing (bench). */
+clstyle_status clstyle_ctx_create(clstyle_ctx **out, const char *spec, int profiling,
+                                  clstyle_error *err);
+void clstyle_ctx_free(clstyle_ctx *ctx);
+
+/* Kernel `name` from cl/`file` built with `options` (tunables as -D flags). Programs
+ * are built once per (file, options) and cached on disk; kernels once per name. */
+clstyle_status clstyle_ctx_kernel(clstyle_ctx *ctx, const char *file, const char *options,
+                                  const char *name, cl_kernel *out, clstyle_error *err);
+/* Builds (or loads from cache) every kernel file for this device (selftest, bench). */
+clstyle_status clstyle_ctx_build_all(clstyle_ctx *ctx, clstyle_error *err);
+
+/* Device buffer of `bytes`, checked against the device's limits; `what` names it in
+ * errors. Tracks current and peak allocation. */
+clstyle_status clstyle_ctx_alloc(clstyle_ctx *ctx, size_t bytes, const char *what, cl_mem *out,
+                                 clstyle_error *err);
+void clstyle_ctx_release(clstyle_ctx *ctx, cl_mem *mem, size_t bytes);
+
+/* Enqueues a kernel over `global` (rounded up to a multiple of `local` when given),
+ * recording its event under ctx->label when recording. */
+clstyle_status clstyle_ctx_launch(clstyle_ctx *ctx, cl_kernel k, cl_uint dims, const size_t *global,
+                                  const size_t *local, const char *what, clstyle_error *err);
+/* Records an externally produced event (CLBlast) under the current label. */
+void clstyle_ctx_record(clstyle_ctx *ctx, cl_event ev);
+/* Sets the label (and FLOP / byte counts) that the next launches are recorded under. */
+void clstyle_ctx_set_label(clstyle_ctx *ctx, const char *label, double flops, double bytes);
+void clstyle_ctx_clear_prof(clstyle_ctx *ctx);
+
+clstyle_status clstyle_ctx_finish(clstyle_ctx *ctx, clstyle_error *err);
+clstyle_status clstyle_ctx_write(clstyle_ctx *ctx, cl_mem buf, size_t off_bytes, size_t bytes,
+                                 const void *src, clstyle_error *err);
+clstyle_status clstyle_ctx_read(clstyle_ctx *ctx, cl_mem buf, size_t off_bytes, size_t bytes,
+                                void *dst, clstyle_error *err);
+
+/* Sets kernel arguments from a list; returns an error naming the kernel and index. */
+typedef struct clstyle_arg {
+    size_t size;
+    const void *ptr;
+} clstyle_arg;
+#define CLSTYLE_ARG(x) ((clstyle_arg){sizeof(x), &(x)})
+clstyle_status clstyle_ctx_args(clstyle_ctx *ctx, cl_kernel k, const char *what,
+                                const clstyle_arg *args, int n, clstyle_error *err);
+
+/* Error helper for OpenCL calls: names the operation, the device and the code. */
+clstyle_status clstyle_ctx_clerr(clstyle_ctx *ctx, clstyle_error *err, cl_int rc, const char *what);
+#define CLSTYLE_CL(ctx, err, call, what)                               \
+    do {                                                               \
+        cl_int rc_ = (call);                                           \
+        if (rc_ != CL_SUCCESS) return clstyle_ctx_clerr(ctx, err, rc_, what); \
+    } while (0)
+
+/* Wall clock in seconds (monotonic). */
+double clstyle_now(void);
+
+#endif

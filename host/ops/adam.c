@@ -1,0 +1,25 @@
+/* Adam step on the image (cl/adam.cl); bias corrections in double on the host. */
+#include <math.h>
+
+#include "ops.h"
+
+clstyle_status clstyle_adam_step(clstyle_ctx *ctx, clstyle_tensor x, clstyle_tensor m, clstyle_tensor v,
+                                 clstyle_tensor g, long t, double lr, double b1, double b2, double eps,
+                                 clstyle_error *err)
+{
+    if (x.off || m.off || v.off || g.off)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "adam_step: tensors must start at offset 0");
+    cl_kernel k;
+    clstyle_status st = clstyle_ctx_kernel(ctx, "adam.cl", "", "adam_step", &k, err);
+    if (st) return st;
+    cl_ulong n = clstyle_tensor_numel(&x);
+    float step = (float)(lr / (1.0 - pow(b1, (double)t)));
+    float bc2 = (float)sqrt(1.0 - pow(b2, (double)t));
+    float fb1 = (float)b1, fb2 = (float)b2, feps = (float)eps;
+    clstyle_arg a[] = {CLSTYLE_ARG(x.buf), CLSTYLE_ARG(m.buf), CLSTYLE_ARG(v.buf), CLSTYLE_ARG(g.buf),
+                       CLSTYLE_ARG(n),     CLSTYLE_ARG(step),  CLSTYLE_ARG(bc2),   CLSTYLE_ARG(fb1),
+                       CLSTYLE_ARG(fb2),   CLSTYLE_ARG(feps)};
+    if ((st = clstyle_ctx_args(ctx, k, "adam_step", a, 10, err))) return st;
+    size_t gs = n;
+    return clstyle_ctx_launch(ctx, k, 1, &gs, NULL, "adam_step", err);
+}

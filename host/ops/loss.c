@@ -1,0 +1,114 @@
+/* Content, style (Gram difference) and total-variation losses with their gradients
+ * (cl/loss.cl). Each loss is summed on the device in two stages: per-work-group
+ * partial sums, then one work-group adds the scaled total into a loss slot. */
+#include "ops.h"
+
+clstyle_status clstyle_loss_init(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t rows, clstyle_error *err)
+{
+    ws->partial = ws->values = NULL;
+    ws->rows = rows ? rows : 1;
+    clstyle_status st = clstyle_ctx_alloc(ctx, CLSTYLE_LOSS_MAX_GROUPS * sizeof(float), "loss partial sums",
+                                          &ws->partial, err);
+    if (!st) st = clstyle_ctx_alloc(ctx, ws->rows * CLSTYLE_LOSS_NSLOTS * sizeof(float), "loss values",
+                                    &ws->values, err);
+    if (!st) st = clstyle_loss_reset(ctx, ws, err);
+    if (st) clstyle_loss_free(ctx, ws);
+    return st;
+}
+
+void clstyle_loss_free(clstyle_ctx *ctx, clstyle_loss_ws *ws)
+{
+    clstyle_ctx_release(ctx, &ws->partial, CLSTYLE_LOSS_MAX_GROUPS * sizeof(float));
+    clstyle_ctx_release(ctx, &ws->values, ws->rows * CLSTYLE_LOSS_NSLOTS * sizeof(float));
+}
+
+clstyle_status clstyle_loss_reset(clstyle_ctx *ctx, clstyle_loss_ws *ws, clstyle_error *err)
+{
+    float zero = 0.0f;
+    CLSTYLE_CL(ctx, err,
+               clEnqueueFillBuffer(ctx->queue, ws->values, &zero, sizeof zero, 0,
+                                   ws->rows * CLSTYLE_LOSS_NSLOTS * sizeof(float), 0, NULL, NULL),
+               "clEnqueueFillBuffer (loss values)");
+    return CLSTYLE_OK;
+}
+
+/* The reduction work-group size is the kernel's own (reqd_work_group_size). */
+static clstyle_status group_size(clstyle_ctx *ctx, cl_kernel k, size_t *wg, clstyle_error *err)
+{
+    size_t s[3] = {0, 0, 0};
+    CLSTYLE_CL(ctx, err,
+               clGetKernelWorkGroupInfo(k, ctx->dev.device, CL_KERNEL_COMPILE_WORK_GROUP_SIZE, sizeof s, s, NULL),
+               "clGetKernelWorkGroupInfo");
+    *wg = s[0] ? s[0] : 64;
+    return CLSTYLE_OK;
+}
+
+static size_t groups_for(size_t n, size_t wg)
+{
+    size_t g = (n + wg - 1) / wg;
+    if (g < 1) g = 1;
+    return g > CLSTYLE_LOSS_MAX_GROUPS ? CLSTYLE_LOSS_MAX_GROUPS : g;
+}
+
+/* Launches a reduction kernel whose last argument is the partial buffer, then the
+ * finishing kernel that adds vscale * sum into values[slot]. */
+static clstyle_status reduce(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, const char *name,
+                             clstyle_arg *a, int na, size_t n, float vscale, clstyle_error *err)
+{
+    if (slot >= ws->rows * CLSTYLE_LOSS_NSLOTS)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "%s: loss slot %zu out of range", name, slot);
+    cl_kernel k, fin;
+    size_t wg;
+    clstyle_status st = clstyle_ctx_kernel(ctx, "loss.cl", "", name, &k, err);
+    if (st || (st = clstyle_ctx_kernel(ctx, "loss.cl", "", "reduce_finish", &fin, err))) return st;
+    if ((st = group_size(ctx, k, &wg, err))) return st;
+    a[na - 1] = CLSTYLE_ARG(ws->partial);
+    if ((st = clstyle_ctx_args(ctx, k, name, a, na, err))) return st;
+    size_t groups = groups_for(n, wg), g = groups * wg;
+    if ((st = clstyle_ctx_launch(ctx, k, 1, &g, &wg, name, err))) return st;
+    int count = (int)groups;
+    cl_ulong s = slot;
+    clstyle_arg fa[] = {CLSTYLE_ARG(ws->partial), CLSTYLE_ARG(count), CLSTYLE_ARG(ws->values), CLSTYLE_ARG(s),
+                        CLSTYLE_ARG(vscale)};
+    if ((st = clstyle_ctx_args(ctx, fin, "reduce_finish", fa, 5, err))) return st;
+    size_t fwg;
+    if ((st = group_size(ctx, fin, &fwg, err))) return st;
+    return clstyle_ctx_launch(ctx, fin, 1, &fwg, &fwg, "reduce_finish", err);
+}
+
+clstyle_status clstyle_loss_content(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, const clstyle_tensor *g,
+                                    float gscale, clstyle_tensor f, clstyle_tensor p, float vscale,
+                                    clstyle_error *err)
+{
+    int use_g = g != NULL;
+    cl_mem gb = use_g ? g->buf : f.buf; /* any valid buffer when unused */
+    cl_ulong go = use_g ? g->off : 0, fo = f.off, po = p.off, n = clstyle_tensor_numel(&f);
+    clstyle_arg a[] = {CLSTYLE_ARG(gb), CLSTYLE_ARG(go),    CLSTYLE_ARG(use_g), CLSTYLE_ARG(gscale),
+                       CLSTYLE_ARG(f.buf), CLSTYLE_ARG(fo), CLSTYLE_ARG(p.buf), CLSTYLE_ARG(po),
+                       CLSTYLE_ARG(n),  CLSTYLE_ARG(gb)};
+    return reduce(ctx, ws, slot, "content_loss", a, 10, n, vscale, err);
+}
+
+clstyle_status clstyle_loss_gram_diff(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, clstyle_tensor d,
+                                      clstyle_tensor gram, clstyle_tensor target, float vscale,
+                                      clstyle_error *err)
+{
+    if (d.off || gram.off || target.off)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "gram_diff: tensors must start at offset 0");
+    cl_ulong n = clstyle_tensor_numel(&gram);
+    clstyle_arg a[] = {CLSTYLE_ARG(d.buf), CLSTYLE_ARG(gram.buf), CLSTYLE_ARG(target.buf), CLSTYLE_ARG(n),
+                       CLSTYLE_ARG(d.buf)};
+    return reduce(ctx, ws, slot, "gram_diff", a, 5, n, vscale, err);
+}
+
+clstyle_status clstyle_loss_tv(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, const clstyle_tensor *g,
+                               float gscale, clstyle_tensor x, float vscale, clstyle_error *err)
+{
+    int use_g = g != NULL;
+    cl_mem gb = use_g ? g->buf : x.buf;
+    cl_ulong go = use_g ? g->off : 0, xo = x.off;
+    clstyle_arg a[] = {CLSTYLE_ARG(gb),  CLSTYLE_ARG(go),  CLSTYLE_ARG(use_g), CLSTYLE_ARG(gscale),
+                       CLSTYLE_ARG(x.buf), CLSTYLE_ARG(xo), CLSTYLE_ARG(x.c),  CLSTYLE_ARG(x.h),
+                       CLSTYLE_ARG(x.w), CLSTYLE_ARG(gb)};
+    return reduce(ctx, ws, slot, "tv_loss", a, 10, clstyle_tensor_numel(&x), vscale, err);
+}

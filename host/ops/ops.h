@@ -1,0 +1,94 @@
+/* The differentiable operations of the network, each a forward/backward pair with
+ * mirrored signatures (outputs first, then inputs), enqueued on ctx's queue without
+ * any host synchronisation. Kernels live in cl/<op>.cl; references in tests/. */
+#ifndef CLSTYLE_OPS_H
+#define CLSTYLE_OPS_H
+
+#include "ctx.h"
+#include "tensor.h"
+
+/* ---- conv (cl/conv.cl + CLBlast SGEMM): 3x3, stride 1, zero padding 1, bias ---- */
+typedef struct clstyle_conv {
+    int cin, cout;
+    cl_mem w;     /* (cout, cin, 3, 3) */
+    cl_mem wt;    /* (cin, cout, 3, 3): w transposed and spatially flipped, for the input gradient */
+    cl_mem bias;  /* (cout) */
+} clstyle_conv;
+
+/* Uploads w (cout, cin, 3, 3) and b (cout) and derives wt. */
+clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
+                                 const float *b, clstyle_error *err);
+void clstyle_conv_free(clstyle_ctx *ctx, clstyle_conv *cv);
+/* Workspace floats that forward / backward need at spatial size h x w. */
+size_t clstyle_conv_workspace(const clstyle_conv *cv, int h, int w);
+/* y (cout, H, W) = conv(x (cin, H, W)) + bias, then ReLU when relu != 0.  (y =) */
+clstyle_status clstyle_conv_forward(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle_tensor y,
+                                    clstyle_tensor x, int relu, clstyle_tensor ws, clstyle_error *err);
+/* dx (cin, H, W) = dL/dx given dy (cout, H, W); then dx *= (mask > 0) when mask is
+ * given (the ReLU output that fed this conv).  (dx =) */
+clstyle_status clstyle_conv_backward(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle_tensor dx,
+                                     clstyle_tensor dy, const clstyle_tensor *mask, clstyle_tensor ws,
+                                     clstyle_error *err);
+
+/* ---- relu (cl/relu.cl) ---- */
+/* y = max(x, 0)  (y =, in place allowed) */
+clstyle_status clstyle_relu_forward(clstyle_ctx *ctx, clstyle_tensor y, clstyle_tensor x, clstyle_error *err);
+/* dx = dy * (y > 0)  (dx =, in place allowed) */
+clstyle_status clstyle_relu_backward(clstyle_ctx *ctx, clstyle_tensor dx, clstyle_tensor dy, clstyle_tensor y,
+                                     clstyle_error *err);
+
+/* ---- pool (cl/pool.cl): 2x2 stride 2, floor mode ---- */
+typedef enum clstyle_pool_kind { CLSTYLE_POOL_MAX = 0, CLSTYLE_POOL_AVG = 1 } clstyle_pool_kind;
+/* y (C, H/2, W/2) = pool(x (C, H, W))  (y =) */
+clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor y, clstyle_tensor x,
+                                    clstyle_error *err);
+/* dx (C, H, W) = dL/dx given dy; x is the forward input (max pooling's argmax)  (dx =) */
+clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor dx,
+                                     clstyle_tensor dy, clstyle_tensor x, clstyle_error *err);
+
+/* ---- gram (CLBlast SGEMM) ---- */
+/* g (C, C) = f fᵀ, f viewed as (C, H*W); g.c = g.h = C, g.w = 1.  (g =) */
+clstyle_status clstyle_gram_forward(clstyle_ctx *ctx, clstyle_tensor g, clstyle_tensor f, clstyle_error *err);
+/* df += scale * d f, d (C, C) symmetric (the Gram difference): the style gradient.  (df +=) */
+clstyle_status clstyle_gram_backward(clstyle_ctx *ctx, clstyle_tensor df, clstyle_tensor d, clstyle_tensor f,
+                                     float scale, clstyle_error *err);
+
+/* ---- loss (cl/loss.cl): values accumulate into a device buffer, no host sync ---- */
+typedef struct clstyle_loss_ws {
+    cl_mem partial;  /* (CLSTYLE_LOSS_MAX_GROUPS) per-work-group partial sums */
+    cl_mem values;   /* (rows, CLSTYLE_LOSS_NSLOTS) loss values, one row per iteration */
+    size_t rows;
+} clstyle_loss_ws;
+#define CLSTYLE_LOSS_MAX_GROUPS 256
+enum { CLSTYLE_LOSS_CONTENT = 0, CLSTYLE_LOSS_STYLE = 1, CLSTYLE_LOSS_TV = 2, CLSTYLE_LOSS_NSLOTS = 3 };
+
+clstyle_status clstyle_loss_init(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t rows, clstyle_error *err);
+void clstyle_loss_free(clstyle_ctx *ctx, clstyle_loss_ws *ws);
+/* Zeroes every row (once, before the loop). */
+clstyle_status clstyle_loss_reset(clstyle_ctx *ctx, clstyle_loss_ws *ws, clstyle_error *err);
+/* values[slot] += vscale * Σ(f − p)²;  g += gscale * (f − p) when g != NULL.  (g +=) */
+clstyle_status clstyle_loss_content(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, const clstyle_tensor *g,
+                                    float gscale, clstyle_tensor f, clstyle_tensor p, float vscale,
+                                    clstyle_error *err);
+/* d = gram − target (C×C); values[slot] += vscale * Σ d².  (d =) */
+clstyle_status clstyle_loss_gram_diff(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, clstyle_tensor d,
+                                      clstyle_tensor gram, clstyle_tensor target, float vscale,
+                                      clstyle_error *err);
+/* values[slot] += vscale * [Σ(x[i+1,j]−x[i,j])² + Σ(x[i,j+1]−x[i,j])²];
+ * g += gscale * ∂[...]/∂x when g != NULL.  (g +=) */
+clstyle_status clstyle_loss_tv(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, const clstyle_tensor *g,
+                               float gscale, clstyle_tensor x, float vscale, clstyle_error *err);
+
+/* ---- adam (cl/adam.cl) ---- */
+/* One Adam step t (from 1) on x with gradient g; m, v same size as x.  (x, m, v updated) */
+clstyle_status clstyle_adam_step(clstyle_ctx *ctx, clstyle_tensor x, clstyle_tensor m, clstyle_tensor v,
+                                 clstyle_tensor g, long t, double lr, double b1, double b2, double eps,
+                                 clstyle_error *err);
+
+/* ---- preprocess (cl/preprocess.cl) ---- */
+/* y (3, H, W) = x − mean[c] (pixel units). Its backward is the identity: the gradient
+ * with respect to y is the gradient with respect to x. */
+clstyle_status clstyle_preprocess_forward(clstyle_ctx *ctx, clstyle_tensor y, clstyle_tensor x,
+                                          const float mean[3], clstyle_error *err);
+
+#endif

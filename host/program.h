@@ -1,0 +1,16 @@
+/* OpenCL programs: embedded kernel sources (or CLSTYLE_KERNEL_DIR), build options,
+ * build logs on failure, and the on-disk binary cache. Used through ctx.h. */
+#ifndef CLSTYLE_PROGRAM_H
+#define CLSTYLE_PROGRAM_H
+
+#include "ctx.h"
+
+/* Name of the i-th embedded kernel file, NULL past the end. */
+const char *clstyle_program_file(int i);
+/* Builds cl/`file` with `options` for ctx's device, from the cache when possible. */
+clstyle_status clstyle_program_build(clstyle_ctx *ctx, const char *file, const char *options,
+                                     cl_program *out, clstyle_error *err);
+/* Fills ctx->cache_dir from CLSTYLE_NO_CACHE / XDG_CACHE_HOME / HOME ("" when off). */
+void clstyle_program_cache_init(clstyle_ctx *ctx);
+
+#endif
