@@ -34,6 +34,66 @@ typedef struct clstyle_error {
 
 const char *clstyle_status_name(clstyle_status s);
 
+/* ---- style transfer ---- */
+
+#define CLSTYLE_MAX_STYLES 16
+#define CLSTYLE_MAX_LAYERS 32
+
+typedef struct clstyle_layer_weight {
+    char name[16];   /* "relu4_2", "conv1_1", ... */
+    double weight;
+} clstyle_layer_weight;
+
+typedef enum clstyle_init { CLSTYLE_INIT_NOISE = 0, CLSTYLE_INIT_CONTENT = 1, CLSTYLE_INIT_FILE = 2 } clstyle_init;
+
+/* Progress of a run, passed to the progress callback at reporting points. */
+typedef struct clstyle_progress {
+    long iter, iters;            /* iterations done, total */
+    double total, content, style, tv; /* losses of iteration `iter` (content/style/tv unweighted by α, β, γ) */
+    double elapsed;              /* seconds since the first iteration started */
+    double it_per_s;
+} clstyle_progress;
+
+typedef struct clstyle_options {
+    const char *content;                       /* -c */
+    const char *style[CLSTYLE_MAX_STYLES];     /* -s, comma list */
+    int nstyle;
+    double blend[CLSTYLE_MAX_STYLES];          /* --style-blend, normalised to sum 1; all 1 when nblend == 0 */
+    int nblend;
+    const char *output;                        /* -o */
+    const char *weights;                       /* -w: path, "synthetic:SEED", or NULL = default location */
+    int size;                                  /* longest side of the output (512) */
+    double style_scale;                        /* (1.0) */
+    long iters;                                /* (500) */
+    double content_weight, style_weight, tv_weight, lr;
+    clstyle_layer_weight content_layers[CLSTYLE_MAX_LAYERS];
+    int ncontent_layers;
+    clstyle_layer_weight style_layers[CLSTYLE_MAX_LAYERS];
+    int nstyle_layers;
+    clstyle_init init;
+    const char *init_file;
+    uint64_t seed;
+    int pooling_avg;                           /* 0 max, 1 avg */
+    int original_colors;
+    long print_every;                          /* plain progress lines; 0 = off */
+    long save_every;                           /* intermediate images OUT_NNNN.png; 0 = off */
+    const char *log;                           /* CSV of per-iteration losses */
+    const char *device;                        /* -d SPEC */
+    int output_bits;                           /* 8 or 16 */
+    size_t max_pixels;                         /* input image cap (0 = default) */
+    volatile int *stop;                        /* set asynchronously (signal) to stop after the current iteration */
+    void (*progress)(void *user, const clstyle_progress *p);
+    void *progress_user;
+    int progress_live;                         /* report about twice a second instead of every print_every */
+    void (*info)(void *user, const char *line);/* one-line notices (device, sizes, weights) */
+} clstyle_options;
+
+/* Fills every field with its documented default. */
+void clstyle_options_default(clstyle_options *o);
+/* Runs the whole job: validates every input and the output path before any device
+ * work, then optimises and writes the output atomically. */
+clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,3 +16,11 @@ clstyle_status clstyle_gram_backward(clstyle_ctx *ctx, clstyle_tensor df, clstyl
     return clstyle_blas_sgemm(ctx, 0, 0, c, n, c, scale, d.buf, d.off, c, f.buf, f.off, n, 1.0f, df.buf, df.off, n,
                               err);
 }
+
+clstyle_status clstyle_gram_accumulate(clstyle_ctx *ctx, clstyle_tensor g, clstyle_tensor f, float scale,
+                                       clstyle_error *err)
+{
+    size_t c = (size_t)f.c, n = (size_t)f.h * f.w;
+    return clstyle_blas_sgemm(ctx, 0, 1, c, c, n, scale, f.buf, f.off, n, f.buf, f.off, n, 1.0f, g.buf, g.off, c,
+                              err);
+}

@@ -49,6 +49,9 @@ clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, c
 /* ---- gram (CLBlast SGEMM) ---- */
 /* g (C, C) = f fᵀ, f viewed as (C, H*W); g.c = g.h = C, g.w = 1.  (g =) */
 clstyle_status clstyle_gram_forward(clstyle_ctx *ctx, clstyle_tensor g, clstyle_tensor f, clstyle_error *err);
+/* g += scale * f fᵀ (target Grams of several style images).  (g +=) */
+clstyle_status clstyle_gram_accumulate(clstyle_ctx *ctx, clstyle_tensor g, clstyle_tensor f, float scale,
+                                       clstyle_error *err);
 /* df += scale * d f, d (C, C) symmetric (the Gram difference): the style gradient.  (df +=) */
 clstyle_status clstyle_gram_backward(clstyle_ctx *ctx, clstyle_tensor df, clstyle_tensor d, clstyle_tensor f,
                                      float scale, clstyle_error *err);

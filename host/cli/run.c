@@ -1,0 +1,273 @@
+/* `clstyle -c CONTENT -s STYLE -o OUT [options]`: option parsing, signals, progress. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t stop_signal;
+static volatile int stop_flag;
+
+static void on_signal(int sig)
+{
+    if (stop_signal) _exit(128 + sig); /* a second signal exits at once */
+    stop_signal = sig;
+    stop_flag = 1;
+}
+
+static void help(void)
+{
+    printf(
+        "usage: clstyle -c CONTENT.png -s STYLE.png[,STYLE2.png...] -o OUT.png [options]\n"
+        "Paints CONTENT in the style of STYLE (Gatys et al., VGG19, Adam) on an OpenCL device.\n\n"
+        "Inputs and output:\n"
+        "  -c, --content FILE        content image (PNG)\n"
+        "  -s, --style FILE[,FILE]   style image(s) (PNG)\n"
+        "      --style-blend W[,W]   blend weights of several styles (normalised to sum 1)\n"
+        "  -o, --output FILE         output PNG (written atomically)\n"
+        "  -w, --weights FILE|synthetic:SEED\n"
+        "                            VGG19 safetensors (default $CLSTYLE_WEIGHTS, else\n"
+        "                            $XDG_DATA_HOME/clstyle/vgg19.safetensors, else\n"
+        "                            ~/.local/share/clstyle/vgg19.safetensors)\n"
+        "      --output-16bit        write a 16-bit PNG\n"
+        "Size:\n"
+        "      --size N              longest side of the output (512)\n"
+        "      --style-scale F       style images' longest side is N*F (1.0)\n"
+        "Optimisation:\n"
+        "  -n, --iters N             iterations (500)\n"
+        "      --content-weight A    (1)     --style-weight B (100)     --tv-weight G (0)\n"
+        "      --lr F                Adam learning rate, pixel units (2.0)\n"
+        "      --content-layers L    comma list of NAME[:WEIGHT] (relu4_2)\n"
+        "      --style-layers L      (relu1_1,relu2_1,relu3_1,relu4_1,relu5_1, weight 0.2 each)\n"
+        "                            NAME is convB_K (before ReLU) or reluB_K (after)\n"
+        "      --init noise|content|FILE   starting image (noise)\n"
+        "      --seed N              seed of the noise (0)\n"
+        "      --pooling max|avg     (max)\n"
+        "      --original-colors     keep the content's colours (luminance transfer)\n"
+        "Progress:\n"
+        "      --print-every N       a progress line every N iterations (50; 0 = none)\n"
+        "      --save-every N        also write OUT_NNNN.png every N iterations\n"
+        "      --log FILE            CSV: iter,total,content,style,tv,seconds\n"
+        "  -q, --quiet               no progress or notices\n"
+        "Device:\n"
+        "  -d, --device SPEC         index, platform:device, gpu|cpu|accel, or a name substring\n"
+        "                            (default $CLSTYLE_DEVICE, else the first GPU, else the CPU)\n"
+        "  -h, --help, -V, --version\n\n"
+        "Other commands: clstyle devices [--json] | selftest | weights FILE | bench\n"
+        "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 no device,\n"
+        "            70 internal/OpenCL, 73 cannot create output, 74 I/O, 130/143 interrupted.\n");
+}
+
+static int bad_number(const char *flag, const char *arg)
+{
+    fprintf(stderr, "clstyle: %s '%s': not a valid number\n", flag, arg);
+    return CLSTYLE_ERR_USAGE;
+}
+
+static int parse_double(const char *flag, const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (!*arg || *end || errno || !isfinite(v)) return bad_number(flag, arg);
+    *out = v;
+    return 0;
+}
+
+static int parse_long(const char *flag, const char *arg, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno) return bad_number(flag, arg);
+    if (v < lo || v > hi) {
+        fprintf(stderr, "clstyle: %s %ld: must be between %ld and %ld\n", flag, v, lo, hi);
+        return CLSTYLE_ERR_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Splits a comma list in place into at most max items. */
+static int split(char *s, char **items, int max, const char *flag)
+{
+    int n = 0;
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+        if (n == max) {
+            fprintf(stderr, "clstyle: %s: at most %d items\n", flag, max);
+            return -1;
+        }
+        items[n++] = tok;
+    }
+    if (n == 0) fprintf(stderr, "clstyle: %s: empty list\n", flag);
+    return n ? n : -1;
+}
+
+static int parse_layers(const char *flag, char *arg, clstyle_layer_weight *out, int *n, double def)
+{
+    char *items[CLSTYLE_MAX_LAYERS];
+    int k = split(arg, items, CLSTYLE_MAX_LAYERS, flag);
+    if (k < 0) return CLSTYLE_ERR_USAGE;
+    for (int i = 0; i < k; i++) {
+        char *colon = strchr(items[i], ':');
+        out[i].weight = def;
+        if (colon) {
+            *colon = '\0';
+            if (parse_double(flag, colon + 1, &out[i].weight)) return CLSTYLE_ERR_USAGE;
+        }
+        if (strlen(items[i]) >= sizeof out[i].name) {
+            fprintf(stderr, "clstyle: %s: unknown layer '%s'\n", flag, items[i]);
+            return CLSTYLE_ERR_USAGE;
+        }
+        snprintf(out[i].name, sizeof out[i].name, "%s", items[i]);
+    }
+    *n = k;
+    return 0;
+}
+
+static void on_info(void *user, const char *line)
+{
+    fprintf(stderr, "clstyle: %s\n", line);
+}
+
+static void on_progress(void *user, const clstyle_progress *p)
+{
+    int live = *(int *)user;
+    double eta = p->it_per_s > 0 ? (double)(p->iters - p->iter) / p->it_per_s : 0;
+    fprintf(stderr, "%siter %ld/%ld  loss %.6g (content %.4g, style %.4g, tv %.4g)  %.2f it/s  ETA %02d:%02d%s",
+            live ? "\r\033[K" : "", p->iter, p->iters, p->total, p->content, p->style, p->tv, p->it_per_s,
+            (int)(eta / 60), (int)fmod(eta, 60), live ? (p->iter == p->iters ? "\n" : "") : "\n");
+    fflush(stderr);
+}
+
+enum {
+    OPT_BLEND = 256, OPT_SIZE, OPT_SSCALE, OPT_CW, OPT_SW, OPT_TW, OPT_LR, OPT_CL, OPT_SL, OPT_INIT, OPT_SEED,
+    OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16
+};
+
+int clstyle_cli_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"content", required_argument, 0, 'c'},     {"style", required_argument, 0, 's'},
+        {"style-blend", required_argument, 0, OPT_BLEND}, {"output", required_argument, 0, 'o'},
+        {"weights", required_argument, 0, 'w'},     {"size", required_argument, 0, OPT_SIZE},
+        {"style-scale", required_argument, 0, OPT_SSCALE}, {"iters", required_argument, 0, 'n'},
+        {"content-weight", required_argument, 0, OPT_CW}, {"style-weight", required_argument, 0, OPT_SW},
+        {"tv-weight", required_argument, 0, OPT_TW}, {"lr", required_argument, 0, OPT_LR},
+        {"content-layers", required_argument, 0, OPT_CL}, {"style-layers", required_argument, 0, OPT_SL},
+        {"init", required_argument, 0, OPT_INIT},   {"seed", required_argument, 0, OPT_SEED},
+        {"pooling", required_argument, 0, OPT_POOL}, {"original-colors", no_argument, 0, OPT_OC},
+        {"print-every", required_argument, 0, OPT_PE}, {"save-every", required_argument, 0, OPT_SE},
+        {"log", required_argument, 0, OPT_LOG},     {"output-16bit", no_argument, 0, OPT_16},
+        {"device", required_argument, 0, 'd'},      {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    clstyle_options o;
+    clstyle_options_default(&o);
+    int quiet = 0, c, rc = 0;
+    long v;
+    char *styles = NULL, *blend = NULL;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":c:s:o:w:n:d:qhV", opts, NULL)) != -1 && !rc) {
+        switch (c) {
+        case 'c': o.content = optarg; break;
+        case 's': styles = optarg; break;
+        case OPT_BLEND: blend = optarg; break;
+        case 'o': o.output = optarg; break;
+        case 'w': o.weights = optarg; break;
+        case OPT_SIZE: if (!(rc = parse_long("--size", optarg, 16, 32768, &v))) o.size = (int)v; break;
+        case OPT_SSCALE: rc = parse_double("--style-scale", optarg, &o.style_scale); break;
+        case 'n': rc = parse_long("--iters", optarg, 1, 1000000, &o.iters); break;
+        case OPT_CW: rc = parse_double("--content-weight", optarg, &o.content_weight); break;
+        case OPT_SW: rc = parse_double("--style-weight", optarg, &o.style_weight); break;
+        case OPT_TW: rc = parse_double("--tv-weight", optarg, &o.tv_weight); break;
+        case OPT_LR: rc = parse_double("--lr", optarg, &o.lr); break;
+        case OPT_CL: rc = parse_layers("--content-layers", optarg, o.content_layers, &o.ncontent_layers, 1.0); break;
+        case OPT_SL: rc = parse_layers("--style-layers", optarg, o.style_layers, &o.nstyle_layers, 0.2); break;
+        case OPT_INIT:
+            if (!strcmp(optarg, "noise")) o.init = CLSTYLE_INIT_NOISE;
+            else if (!strcmp(optarg, "content")) o.init = CLSTYLE_INIT_CONTENT;
+            else {
+                o.init = CLSTYLE_INIT_FILE;
+                o.init_file = optarg;
+            }
+            break;
+        case OPT_SEED: if (!(rc = parse_long("--seed", optarg, 0, 0x7fffffffL, &v))) o.seed = (uint64_t)v; break;
+        case OPT_POOL:
+            if (!strcmp(optarg, "max")) o.pooling_avg = 0;
+            else if (!strcmp(optarg, "avg")) o.pooling_avg = 1;
+            else {
+                fprintf(stderr, "clstyle: --pooling '%s': expected max or avg\n", optarg);
+                rc = CLSTYLE_ERR_USAGE;
+            }
+            break;
+        case OPT_OC: o.original_colors = 1; break;
+        case OPT_PE: rc = parse_long("--print-every", optarg, 0, 1000000, &o.print_every); break;
+        case OPT_SE: rc = parse_long("--save-every", optarg, 0, 1000000, &o.save_every); break;
+        case OPT_LOG: o.log = optarg; break;
+        case OPT_16: o.output_bits = 16; break;
+        case 'd': o.device = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': help(); return 0;
+        case 'V': printf("clstyle %s\n", CLSTYLE_VERSION); return 0;
+        case ':':
+            fprintf(stderr, "clstyle: option %s needs a value\n", argv[optind - 1]);
+            rc = CLSTYLE_ERR_USAGE;
+            break;
+        default:
+            fprintf(stderr, "clstyle: unknown option '%s' (see clstyle --help)\n", argv[optind - 1]);
+            rc = CLSTYLE_ERR_USAGE;
+        }
+    }
+    if (rc) return rc;
+    if (optind < argc) {
+        fprintf(stderr, "clstyle: unexpected argument '%s' (see clstyle --help)\n", argv[optind]);
+        return CLSTYLE_ERR_USAGE;
+    }
+    if (!o.content || !styles || !o.output) {
+        fprintf(stderr, "clstyle: %s is required (see clstyle --help)\n",
+                !o.content ? "-c/--content" : !styles ? "-s/--style" : "-o/--output");
+        return CLSTYLE_ERR_USAGE;
+    }
+    char *items[CLSTYLE_MAX_STYLES];
+    int n = split(styles, items, CLSTYLE_MAX_STYLES, "--style");
+    if (n < 0) return CLSTYLE_ERR_USAGE;
+    for (int i = 0; i < n; i++) o.style[i] = items[i];
+    o.nstyle = n;
+    if (blend) {
+        int nb = split(blend, items, CLSTYLE_MAX_STYLES, "--style-blend");
+        if (nb < 0) return CLSTYLE_ERR_USAGE;
+        for (int i = 0; i < nb; i++)
+            if (parse_double("--style-blend", items[i], &o.blend[i])) return CLSTYLE_ERR_USAGE;
+        o.nblend = nb;
+    }
+    int live = !quiet && isatty(STDERR_FILENO);
+    if (!quiet) {
+        o.info = on_info;
+        o.progress = on_progress;
+        o.progress_user = &live;
+        o.progress_live = live;
+    }
+    o.stop = &stop_flag;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    clstyle_error err = {0};
+    clstyle_status st = clstyle_run(&o, &err);
+    if (st == CLSTYLE_ERR_INTERRUPTED) {
+        if (!quiet) fprintf(stderr, "\nclstyle: %s\n", err.msg);
+        return 128 + (stop_signal ? stop_signal : SIGINT);
+    }
+    if (st) return clstyle_cli_fail(&err);
+    if (!quiet) fprintf(stderr, "clstyle: wrote %s\n", o.output);
+    return 0;
+}
