@@ -86,7 +86,7 @@ static const char *show_n(char out[SHOW_CAP], const char *s, size_t n)
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c & 0xC0) != 0x80 && w > SHOW_CAP - 16) {
+        if (w > SHOW_CAP - 16 && ((c & 0xC0) != 0x80 || w > SHOW_CAP - 8)) {
             memcpy(out + w, "...", 4);
             return out;
         }

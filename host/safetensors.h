@@ -11,7 +11,7 @@
 
 #define CLSTYLE_ST_MAX_DIMS 8
 #define CLSTYLE_ST_MAX_HEADER 100000000u /* header cap in bytes, as the reference parser */
-#define CLSTYLE_ST_MAX_VALUES 4000000u   /* JSON values in a header (bounds parser memory) */
+#define CLSTYLE_ST_MAX_VALUES 1000000u   /* JSON values in a header (~140 MB of parser nodes) */
 
 typedef enum clstyle_dtype {
     CLSTYLE_DTYPE_F32,

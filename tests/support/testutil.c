@@ -22,7 +22,7 @@ const char *tu_tmpdir(const char *name)
     static char path[4096];
     const char *base = getenv("CLSTYLE_TEST_TMP");
     if (!base || !*base) base = "/tmp/clstyle-test";
-    char cmd[8192];
+    char cmd[2 * sizeof path + 64];
     snprintf(path, sizeof path, "%s/%s", base, name);
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
     if (system(cmd) != 0) fprintf(stderr, "cannot create %s\n", path);

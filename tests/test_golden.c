@@ -1,0 +1,105 @@
+/* End-to-end golden test: runs the whole job through the library on the small image
+ * pair of tests/golden (made by tests/golden/make_golden.py with PyTorch) and requires
+ * every iteration's total loss within relative 1e-3 and the final image at PSNR >= 40 dB. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clstyle.h"
+#include "png_io.h"
+#include "testutil.h"
+
+#define ITERS 10
+
+static int read_losses(const char *path, double *total, int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[512];
+    int n = 0;
+    if (!fgets(line, sizeof line, f)) n = -1;
+    while (n >= 0 && n < max && fgets(line, sizeof line, f)) {
+        int it;
+        if (sscanf(line, "%d,%lf", &it, &total[n]) != 2 || it != n + 1) {
+            n = -1;
+            break;
+        }
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static double psnr(const clstyle_image *a, const clstyle_image *b)
+{
+    double se = 0;
+    size_t n = (size_t)3 * a->w * a->h;
+    for (size_t i = 0; i < n; i++) se += (a->data[i] - b->data[i]) * (a->data[i] - b->data[i]);
+    return se == 0 ? INFINITY : 10 * log10(255.0 * 255.0 / (se / (double)n));
+}
+
+static void run_case(const char *src, const char *tmp, const char *suffix, int avg, clstyle_init init, int seed)
+{
+    char content[4096], style[4096], out[4096], log[4096], gold_log[4096], gold_img[4096];
+    snprintf(content, sizeof content, "%s/tests/golden/content.png", src);
+    snprintf(style, sizeof style, "%s/tests/golden/style.png", src);
+    snprintf(gold_log, sizeof gold_log, "%s/tests/golden/losses%s.csv", src, suffix);
+    snprintf(gold_img, sizeof gold_img, "%s/tests/golden/final%s.png", src, suffix);
+    snprintf(out, sizeof out, "%s/out%s.png", tmp, suffix);
+    snprintf(log, sizeof log, "%s/log%s.csv", tmp, suffix);
+
+    clstyle_options o;
+    clstyle_options_default(&o);
+    o.content = content;
+    o.style[0] = style;
+    o.nstyle = 1;
+    o.output = out;
+    o.weights = "synthetic:7";
+    o.size = 64;
+    o.iters = ITERS;
+    o.init = init;
+    o.seed = (uint64_t)seed;
+    o.content_weight = 1;
+    o.style_weight = 100;
+    o.tv_weight = 10;
+    o.lr = 2;
+    o.pooling_avg = avg;
+    o.log = log;
+    clstyle_error err = {0};
+    clstyle_status st = clstyle_run(&o, &err);
+    CHECK(st == CLSTYLE_OK, "case%s: clstyle_run failed: %s", suffix, err.msg);
+    if (st) return;
+
+    double got[ITERS], want[ITERS];
+    CHECK(read_losses(log, got, ITERS) == ITERS, "case%s: cannot read %s", suffix, log);
+    CHECK(read_losses(gold_log, want, ITERS) == ITERS, "case%s: cannot read %s", suffix, gold_log);
+    for (int k = 0; k < ITERS; k++)
+        CHECK(fabs(got[k] - want[k]) <= 1e-3 * fabs(want[k]), "case%s: iteration %d total loss %.9g, golden %.9g",
+              suffix, k + 1, got[k], want[k]);
+
+    clstyle_image a = {0}, b = {0};
+    CHECK(clstyle_png_read(out, 0, &a, &err) == CLSTYLE_OK, "read %s: %s", out, err.msg);
+    CHECK(clstyle_png_read(gold_img, 0, &b, &err) == CLSTYLE_OK, "read %s: %s", gold_img, err.msg);
+    if (a.data && b.data) {
+        CHECK(a.w == b.w && a.h == b.h, "case%s: output %dx%d, golden %dx%d", suffix, a.w, a.h, b.w, b.h);
+        if (a.w == b.w && a.h == b.h) {
+            double p = psnr(&a, &b);
+            printf("case%s: final image PSNR %.1f dB, last loss %.9g vs %.9g\n", suffix, p, got[ITERS - 1],
+                   want[ITERS - 1]);
+            CHECK(p >= 40.0, "case%s: final image PSNR %.2f dB < 40", suffix, p);
+        }
+    }
+    clstyle_image_free(&a);
+    clstyle_image_free(&b);
+}
+
+int main(void)
+{
+    const char *src = getenv("CLSTYLE_SOURCE_DIR");
+    if (!src) src = CLSTYLE_SOURCE_DIR;
+    const char *tmp = tu_tmpdir("golden");
+    run_case(src, tmp, "", 0, CLSTYLE_INIT_CONTENT, 0);
+    run_case(src, tmp, "_avg", 1, CLSTYLE_INIT_NOISE, 3);
+    return tu_finish("test_golden");
+}
