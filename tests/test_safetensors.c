@@ -472,6 +472,23 @@ static void test_header_syntax(void)
     expect_bad("deep.safetensors", deep, NULL, 0, "not valid JSON", "nesting");
     free(deep);
 
+    /* more JSON values than the parser will hold: rejected before memory grows further */
+    size_t nv = CLSTYLE_ST_MAX_VALUES + 10;
+    char *many = malloc(2 * nv + 16);
+    strcpy(many, "{\"a\":[");
+    for (size_t i = 0; i < nv; i++) memcpy(many + 6 + 2 * i, "0,", 2);
+    strcpy(many + 6 + 2 * nv - 1, "]}");
+    expect_bad("many.safetensors", many, NULL, 0, "more than", "JSON values");
+    free(many);
+
+    /* a name far longer than a message: cut, still one line */
+    char *longname = malloc(5000);
+    strcpy(longname, "{\"");
+    for (int i = 0; i < 1000; i++) memcpy(longname + 2 + 4 * i, "\xc3\xa9\\n", 4);
+    strcpy(longname + 4002, "\":1}");
+    expect_bad("longname.safetensors", longname, NULL, 0, "entry is not a JSON object", "...'");
+    free(longname);
+
     expect_bad("utf8.safetensors", "{\"a\xff\":{}}", NULL, 0, "not valid UTF-8", "byte 3");
     expect_bad("utf8b.safetensors", "{\"__metadata__\":{\"k\":\"\xc0\xaf\"}}", NULL, 0,
                "not valid UTF-8", NULL);
