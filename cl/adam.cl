@@ -1,14 +1,16 @@
 // Adam update of the image, PyTorch's formulation. The host computes the bias
-// corrections in double and passes step = lr / (1 - b1^t) and bc2_sqrt = sqrt(1 - b2^t).
+// corrections in double and passes step = lr / (1 - b1^t) and bc2_sqrt = sqrt(1 - b2^t);
+// also omb1 = 1 - b1 and omb2 = 1 - b2 in double (1.0f - (float)0.999 is 1.3e-5 off).
 __kernel void adam_step(__global float *x, __global float *m, __global float *v,
                         __global const float *g, const ulong n, const float step,
-                        const float bc2_sqrt, const float b1, const float b2, const float eps)
+                        const float bc2_sqrt, const float b1, const float b2, const float eps,
+                        const float omb1, const float omb2)
 {
     const size_t i = get_global_id(0);
     if (i >= n) return;
     const float gi = g[i];
-    const float mi = b1 * m[i] + (1.0f - b1) * gi;
-    const float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+    const float mi = b1 * m[i] + omb1 * gi;
+    const float vi = b2 * v[i] + omb2 * gi * gi;
     m[i] = mi;
     v[i] = vi;
     x[i] -= step * (mi / (sqrt(vi) / bc2_sqrt + eps));

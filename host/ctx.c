@@ -142,11 +142,11 @@ clstyle_status clstyle_ctx_kernel(clstyle_ctx *ctx, const char *file, const char
     return CLSTYLE_OK;
 }
 
-clstyle_status clstyle_ctx_build_all(clstyle_ctx *ctx, clstyle_error *err)
+clstyle_status clstyle_ctx_build_all(clstyle_ctx *ctx, const char *options, clstyle_error *err)
 {
     for (int i = 0; clstyle_program_file(i); i++) {
         int pi;
-        clstyle_status st = get_program(ctx, clstyle_program_file(i), "", &pi, err);
+        clstyle_status st = get_program(ctx, clstyle_program_file(i), options, &pi, err);
         if (st) return st;
     }
     return CLSTYLE_OK;

@@ -63,8 +63,9 @@ void clstyle_ctx_free(clstyle_ctx *ctx);
  * are built once per (file, options) and cached on disk; kernels once per name. */
 clstyle_status clstyle_ctx_kernel(clstyle_ctx *ctx, const char *file, const char *options,
                                   const char *name, cl_kernel *out, clstyle_error *err);
-/* Builds (or loads from cache) every kernel file for this device (selftest, bench). */
-clstyle_status clstyle_ctx_build_all(clstyle_ctx *ctx, clstyle_error *err);
+/* Builds (or loads from cache) every kernel file for this device with `options`
+ * (selftest: ""; bench: a unique define, so no cache of ours or the driver's hits). */
+clstyle_status clstyle_ctx_build_all(clstyle_ctx *ctx, const char *options, clstyle_error *err);
 
 /* Device buffer of `bytes`, checked against the device's limits; `what` names it in
  * errors. Tracks current and peak allocation. */

@@ -94,7 +94,7 @@ clstyle_status clstyle_selftest_run(clstyle_ctx *ctx, FILE *out, clstyle_error *
     fprintf(out, "clstyle selftest on [%d] %s (%s, %s)\n", ctx->dev.index, ctx->dev.name, ctx->dev.platform_name,
             ctx->dev.driver);
     double t0 = clstyle_now();
-    clstyle_status st = clstyle_ctx_build_all(ctx, err);
+    clstyle_status st = clstyle_ctx_build_all(ctx, "", err);
     fprintf(out, "  compile all kernels           %s  (%.3f s; cache %s: %d hits, %d misses, %d builds)\n",
             st ? "FAIL" : "pass", clstyle_now() - t0, ctx->cache_dir[0] ? ctx->cache_dir : "off",
             ctx->compile.cache_hits, ctx->compile.cache_misses, ctx->compile.builds);

@@ -13,6 +13,7 @@
 #include "image.h"
 #include "png_io.h"
 #include "rng.h"
+#include "style.h"
 #include "vgg.h"
 
 #define MIN_SIDE 16
@@ -52,7 +53,7 @@ typedef struct job {
     clstyle_image content, init, styles[CLSTYLE_MAX_STYLES];
     double blend[CLSTYLE_MAX_STYLES];
     tap taps[2 * CLSTYLE_MAX_LAYERS];
-    int ntaps, nconv;
+    int ntaps, nconv, nstyle, profiling;
     int keep_z[CLSTYLE_VGG_NCONV];
     int has_tap[2 * CLSTYLE_VGG_NCONV];
     clstyle_weights weights;
@@ -169,6 +170,7 @@ static clstyle_status load_inputs(job *J, clstyle_error *err)
     }
     if (!(sum > 0)) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend: weights sum to zero");
     for (int i = 0; i < o->nstyle; i++) J->blend[i] /= sum;
+    J->nstyle = o->nstyle;
     clstyle_status st = load_sized(o, o->content, o->size, "content image", &J->content, err);
     int slong = (int)lround(o->size * o->style_scale);
     for (int i = 0; i < o->nstyle && !st; i++)
@@ -229,7 +231,7 @@ static clstyle_status alloc_targets(job *J, clstyle_error *err)
 static clstyle_status style_targets(job *J, clstyle_error *err)
 {
     clstyle_status st = CLSTYLE_OK;
-    for (int s = 0; s < J->o->nstyle && !st; s++) {
+    for (int s = 0; s < J->nstyle && !st; s++) {
         const clstyle_image *img = &J->styles[s];
         clstyle_acts acts;
         clstyle_tensor x;
@@ -309,6 +311,8 @@ static clstyle_status add_taps(void *user, int l, int relu, clstyle_tensor g, cl
         clstyle_tensor f = clstyle_acts_at(&J->acts, l, relu);
         double C = f.c, N = (double)f.h * f.w;
         clstyle_status st;
+        clstyle_ctx_set_label(J->ctx, t->style ? "style loss+grad" : "content loss+grad",
+                              t->style ? 4.0 * C * C * N : 3.0 * C * N, t->style ? 8.0 * C * N : 12.0 * C * N);
         if (!t->style) {
             st = clstyle_loss_content(J->ctx, &J->loss, J->row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_CONTENT, &g,
                                       (float)(o->content_weight * t->weight / (2 * C * N)), f, t->target,
@@ -336,9 +340,11 @@ static clstyle_status iterate(job *J, long k, clstyle_error *err)
     if (!st) st = clstyle_net_backward(J->ctx, &J->net, &J->acts, J->has_tap, add_taps, J, err);
     double hw = (double)J->x.h * J->x.w;
     double tvs = 1.0 / (255.0 * 255.0 * 3.0 * hw);
+    clstyle_ctx_set_label(J->ctx, "tv loss+grad", 0, 8.0 * 3 * hw);
     if (!st)
         st = clstyle_loss_tv(J->ctx, &J->loss, J->row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_TV, &J->acts.gx,
                              (float)(o->tv_weight * tvs), J->x, (float)tvs, err);
+    clstyle_ctx_set_label(J->ctx, "adam", 0, 7.0 * 4 * 3 * hw);
     if (!st) st = clstyle_adam_step(J->ctx, J->x, J->m, J->v, J->acts.gx, k, o->lr, 0.9, 0.999, 1e-8, err);
     return st;
 }
@@ -474,7 +480,7 @@ static clstyle_status optimise(job *J, clstyle_error *err)
 static clstyle_status setup_device(job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
-    clstyle_status st = clstyle_ctx_create(&J->ctx, o->device, 0, err);
+    clstyle_status st = clstyle_ctx_create(&J->ctx, o->device, J->profiling, err);
     if (st) return st;
     info(o, "device: [%d] %s (%s)", J->ctx->dev.index, J->ctx->dev.name, J->ctx->dev.platform_name);
     if ((st = clstyle_net_init(J->ctx, &J->net, &J->weights, o->pooling_avg ? CLSTYLE_POOL_AVG : CLSTYLE_POOL_MAX,
@@ -555,4 +561,80 @@ clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
     job_free(J);
     free(J);
     return st;
+}
+
+/* ---- the job API used by the benchmark ---- */
+
+static clstyle_status copy_image(clstyle_image *dst, const clstyle_image *src, clstyle_error *err)
+{
+    clstyle_status st = clstyle_image_alloc(dst, src->w, src->h, err);
+    if (!st) memcpy(dst->data, src->data, (size_t)3 * src->w * src->h * sizeof(float));
+    return st;
+}
+
+clstyle_status clstyle_job_open(const clstyle_options *o, const clstyle_image *content, const clstyle_image *styles,
+                                int nstyle, int profiling, clstyle_job **out, clstyle_error *err)
+{
+    *out = NULL;
+    job *J = calloc(1, sizeof *J);
+    if (!J) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    J->o = o;
+    J->profiling = profiling;
+    if (nstyle < 1 || nstyle > CLSTYLE_MAX_STYLES) nstyle = 1;
+    clstyle_status st = validate_numbers(o, err);
+    if (!st) st = parse_taps(J, err);
+    if (!st) st = copy_image(&J->content, content, err);
+    for (int i = 0; i < nstyle && !st; i++) {
+        J->blend[i] = 1.0 / nstyle;
+        st = copy_image(&J->styles[i], &styles[i], err);
+    }
+    if (!st && o->init == CLSTYLE_INIT_FILE) st = clstyle_err_set(err, CLSTYLE_ERR_USAGE, "job: --init FILE unsupported");
+    if (!st) st = clstyle_weights_open(&J->weights, o->weights, J->nconv, err);
+    J->nstyle = nstyle;
+    if (!st) st = setup_device(J, err);
+    if (st) {
+        job_free(J);
+        free(J);
+        return st;
+    }
+    *out = J;
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
+{
+    if (k < 1 || k > J->o->iters) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "job: iteration %ld out of range", k);
+    J->row = (size_t)(k - 1);
+    return iterate(J, k, err);
+}
+
+clstyle_ctx *clstyle_job_ctx(clstyle_job *J)
+{
+    return J->ctx;
+}
+
+double clstyle_job_flops(const clstyle_job *J)
+{
+    double f = 0;
+    for (int l = 0; l < J->nconv; l++) {
+        const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+        int hl, wl;
+        clstyle_vgg_layer_size(l, J->content.h, J->content.w, &hl, &wl);
+        f += 2.0 * 2.0 * L->cin * 9.0 * L->cout * hl * wl; /* forward + input gradient */
+    }
+    for (int i = 0; i < J->ntaps; i++) {
+        const tap *t = &J->taps[i];
+        if (!t->style) continue;
+        int hl, wl, c = clstyle_vgg_layers[t->l].cout;
+        clstyle_vgg_layer_size(t->l, J->content.h, J->content.w, &hl, &wl);
+        f += 2.0 * 2.0 * c * (double)c * hl * wl; /* F Fᵀ and (G − A) F */
+    }
+    return f;
+}
+
+void clstyle_job_close(clstyle_job *J)
+{
+    if (!J) return;
+    job_free(J);
+    free(J);
 }

@@ -19,6 +19,22 @@ const clstyle_vgg_layer clstyle_vgg_layers[CLSTYLE_VGG_NCONV] = {
     {"conv5_4", 34, 512, 512, 0},
 };
 
+/* Profiling labels (static strings: the profiler keeps the pointers). */
+static const char *const fwd_label[CLSTYLE_VGG_NCONV] = {
+    "conv1_1 fwd", "conv1_2 fwd", "conv2_1 fwd", "conv2_2 fwd", "conv3_1 fwd", "conv3_2 fwd", "conv3_3 fwd", "conv3_4 fwd",
+    "conv4_1 fwd", "conv4_2 fwd", "conv4_3 fwd", "conv4_4 fwd", "conv5_1 fwd", "conv5_2 fwd", "conv5_3 fwd", "conv5_4 fwd"};
+static const char *const bwd_label[CLSTYLE_VGG_NCONV] = {
+    "conv1_1 bwd", "conv1_2 bwd", "conv2_1 bwd", "conv2_2 bwd", "conv3_1 bwd", "conv3_2 bwd", "conv3_3 bwd", "conv3_4 bwd",
+    "conv4_1 bwd", "conv4_2 bwd", "conv4_3 bwd", "conv4_4 bwd", "conv5_1 bwd", "conv5_2 bwd", "conv5_3 bwd", "conv5_4 bwd"};
+
+static void label_conv(clstyle_ctx *ctx, int l, const clstyle_tensor *t, int bwd)
+{
+    const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+    double hw = (double)t->h * t->w;
+    clstyle_ctx_set_label(ctx, bwd ? bwd_label[l] : fwd_label[l], 2.0 * L->cin * 9.0 * L->cout * hw,
+                          4.0 * ((L->cin + L->cout) * hw + 9.0 * L->cin * L->cout));
+}
+
 const char *clstyle_convention_name(clstyle_convention c)
 {
     return c == CLSTYLE_CONVENTION_CAFFE ? "caffe" : "torchvision";
@@ -320,9 +336,11 @@ static clstyle_tensor conv_input(const clstyle_acts *acts, int l)
 clstyle_status clstyle_net_forward(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts, clstyle_tensor x,
                                    clstyle_error *err)
 {
+    clstyle_ctx_set_label(ctx, "preprocess", 0, 2.0 * 4 * clstyle_tensor_numel(&x));
     clstyle_status st = clstyle_preprocess_forward(ctx, acts->xin, x, net->mean, err);
     for (int l = 0; l < net->nconv && !st; l++) {
         clstyle_tensor in = conv_input(acts, l);
+        label_conv(ctx, l, &acts->a[l], 0);
         if (acts->z[l].buf) {
             st = clstyle_conv_forward(ctx, &net->conv[l], acts->z[l], in, 0, acts->ws, err);
             if (!st) st = clstyle_relu_forward(ctx, acts->a[l], acts->z[l], err);
@@ -330,6 +348,7 @@ clstyle_status clstyle_net_forward(clstyle_ctx *ctx, const clstyle_net *net, cls
             st = clstyle_conv_forward(ctx, &net->conv[l], acts->a[l], in, 1, acts->ws, err);
         }
         int p = l + 1 < net->nconv ? pool_before(l + 1) : -1;
+        if (p >= 0) clstyle_ctx_set_label(ctx, "pool fwd", 0, 5.0 * clstyle_tensor_numel(&acts->p[p]) * 4);
         if (!st && p >= 0) st = clstyle_pool_forward(ctx, net->pool, acts->p[p], acts->a[l], err);
     }
     return st;
@@ -356,10 +375,12 @@ clstyle_status clstyle_net_backward(clstyle_ctx *ctx, const clstyle_net *net, cl
     for (int l = top; l >= 0; l--) {
         clstyle_status st;
         if (has_tap[2 * l + 1] && (st = tap(user, l, 1, g, err))) return st;
+        clstyle_ctx_set_label(ctx, "relu bwd", 0, 3.0 * 4 * clstyle_tensor_numel(&acts->a[l]));
         if (!masked && (st = clstyle_relu_backward(ctx, g, g, acts->a[l], err))) return st;
         if (has_tap[2 * l] && (st = tap(user, l, 0, g, err))) return st;
         /* g is now dL/d z[l]; push it through conv l */
         clstyle_tensor in = conv_input(acts, l);
+        label_conv(ctx, l, &acts->a[l], 1);
         if (l == 0) return clstyle_conv_backward(ctx, &net->conv[0], acts->gx, g, NULL, acts->ws, err);
         int p = pool_before(l);
         clstyle_tensor gin = shaped(other, in);
@@ -370,6 +391,7 @@ clstyle_status clstyle_net_backward(clstyle_ctx *ctx, const clstyle_net *net, cl
         if (p >= 0) {
             /* gin = dL/d p; route it back to a[l-1] into the buffer g just freed */
             clstyle_tensor ga = shaped(g, acts->a[l - 1]);
+            clstyle_ctx_set_label(ctx, "pool bwd", 0, 6.0 * 4 * clstyle_tensor_numel(&ga));
             if ((st = clstyle_pool_backward(ctx, net->pool, ga, gin, acts->a[l - 1], err))) return st;
             g = ga;
         } else {

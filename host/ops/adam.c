@@ -16,10 +16,11 @@ clstyle_status clstyle_adam_step(clstyle_ctx *ctx, clstyle_tensor x, clstyle_ten
     float step = (float)(lr / (1.0 - pow(b1, (double)t)));
     float bc2 = (float)sqrt(1.0 - pow(b2, (double)t));
     float fb1 = (float)b1, fb2 = (float)b2, feps = (float)eps;
+    float omb1 = (float)(1.0 - b1), omb2 = (float)(1.0 - b2); /* in double, as PyTorch does */
     clstyle_arg a[] = {CLSTYLE_ARG(x.buf), CLSTYLE_ARG(m.buf), CLSTYLE_ARG(v.buf), CLSTYLE_ARG(g.buf),
                        CLSTYLE_ARG(n),     CLSTYLE_ARG(step),  CLSTYLE_ARG(bc2),   CLSTYLE_ARG(fb1),
-                       CLSTYLE_ARG(fb2),   CLSTYLE_ARG(feps)};
-    if ((st = clstyle_ctx_args(ctx, k, "adam_step", a, 10, err))) return st;
+                       CLSTYLE_ARG(fb2),   CLSTYLE_ARG(feps),  CLSTYLE_ARG(omb1),  CLSTYLE_ARG(omb2)};
+    if ((st = clstyle_ctx_args(ctx, k, "adam_step", a, 12, err))) return st;
     size_t gs = n;
     return clstyle_ctx_launch(ctx, k, 1, &gs, NULL, "adam_step", err);
 }

@@ -1,0 +1,35 @@
+/* `clstyle bench` measurements: compile times, seconds per iteration, GFLOP/s, memory,
+ * and a per-operation breakdown of one iteration from OpenCL profiling events. */
+#ifndef CLSTYLE_BENCH_H
+#define CLSTYLE_BENCH_H
+
+#include "clstyle.h"
+#include "device.h"
+
+#define CLSTYLE_BENCH_MAX_OPS 64
+
+typedef struct clstyle_bench_op {
+    char label[32];
+    int launches;
+    double seconds;          /* device time in one iteration */
+    double flops, bytes;     /* nominal work of the op */
+} clstyle_bench_op;
+
+typedef struct clstyle_bench_result {
+    clstyle_device_desc dev;
+    int size, iterations;
+    double compile_cold_s, compile_cached_s;
+    double sec_median, sec_min, sec_max;
+    double flop_per_iter;
+    double peak_device_bytes, peak_rss_bytes;
+    clstyle_bench_op ops[CLSTYLE_BENCH_MAX_OPS];
+    int nops;
+    double ops_total_s;      /* sum of the profiled ops' device time */
+} clstyle_bench_result;
+
+/* Benchmarks one device (spec) at size x size with o's settings (weights, layers...).
+ * o->iters timed iterations follow one warm-up iteration. */
+clstyle_status clstyle_bench_run(const clstyle_options *o, const char *spec, int size,
+                                 clstyle_bench_result *r, clstyle_error *err);
+
+#endif
