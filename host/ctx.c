@@ -18,10 +18,7 @@ double clstyle_now(void)
 
 clstyle_status clstyle_ctx_clerr(clstyle_ctx *ctx, clstyle_error *err, cl_int rc, const char *what)
 {
-    clstyle_status st = CLSTYLE_ERR_INTERNAL;
-    if (rc == CL_MEM_OBJECT_ALLOCATION_FAILURE || rc == CL_OUT_OF_RESOURCES || rc == CL_OUT_OF_HOST_MEMORY)
-        st = CLSTYLE_ERR_INTERNAL;
-    return clstyle_err_set(err, st, "%s on %s: %s", what, ctx ? ctx->dev.name : "?",
+    return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "%s on %s: %s", what, ctx ? ctx->dev.name : "?",
                            clstyle_cl_error_name(rc));
 }
 

@@ -192,9 +192,10 @@ static clstyle_status build_failed(clstyle_ctx *ctx, cl_program prog, const char
         log[len] = '\0';
     }
     clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
-                    "building kernel file %s%s%s for %s failed (%s), options '%s %s'; build log:\n%s",
+                    "building kernel file %s%s%s for %s failed (%s), options '%s%s%s'; build log:\n%s",
                     ctx->kernel_dir[0] ? ctx->kernel_dir : "cl", "/", file, ctx->dev.name,
-                    clstyle_cl_error_name(rc), BUILD_BASE_OPTIONS, options, log ? log : "(none)");
+                    clstyle_cl_error_name(rc), BUILD_BASE_OPTIONS, *options ? " " : "", options,
+                    log ? log : "(none)");
     free(log);
     return CLSTYLE_ERR_INTERNAL;
 }
@@ -226,7 +227,7 @@ clstyle_status clstyle_program_build(clstyle_ctx *ctx, const char *file, const c
     char key[2048], path[4200], opts[1024];
     uint64_t hash;
     cache_key(ctx, src, len, options, key, sizeof key, &hash);
-    snprintf(opts, sizeof opts, "%s %s", BUILD_BASE_OPTIONS, options);
+    snprintf(opts, sizeof opts, "%s%s%s", BUILD_BASE_OPTIONS, *options ? " " : "", options);
     *out = NULL;
     if (ctx->cache_dir[0]) {
         cache_path(ctx, hash, path, sizeof path);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "checkpoint.h"
 #include "fileio.h"
 #include "image.h"
 #include "png_io.h"
@@ -65,6 +66,9 @@ typedef struct job {
     size_t row;            /* loss row of the current iteration */
     FILE *log;
     double t0;
+    clstyle_ckpt_keys keys;
+    clstyle_ckpt ckpt;     /* a validated --resume checkpoint until it is on the device */
+    long start;            /* iterations already done (a resumed checkpoint's) */
 } job;
 
 static void info(const clstyle_options *o, const char *fmt, ...) CLSTYLE_PRINTF(2, 3);
@@ -81,6 +85,15 @@ static void info(const clstyle_options *o, const char *fmt, ...)
 }
 
 /* ---- validation before any device work ---- */
+
+/* The folder must exist and take a file: create and discard a temp file now. */
+static clstyle_status check_writable(const char *path, const char *flag, clstyle_error *err)
+{
+    clstyle_atomic_file af;
+    if (clstyle_atomic_open(&af, path, err)) return clstyle_err_wrap(err, "%s", flag);
+    clstyle_atomic_abort(&af);
+    return CLSTYLE_OK;
+}
 
 static clstyle_status check_output_path(const clstyle_options *o, clstyle_error *err)
 {
@@ -101,11 +114,7 @@ static clstyle_status check_output_path(const clstyle_options *o, clstyle_error 
     }
     free(rp_out);
     if (st) return st;
-    /* the folder must exist and take a file: create and discard the temp file now */
-    clstyle_atomic_file af;
-    if ((st = clstyle_atomic_open(&af, o->output, err))) return st;
-    clstyle_atomic_abort(&af);
-    return CLSTYLE_OK;
+    return check_writable(o->output, "-o/--output", err);
 }
 
 static clstyle_status parse_taps(job *J, clstyle_error *err)
@@ -422,16 +431,90 @@ static clstyle_status sync_rows(job *J, long first, long last, double now, clsty
     return st;
 }
 
+/* ---- checkpoints ---- */
+
+static uint64_t hash_image(uint64_t h, const clstyle_image *img)
+{
+    h = clstyle_ckpt_hash(h, &img->w, sizeof img->w);
+    h = clstyle_ckpt_hash(h, &img->h, sizeof img->h);
+    return clstyle_ckpt_hash(h, img->data, (size_t)3 * img->w * img->h * sizeof(float));
+}
+
+/* Fingerprints of everything that decides the trajectory (not iters, output, device). */
+static void checkpoint_keys(job *J)
+{
+    const clstyle_options *o = J->o;
+    uint64_t h = CLSTYLE_CKPT_HASH_INIT;
+    const double nums[] = {o->content_weight, o->style_weight, o->tv_weight, o->lr, o->style_scale,
+                           (double)o->size, (double)o->pooling_avg, (double)o->init, (double)o->seed,
+                           (double)o->original_colors};
+    h = clstyle_ckpt_hash(h, nums, sizeof nums);
+    for (int i = 0; i < J->ntaps; i++) {
+        const tap *t = &J->taps[i];
+        const double v[4] = {t->l, t->relu, t->style, t->weight};
+        h = clstyle_ckpt_hash(h, v, sizeof v);
+    }
+    h = clstyle_ckpt_hash(h, J->blend, sizeof(double) * (size_t)J->nstyle);
+    J->keys.settings = h;
+    h = clstyle_ckpt_hash(CLSTYLE_CKPT_HASH_INIT, &J->weights.convention, sizeof J->weights.convention);
+    for (int l = 0; l < J->weights.nconv; l++) {
+        const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+        h = clstyle_ckpt_hash(h, J->weights.w[l], (size_t)L->cout * L->cin * 9 * sizeof(float));
+        h = clstyle_ckpt_hash(h, J->weights.b[l], (size_t)L->cout * sizeof(float));
+    }
+    J->keys.weights = h;
+    J->keys.content = hash_image(CLSTYLE_CKPT_HASH_INIT, &J->content);
+    h = CLSTYLE_CKPT_HASH_INIT;
+    for (int i = 0; i < J->nstyle; i++) h = hash_image(h, &J->styles[i]);
+    J->keys.style = h;
+}
+
+static clstyle_status write_checkpoint(job *J, long k, clstyle_error *err)
+{
+    size_t n = clstyle_tensor_numel(&J->x);
+    clstyle_ckpt c = {k, J->x.h, J->x.w, malloc(n * 4), malloc(n * 4), malloc(n * 4), J->o->seed};
+    clstyle_status st = CLSTYLE_OK;
+    if (!c.x || !c.m || !c.v) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    if (!st) st = clstyle_ctx_read(J->ctx, J->x.buf, 0, n * 4, c.x, err);
+    if (!st) st = clstyle_ctx_read(J->ctx, J->m.buf, 0, n * 4, c.m, err);
+    if (!st) st = clstyle_ctx_read(J->ctx, J->v.buf, 0, n * 4, c.v, err);
+    if (!st) st = clstyle_ckpt_write(J->o->checkpoint, &c, &J->keys, err);
+    clstyle_ckpt_free(&c);
+    return st;
+}
+
+/* Puts a validated checkpoint's state on the device (after setup_device). */
+static clstyle_status resume(job *J, clstyle_error *err)
+{
+    const clstyle_ckpt *c = &J->ckpt;
+    size_t n = clstyle_tensor_numel(&J->x) * 4;
+    clstyle_status st;
+    if (!(st = clstyle_ctx_write(J->ctx, J->x.buf, 0, n, c->x, err)) &&
+        !(st = clstyle_ctx_write(J->ctx, J->x_good.buf, 0, n, c->x, err)) &&
+        !(st = clstyle_ctx_write(J->ctx, J->m.buf, 0, n, c->m, err)))
+        st = clstyle_ctx_write(J->ctx, J->v.buf, 0, n, c->v, err);
+    J->start = c->iteration;
+    clstyle_ckpt_free(&J->ckpt);
+    return st;
+}
+
+/* At a save point or at exit: the checkpoint (when asked for) and then the image. */
+static clstyle_status save_state(job *J, long k, const char *image_path, clstyle_error *err)
+{
+    clstyle_status st = J->o->checkpoint ? write_checkpoint(J, k, err) : CLSTYLE_OK;
+    return st ? st : save_image(J, image_path, J->x, err);
+}
+
 static clstyle_status optimise(job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
     clstyle_progress p = {0};
     p.iters = o->iters;
-    long reported = 0, next_report = 1, k;
+    long reported = J->start, next_report = J->start + 1, k;
     clstyle_status st = CLSTYLE_OK;
     size_t xbytes = clstyle_tensor_numel(&J->x) * 4;
     J->t0 = clstyle_now();
-    for (k = 1; k <= o->iters; k++) {
+    for (k = J->start + 1; k <= o->iters; k++) {
         J->row = (size_t)(k - 1);
         if ((st = iterate(J, k, err))) return st;
         int stop = o->stop && *o->stop;
@@ -451,7 +534,7 @@ static clstyle_status optimise(job *J, clstyle_error *err)
         }
         CLSTYLE_CL(J->ctx, err, clEnqueueCopyBuffer(J->ctx->queue, J->x.buf, J->x_good.buf, 0, 0, xbytes, 0, NULL, NULL),
                    "clEnqueueCopyBuffer (last good image)");
-        double per_it = (now - J->t0) / (double)k;
+        double per_it = (now - J->t0) / (double)(k - J->start);
         p.elapsed = now - J->t0;
         p.it_per_s = per_it > 0 ? 1.0 / per_it : 0;
         int show = o->progress && (o->progress_live || (o->print_every && (k % o->print_every == 0 || k == o->iters)));
@@ -466,15 +549,15 @@ static clstyle_status optimise(job *J, clstyle_error *err)
         if (o->save_every && k % o->save_every == 0 && k != o->iters) {
             char path[4200];
             numbered_path(o->output, k, path, sizeof path);
-            if ((st = save_image(J, path, J->x, err))) return st;
+            if ((st = save_state(J, k, path, err))) return st;
         }
         if (stop) {
-            if ((st = save_image(J, o->output, J->x, err))) return st;
+            if ((st = save_state(J, k, o->output, err))) return st;
             return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED, "interrupted after iteration %ld; image written to %s",
                                    k, o->output);
         }
     }
-    return save_image(J, o->output, J->x, err);
+    return save_state(J, o->iters > J->start ? o->iters : J->start, o->output, err);
 }
 
 static clstyle_status setup_device(job *J, clstyle_error *err)
@@ -516,6 +599,7 @@ static void job_free(job *J)
         clstyle_ctx_free(J->ctx);
     }
     clstyle_weights_free(&J->weights);
+    clstyle_ckpt_free(&J->ckpt);
     clstyle_image_free(&J->content);
     clstyle_image_free(&J->init);
     for (int i = 0; i < CLSTYLE_MAX_STYLES; i++) clstyle_image_free(&J->styles[i]);
@@ -555,8 +639,13 @@ clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
         info(o, "weights: synthetic (seed %llu): the output carries colour and texture statistics only",
              (unsigned long long)J->weights.seed);
     if (!st) info(o, "content %dx%d, %d style image(s), %ld iterations", J->content.w, J->content.h, o->nstyle, o->iters);
+    if (!st) checkpoint_keys(J);
+    if (!st && o->resume) st = clstyle_ckpt_read(o->resume, &J->keys, J->content.h, J->content.w, &J->ckpt, err);
+    if (!st && o->checkpoint) st = check_writable(o->checkpoint, "--checkpoint", err);
     if (!st) st = open_log(J, err);
     if (!st) st = setup_device(J, err);
+    if (!st && o->resume) st = resume(J, err);
+    if (!st && o->resume) info(o, "resuming %s at iteration %ld", o->resume, J->start + 1);
     if (!st) st = optimise(J, err);
     job_free(J);
     free(J);

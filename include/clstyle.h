@@ -78,6 +78,8 @@ typedef struct clstyle_options {
     long print_every;                          /* plain progress lines; 0 = off */
     long save_every;                           /* intermediate images OUT_NNNN.png; 0 = off */
     const char *log;                           /* CSV of per-iteration losses */
+    const char *checkpoint;                    /* --checkpoint FILE: written every save_every and at exit */
+    const char *resume;                        /* --resume FILE: continue a checkpointed run */
     const char *device;                        /* -d SPEC */
     int output_bits;                           /* 8 or 16 */
     size_t max_pixels;                         /* input image cap (0 = default) */

@@ -307,7 +307,7 @@ static int write_modified_relu(const char *dir)
             memcpy(mod, src, head);
             int n = sprintf(mod + head, "%-*s", (int)strlen(expr), "42.0f");
             strcpy(mod + head + n, at + strlen(expr));
-            snprintf(path, sizeof path, "%s/relu.cl", dir);
+            if (snprintf(path, sizeof path, "%s/relu.cl", dir) >= (int)sizeof path) path[0] = 0;
             rc = tu_write_file(path, mod, strlen(mod));
             CHECK(rc == 0, "cannot write %s", path);
             free(mod);

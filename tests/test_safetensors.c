@@ -615,7 +615,7 @@ static void test_nonfinite(void)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         uint8_t data[16] = {0};
         int es = cases[c].esize;
-        for (int i = 0; i < es; i++) data[2 * es + i] = (uint8_t)(cases[c].bits >> (8 * i));
+        for (int i = 0; i < es && i < 4; i++) data[2 * es + i] = (uint8_t)(cases[c].bits >> (8 * i));
         char h[256];
         snprintf(h, sizeof h, "{\"bad.weight\":{\"dtype\":\"%s\",\"shape\":[4],"
                  "\"data_offsets\":[0,%d]}}", cases[c].dtype, 4 * es);

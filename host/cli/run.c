@@ -53,6 +53,8 @@ static void help(void)
         "      --print-every N       a progress line every N iterations (50; 0 = none)\n"
         "      --save-every N        also write OUT_NNNN.png every N iterations\n"
         "      --log FILE            CSV: iter,total,content,style,tv,seconds\n"
+        "      --checkpoint FILE     save image + Adam state every --save-every and at exit\n"
+        "      --resume FILE         continue a checkpointed run (same settings and inputs)\n"
         "  -q, --quiet               no progress or notices\n"
         "Device:\n"
         "  -d, --device SPEC         index, platform:device, gpu|cpu|accel, or a name substring\n"
@@ -147,7 +149,7 @@ static void on_progress(void *user, const clstyle_progress *p)
 
 enum {
     OPT_BLEND = 256, OPT_SIZE, OPT_SSCALE, OPT_CW, OPT_SW, OPT_TW, OPT_LR, OPT_CL, OPT_SL, OPT_INIT, OPT_SEED,
-    OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16
+    OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16, OPT_CKPT, OPT_RESUME
 };
 
 int clstyle_cli_run(int argc, char **argv)
@@ -164,6 +166,7 @@ int clstyle_cli_run(int argc, char **argv)
         {"pooling", required_argument, 0, OPT_POOL}, {"original-colors", no_argument, 0, OPT_OC},
         {"print-every", required_argument, 0, OPT_PE}, {"save-every", required_argument, 0, OPT_SE},
         {"log", required_argument, 0, OPT_LOG},     {"output-16bit", no_argument, 0, OPT_16},
+        {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", required_argument, 0, OPT_RESUME},
         {"device", required_argument, 0, 'd'},      {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
@@ -212,6 +215,8 @@ int clstyle_cli_run(int argc, char **argv)
         case OPT_SE: rc = parse_long("--save-every", optarg, 0, 1000000, &o.save_every); break;
         case OPT_LOG: o.log = optarg; break;
         case OPT_16: o.output_bits = 16; break;
+        case OPT_CKPT: o.checkpoint = optarg; break;
+        case OPT_RESUME: o.resume = optarg; break;
         case 'd': o.device = optarg; break;
         case 'q': quiet = 1; break;
         case 'h': help(); return 0;

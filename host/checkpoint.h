@@ -1,0 +1,35 @@
+/* Checkpoints of a run: the image, Adam's m and v, the iteration and fingerprints of
+ * the configuration and inputs, in one safetensors file written atomically. */
+#ifndef CLSTYLE_CHECKPOINT_H
+#define CLSTYLE_CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+/* What must match for a checkpoint to be resumed; each part is named on a mismatch. */
+typedef struct clstyle_ckpt_keys {
+    uint64_t settings;   /* layers, loss weights, lr, pooling, init, seed, size, style scale, blend */
+    uint64_t weights;    /* the weight values in use */
+    uint64_t content;    /* content image at the working size */
+    uint64_t style;      /* style images at their working sizes */
+} clstyle_ckpt_keys;
+
+typedef struct clstyle_ckpt {
+    long iteration;          /* Adam steps done */
+    int h, w;
+    float *x, *m, *v;        /* (3, h, w) each */
+    uint64_t seed;
+} clstyle_ckpt;
+
+uint64_t clstyle_ckpt_hash(uint64_t h, const void *data, size_t len);
+#define CLSTYLE_CKPT_HASH_INIT 0xcbf29ce484222325ull
+
+clstyle_status clstyle_ckpt_write(const char *path, const clstyle_ckpt *c, const clstyle_ckpt_keys *keys,
+                                  clstyle_error *err);
+/* Reads and validates path against keys and the expected image size. */
+clstyle_status clstyle_ckpt_read(const char *path, const clstyle_ckpt_keys *keys, int h, int w, clstyle_ckpt *c,
+                                 clstyle_error *err);
+void clstyle_ckpt_free(clstyle_ckpt *c);
+
+#endif
