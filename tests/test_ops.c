@@ -26,17 +26,8 @@ static int op_ok(clstyle_status st, const char *what, int line)
 #define OP(call) op_ok((call), #call, __LINE__)
 #define DEV_OK(call) CHECK((call) == 0, "%s", #call)
 
-static void *xmalloc(size_t bytes)
-{
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) {
-        fprintf(stderr, "out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-#define FLOATS(n) ((float *)xmalloc((size_t)(n) * sizeof(float)))
-#define DOUBLES(n) ((double *)xmalloc((size_t)(n) * sizeof(double)))
+#define FLOATS(n) ((float *)tu_xmalloc((size_t)(n) * sizeof(float)))
+#define DOUBLES(n) ((double *)tu_xmalloc((size_t)(n) * sizeof(double)))
 
 static float *rnd(size_t n, double lo, double hi)
 {

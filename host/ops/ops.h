@@ -7,17 +7,43 @@
 #include "ctx.h"
 #include "tensor.h"
 
-/* ---- conv (cl/conv.cl + CLBlast SGEMM): 3x3, stride 1, zero padding 1, bias ---- */
+/* ---- conv: 3x3, stride 1, zero padding 1, bias ----
+ * Two algorithms, both im2col + GEMM: TILED (cl/conv_gemm.cl: im2col into 16-position
+ * panels, a register-tiled GEMM on weights packed at init, bias/ReLU/mask fused) and
+ * CLBLAST (cl/conv.cl im2col + CLBlast SGEMM + a bias/ReLU pass). */
+typedef enum clstyle_conv_algo {
+    CLSTYLE_CONV_ALGO_TILED = 0,
+    CLSTYLE_CONV_ALGO_CLBLAST = 1,
+} clstyle_conv_algo;
+
 typedef struct clstyle_conv {
     int cin, cout;
+    clstyle_conv_algo algo;
+    /* TILED: the kernel's tile (rows, positions per work-item), positions per im2col panel
+     * and grid order, read back from cl/conv_gemm.cl built with `options` */
+    int mr, nr, panel, mfast;
+    char options[128];
+    size_t local0;         /* TILED: GEMM work-group size along grid dim 0, 0 = the runtime's choice */
+    size_t chunk_bytes;    /* TILED: column matrix bytes per GEMM launch, 0 = all at once */
+    cl_mem bias;  /* (cout) */
+    /* CLBLAST only (NULL otherwise): */
     cl_mem w;     /* (cout, cin, 3, 3) */
     cl_mem wt;    /* (cin, cout, 3, 3): w transposed and spatially flipped, for the input gradient */
-    cl_mem bias;  /* (cout) */
+    /* TILED only (NULL otherwise): A = w (cout, cin*9) and wt (cin, cout*9) in mr-row panels,
+     * ap[(m/mr)*K*mr + k*mr + m%mr], rows past the end zero */
+    cl_mem wp;    /* (ceil(cout/mr), cin*9, mr) */
+    cl_mem wtp;   /* (ceil(cin/mr), cout*9, mr) */
 } clstyle_conv;
 
-/* Uploads w (cout, cin, 3, 3) and b (cout) and derives wt. */
+/* Uploads w (cout, cin, 3, 3) and b (cout) and derives what `algo` needs (wt, or the
+ * packed wp and wtp). */
+clstyle_status clstyle_conv_init_algo(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
+                                      const float *b, clstyle_conv_algo algo, clstyle_error *err);
+/* clstyle_conv_init_algo with the default algorithm: TILED, or $CLSTYLE_CONV_ALGO
+ * ("tiled" or "clblast"; anything else is CLSTYLE_ERR_USAGE). */
 clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
                                  const float *b, clstyle_error *err);
+const char *clstyle_conv_algo_name(clstyle_conv_algo algo);
 void clstyle_conv_free(clstyle_ctx *ctx, clstyle_conv *cv);
 /* Workspace floats that forward / backward need at spatial size h x w. */
 size_t clstyle_conv_workspace(const clstyle_conv *cv, int h, int w);

@@ -37,3 +37,13 @@ int tu_write_file(const char *path, const void *data, size_t len)
     int rc = fclose(f);
     return (n == len && rc == 0) ? 0 : -1;
 }
+
+void *tu_xmalloc(size_t bytes)
+{
+    void *p = malloc(bytes ? bytes : 1);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}

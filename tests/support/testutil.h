@@ -22,6 +22,8 @@ extern int tu_checks, tu_failures;
 int tu_finish(const char *name);
 /* A fresh, empty directory for this test: $CLSTYLE_TEST_TMP/<name> (or /tmp/...). */
 const char *tu_tmpdir(const char *name);
+/* malloc that never returns NULL: prints and exits 2 when memory runs out. */
+void *tu_xmalloc(size_t bytes);
 /* Writes len bytes to path; returns 0 on success. */
 int tu_write_file(const char *path, const void *data, size_t len);
 
