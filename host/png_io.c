@@ -70,9 +70,11 @@ void clstyle_image_free(clstyle_image *img)
 
 typedef struct png_reader {
     png_msgs msgs;
-    const char *path;
+    const char *path;    /* the file's path, or the name given to a memory buffer */
     size_t max_pixels;
-    FILE *fp;
+    FILE *fp;            /* the source: a file, or (when NULL) buf[pos..len) */
+    const unsigned char *buf;
+    size_t len, pos;
     png_structp png;
     png_infop info;
     int read_failed; /* the read callback saw an I/O error (errno in read_errno) */
@@ -88,6 +90,15 @@ typedef struct png_reader {
 static void read_cb(png_structp png, png_bytep data, size_t len)
 {
     png_reader *r = png_get_io_ptr(png);
+    if (!r->fp) {
+        if (len <= r->len - r->pos) {
+            memcpy(data, r->buf + r->pos, len);
+            r->pos += len;
+            return;
+        }
+        r->hit_eof = 1;
+        png_error(png, "unexpected end of file");
+    }
     if (fread(data, 1, len, r->fp) == len) return;
     if (ferror(r->fp)) {
         r->read_failed = 1;
@@ -116,25 +127,34 @@ static clstyle_status read_report_libpng_error(const png_reader *r, clstyle_erro
     return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: corrupt PNG: %s", r->path, r->msgs.error);
 }
 
+#define PNG_SIG_BYTES 8
+
+/* Checks the first n (at most PNG_SIG_BYTES) bytes of the source. */
+static clstyle_status read_check_signature(const png_reader *r, const unsigned char *sig, size_t n,
+                                           clstyle_error *err)
+{
+    if (n == 0)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: not a PNG file (empty file)", r->path);
+    if (n >= 3 && sig[0] == 0xFF && sig[1] == 0xD8 && sig[2] == 0xFF)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: not a PNG file (looks like a JPEG)",
+                               r->path);
+    if (n < PNG_SIG_BYTES || png_sig_cmp(sig, 0, PNG_SIG_BYTES) != 0)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: not a PNG file", r->path);
+    return CLSTYLE_OK;
+}
+
 static clstyle_status read_open(png_reader *r, clstyle_error *err)
 {
     r->fp = fopen(r->path, "rb");
     if (!r->fp)
         return clstyle_err_set(err, CLSTYLE_ERR_NOINPUT, "cannot open %s: %s", r->path,
                                strerror(errno));
-    unsigned char sig[8];
+    unsigned char sig[PNG_SIG_BYTES];
     size_t n = fread(sig, 1, sizeof sig, r->fp);
     if (ferror(r->fp)) /* e.g. a directory */
         return clstyle_err_set(err, CLSTYLE_ERR_NOINPUT, "cannot read %s: %s", r->path,
                                strerror(errno));
-    if (n == 0)
-        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: not a PNG file (empty file)", r->path);
-    if (n >= 3 && sig[0] == 0xFF && sig[1] == 0xD8 && sig[2] == 0xFF)
-        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: not a PNG file (looks like a JPEG)",
-                               r->path);
-    if (n < sizeof sig || png_sig_cmp(sig, 0, sizeof sig) != 0)
-        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: not a PNG file", r->path);
-    return CLSTYLE_OK;
+    return read_check_signature(r, sig, n, err);
 }
 
 /* Ancillary chunks we never use are skipped unparsed: less work, and no compressed
@@ -239,8 +259,16 @@ static clstyle_status read_guarded(png_reader *r, clstyle_error *err)
     if (setjmp(png_jmpbuf(r->png))) return read_report_libpng_error(r, err);
     size_t side = r->max_pixels < PNG_MAX_SIDE ? r->max_pixels : PNG_MAX_SIDE;
     png_set_read_fn(r->png, r, read_cb);
-    png_set_sig_bytes(r->png, 8);
+    png_set_sig_bytes(r->png, PNG_SIG_BYTES);
     png_set_user_limits(r->png, (png_uint_32)side, (png_uint_32)side);
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    /* Fuzz builds only (as libpng's own OSS-Fuzz harness): a mutated byte almost always
+     * breaks a CRC or the zlib checksum, which would stop every input at the first chunk. */
+    png_set_crc_action(r->png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
+#ifdef PNG_IGNORE_ADLER32
+    png_set_option(r->png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
+#endif
+#endif
     read_ignore_chunks(r->png);
     png_read_info(r->png, r->info);
     clstyle_status st = read_check_size(r, err);
@@ -254,6 +282,33 @@ static clstyle_status read_guarded(png_reader *r, clstyle_error *err)
     return CLSTYLE_OK;
 }
 
+/* The common core of both entry points, once the signature has been checked: decodes
+ * the rest of the source into *out, and releases everything r holds. */
+static clstyle_status read_decode(png_reader *r, clstyle_status st, clstyle_image *out,
+                                  clstyle_error *err)
+{
+    if (st != CLSTYLE_OK) goto done;
+    r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r->msgs, on_png_error, on_png_warning);
+    r->info = r->png ? png_create_info_struct(r->png) : NULL;
+    if (!r->info) {
+        st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "%s: cannot create a PNG reader", r->path);
+        goto done;
+    }
+    st = read_guarded(r, err);
+    if (st == CLSTYLE_OK) {
+        *out = r->img;
+        memset(&r->img, 0, sizeof r->img);
+    }
+done:
+    png_destroy_read_struct(&r->png, &r->info, NULL);
+    free(r->rows);
+    r->rows = NULL;
+    clstyle_image_free(&r->img);
+    if (r->fp) fclose(r->fp);
+    r->fp = NULL;
+    return st;
+}
+
 clstyle_status clstyle_png_read(const char *path, size_t max_pixels, clstyle_image *out,
                                 clstyle_error *err)
 {
@@ -263,24 +318,22 @@ clstyle_status clstyle_png_read(const char *path, size_t max_pixels, clstyle_ima
     r.path = path;
     r.max_pixels = max_pixels ? max_pixels : CLSTYLE_PNG_DEFAULT_MAX_PIXELS;
     clstyle_status st = read_open(&r, err);
-    if (st != CLSTYLE_OK) goto done;
-    r.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &r.msgs, on_png_error, on_png_warning);
-    r.info = r.png ? png_create_info_struct(r.png) : NULL;
-    if (!r.info) {
-        st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "%s: cannot create a PNG reader", path);
-        goto done;
-    }
-    st = read_guarded(&r, err);
-    if (st == CLSTYLE_OK) {
-        *out = r.img;
-        memset(&r.img, 0, sizeof r.img);
-    }
-done:
-    png_destroy_read_struct(&r.png, &r.info, NULL);
-    free(r.rows);
-    clstyle_image_free(&r.img);
-    if (r.fp) fclose(r.fp);
-    return st;
+    return read_decode(&r, st, out, err);
+}
+
+clstyle_status clstyle_png_read_buffer(const void *buf, size_t len, const char *name,
+                                       size_t max_pixels, clstyle_image *out, clstyle_error *err)
+{
+    png_reader r;
+    memset(&r, 0, sizeof r);
+    memset(out, 0, sizeof *out);
+    r.path = name ? name : "<memory>";
+    r.max_pixels = max_pixels ? max_pixels : CLSTYLE_PNG_DEFAULT_MAX_PIXELS;
+    r.buf = buf;
+    r.len = buf ? len : 0;
+    r.pos = r.len < PNG_SIG_BYTES ? r.len : PNG_SIG_BYTES;
+    clstyle_status st = read_check_signature(&r, r.buf, r.pos, err);
+    return read_decode(&r, st, out, err);
 }
 
 /* ---------------------------------------------------------------- writing */

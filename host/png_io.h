@@ -37,6 +37,12 @@ typedef struct clstyle_image {
 clstyle_status clstyle_png_read(const char *path, size_t max_pixels, clstyle_image *out,
                                 clstyle_error *err);
 
+/* The same reader on the len bytes at buf (which need not outlive the call); name
+ * (NULL = "<memory>") stands in for the path in error messages. Errors as above, less
+ * CLSTYLE_ERR_NOINPUT and CLSTYLE_ERR_IO. Used by the fuzz harness. */
+clstyle_status clstyle_png_read_buffer(const void *buf, size_t len, const char *name,
+                                       size_t max_pixels, clstyle_image *out, clstyle_error *err);
+
 /* Writes img as an RGB PNG of bit_depth 8 or 16. Samples are clamped to [0, 255]
  * (NaN -> 0) and rounded to nearest, ties away from zero; 16-bit maps v -> round(v*257).
  * Errors: CLSTYLE_ERR_USAGE (bit depth), CLSTYLE_ERR_INTERNAL (invalid image),

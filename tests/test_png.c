@@ -562,6 +562,43 @@ static void test_pixel_cap(void)
     clstyle_image_free(&img);
 }
 
+/* clstyle_png_read_buffer: the same pixels as the file reader, the same refusals. */
+static void test_read_buffer(void)
+{
+    size_t len;
+    unsigned char *good = valid_png(7, 5, 1, &len);
+    const char *p = tmp_path("buffer.png");
+    tu_write_file(p, good, len);
+    clstyle_image a, b;
+    clstyle_error err = {0};
+    CHECK(clstyle_png_read(p, 0, &a, &err) == CLSTYLE_OK, "%s", err.msg);
+    CHECK(clstyle_png_read_buffer(good, len, "mem.png", 0, &b, &err) == CLSTYLE_OK, "%s", err.msg);
+    CHECK(a.w == b.w && a.h == b.h && a.data && b.data &&
+              memcmp(a.data, b.data, sizeof(float) * 3 * (size_t)a.w * (size_t)a.h) == 0,
+          "buffer and file readers disagree");
+    clstyle_image_free(&a);
+    clstyle_image_free(&b);
+
+    static const struct { size_t len; const char *needle; } cut[] = {
+        {0, "not a PNG file"}, {5, "not a PNG file"}, {40, "truncated"}};
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        clstyle_image img = {5, 5, (float *)&img};
+        clstyle_err_clear(&err);
+        clstyle_status st = clstyle_png_read_buffer(good, cut[i].len, "mem.png", 0, &img, &err);
+        CHECK(st == CLSTYLE_ERR_DATA, "%zu bytes: status %d (%s)", cut[i].len, st, err.msg);
+        CHECK(img.data == NULL && img.w == 0 && img.h == 0, "%zu bytes: output not cleared",
+              cut[i].len);
+        CHECK(strstr(err.msg, "mem.png") && strstr(err.msg, cut[i].needle),
+              "%zu bytes: message lacks the name or '%s': %s", cut[i].len, cut[i].needle, err.msg);
+    }
+    clstyle_image img;
+    clstyle_err_clear(&err);
+    CHECK(clstyle_png_read_buffer(good, len, NULL, 20, &img, &err) == CLSTYLE_ERR_DATA &&
+              strstr(err.msg, "<memory>") && strstr(err.msg, "limit"),
+          "pixel cap on a buffer: %s", err.msg);
+    free(good);
+}
+
 /* ------------------------------------------------------------ writing */
 
 static void test_write_roundtrip8(void)
@@ -720,6 +757,7 @@ int main(void)
     test_known_values();
     test_malformed();
     test_pixel_cap();
+    test_read_buffer();
     test_write_roundtrip8();
     test_write_roundtrip16();
     test_write_atomic();
