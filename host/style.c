@@ -256,7 +256,7 @@ static clstyle_status style_targets(job *J, clstyle_error *err)
             clstyle_vgg_layer_size(t->l, J->content.h, J->content.w, &hl, &wl);
             /* A += b_s * (N / N_s) * F Fᵀ: per-position statistics independent of the style's size */
             double scale = J->blend[s] * ((double)hl * wl) / ((double)f.h * f.w);
-            st = clstyle_gram_accumulate(J->ctx, t->target, f, (float)scale, err);
+            st = clstyle_gram_accumulate(J->ctx, &J->net.gram, t->target, f, (float)scale, acts.ws, err);
         }
         if (!st) st = clstyle_ctx_finish(J->ctx, err); /* before the buffers go */
         clstyle_acts_free(J->ctx, &acts);
@@ -329,13 +329,13 @@ static clstyle_status add_taps(void *user, int l, int relu, clstyle_tensor g, cl
         } else {
             clstyle_tensor G = clstyle_tensor_view(J->gram.buf, 0, f.c, f.c, 1);
             clstyle_tensor D = clstyle_tensor_view(J->diff.buf, 0, f.c, f.c, 1);
-            st = clstyle_gram_forward(J->ctx, G, f, err);
+            st = clstyle_gram_forward(J->ctx, &J->net.gram, G, f, J->acts.ws, err);
             if (!st)
                 st = clstyle_loss_gram_diff(J->ctx, &J->loss, J->row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_STYLE, D, G,
                                             t->target, (float)(t->weight / (4 * C * C * N * N)), err);
             if (!st)
-                st = clstyle_gram_backward(J->ctx, g, D, f, (float)(o->style_weight * t->weight / (C * C * N * N)),
-                                           err);
+                st = clstyle_gram_backward(J->ctx, &J->net.gram, g, D, f,
+                                           (float)(o->style_weight * t->weight / (C * C * N * N)), J->acts.ws, err);
         }
         if (st) return st;
     }

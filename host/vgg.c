@@ -220,6 +220,7 @@ clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, clstyle_weig
     memset(net, 0, sizeof *net);
     net->pool = pool;
     clstyle_weights_fold_input(wt, net->mean);
+    if (clstyle_gram_init(ctx, &net->gram, err)) return clstyle_err_wrap(err, "preparing the Gram products");
     for (int l = 0; l < wt->nconv; l++) {
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         clstyle_status st = clstyle_conv_init(ctx, &net->conv[l], L->cin, L->cout, wt->w[l], wt->b[l], err);
@@ -293,6 +294,8 @@ clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const cls
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         size_t need = clstyle_conv_workspace(&net->conv[l], hl, wl);
+        size_t gneed = clstyle_gram_workspace(&net->gram, L->cout, hl, wl);
+        if (need < gneed) need = gneed;
         if (need > ws) ws = need;
         size_t n = (size_t)L->cout * hl * wl;
         if (n > gmax) gmax = n;
@@ -302,7 +305,7 @@ clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const cls
         if (!st && L->pool_after && l + 1 < net->nconv)
             st = alloc_tensor(ctx, acts, &acts->p[block], L->cout, hl / 2, wl / 2, "pooled activation", err);
     }
-    if (!st) st = alloc_tensor(ctx, acts, &acts->ws, 1, 1, (int)ws, "im2col workspace", err);
+    if (!st) st = alloc_tensor(ctx, acts, &acts->ws, 1, 1, (int)ws, "GEMM workspace", err);
     if (!st && grads) {
         if (!(st = alloc_tensor(ctx, acts, &acts->g0, 1, 1, (int)gmax, "gradient buffer", err)) &&
             !(st = alloc_tensor(ctx, acts, &acts->g1, 1, 1, (int)gmax, "gradient buffer", err)))

@@ -52,6 +52,7 @@ void clstyle_weights_fold_input(clstyle_weights *wt, float mean[3]);
 typedef struct clstyle_net {
     int nconv;
     clstyle_conv conv[CLSTYLE_VGG_NCONV];
+    clstyle_gram gram;  /* Gram products of the style layers on this device */
     clstyle_pool_kind pool;
     float mean[3];
 } clstyle_net;

@@ -120,6 +120,7 @@ static double forward_d(const net *nt, const double *x, double parts[3], unsigne
 
 typedef struct chain {
     clstyle_conv cv1, cv2;
+    clstyle_gram gram;
     clstyle_loss_ws loss;
     cl_mem x, xp, a1, p1, z2, a2, p, g1, t1, d1, g2, t2, d2, da2, dp1, da1, dx, ws;
     size_t nws;
@@ -173,10 +174,12 @@ static int chain_init(chain *ch, const net *nt)
     memset(ch, 0, sizeof *ch);
     if (!OP(clstyle_conv_init(ctx, &ch->cv1, CX, C1, nt->w1, nt->b1, &err)) ||
         !OP(clstyle_conv_init(ctx, &ch->cv2, C1, C2, nt->w2, nt->b2, &err)) ||
-        !OP(clstyle_loss_init(ctx, &ch->loss, 1, &err)))
+        !OP(clstyle_gram_init(ctx, &ch->gram, &err)) || !OP(clstyle_loss_init(ctx, &ch->loss, 1, &err)))
         return -1;
-    size_t w1 = clstyle_conv_workspace(&ch->cv1, H, W), w2 = clstyle_conv_workspace(&ch->cv2, H2, W2);
-    ch->nws = w1 > w2 ? w1 : w2;
+    size_t need[4] = {clstyle_conv_workspace(&ch->cv1, H, W), clstyle_conv_workspace(&ch->cv2, H2, W2),
+                      clstyle_gram_workspace(&ch->gram, C1, H, W), clstyle_gram_workspace(&ch->gram, C2, H2, W2)};
+    ch->nws = 0;
+    for (int i = 0; i < 4; i++) ch->nws = need[i] > ch->nws ? need[i] : ch->nws;
     float *zero = calloc(ch->nws > NA1 ? ch->nws : NA1, sizeof(float));
     chain_buf b[32];
     int n = chain_bufs(ch, nt, b), rc = zero ? 0 : -1;
@@ -210,22 +213,22 @@ static void device_grad(chain *ch, const net *nt, const float *x, const double s
     OP(clstyle_loss_content(ctx, &ch->loss, CLSTYLE_LOSS_CONTENT, &tda2,
                             (float)(sign[0] * nt->alpha * nt->wc / (2.0 * cn2)), ta2, T(ch->p, C2, H2, W2),
                             (float)(nt->wc / (4.0 * cn2)), &err));
-    OP(clstyle_gram_forward(ctx, T(ch->g1, C1, C1, 1), ta1, &err));
+    OP(clstyle_gram_forward(ctx, &ch->gram, T(ch->g1, C1, C1, 1), ta1, tws, &err));
     OP(clstyle_loss_gram_diff(ctx, &ch->loss, CLSTYLE_LOSS_STYLE, T(ch->d1, C1, C1, 1), T(ch->g1, C1, C1, 1),
                               T(ch->t1, C1, C1, 1), (float)(nt->ws / (4.0 * c1n1)), &err));
-    OP(clstyle_gram_forward(ctx, T(ch->g2, C2, C2, 1), ta2, &err));
+    OP(clstyle_gram_forward(ctx, &ch->gram, T(ch->g2, C2, C2, 1), ta2, tws, &err));
     OP(clstyle_loss_gram_diff(ctx, &ch->loss, CLSTYLE_LOSS_STYLE, T(ch->d2, C2, C2, 1), T(ch->g2, C2, C2, 1),
                               T(ch->t2, C2, C2, 1), (float)(nt->ws / (4.0 * c2n2)), &err));
-    OP(clstyle_gram_backward(ctx, tda2, T(ch->d2, C2, C2, 1), ta2, (float)(sign[2] * nt->beta * nt->ws / c2n2),
-                             &err));
+    OP(clstyle_gram_backward(ctx, &ch->gram, tda2, T(ch->d2, C2, C2, 1), ta2,
+                             (float)(sign[2] * nt->beta * nt->ws / c2n2), tws, &err));
     /* backward */
     OP(clstyle_relu_backward(ctx, tda2, tda2, ta2, &err));
     /* conv 2's input is pooled ReLU output: a zero there routes to a zero of a1, which
      * the ReLU backward below would zero anyway, so the mask is exact */
     OP(clstyle_conv_backward(ctx, &ch->cv2, T(ch->dp1, C1, H2, W2), tda2, &tp1, tws, &err));
     OP(clstyle_pool_backward(ctx, nt->kind, tda1, T(ch->dp1, C1, H2, W2), ta1, &err));
-    OP(clstyle_gram_backward(ctx, tda1, T(ch->d1, C1, C1, 1), ta1, (float)(sign[1] * nt->beta * nt->ws / c1n1),
-                             &err));
+    OP(clstyle_gram_backward(ctx, &ch->gram, tda1, T(ch->d1, C1, C1, 1), ta1,
+                             (float)(sign[1] * nt->beta * nt->ws / c1n1), tws, &err));
     OP(clstyle_relu_backward(ctx, tda1, tda1, ta1, &err));
     OP(clstyle_conv_backward(ctx, &ch->cv1, tdx, tda1, NULL, tws, &err)); /* preprocess: identity */
     OP(clstyle_loss_tv(ctx, &ch->loss, CLSTYLE_LOSS_TV, &tdx, (float)(sign[3] * nt->gamma / (255.0 * 255.0 * NX)),

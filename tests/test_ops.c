@@ -270,21 +270,33 @@ static void test_gram(int c, int h, int w, int signed_input)
     for (int i = 0; i < c; i++) /* the Gram difference is symmetric */
         for (int j = 0; j < i; j++) d[(size_t)j * c + i] = d[(size_t)i * c + j];
     ref_dev df = dev(c, h, w, f), dg = dev(c, c, 1, NULL), ddf = dev(c, h, w, df0), dd = dev(c, c, 1, d);
+    clstyle_gram gm;
+    OP(clstyle_gram_init(ctx, &gm, &err));
+    ref_dev ws = dev(1, 1, (int)clstyle_gram_workspace(&gm, c, h, w), NULL);
 
     snprintf(name, sizeof name, "gram_forward %dx%dx%d%s", c, h, w, signed_input ? " signed" : "");
-    OP(clstyle_gram_forward(ctx, dg.t, df.t, &err));
+    OP(clstyle_gram_forward(ctx, &gm, dg.t, df.t, ws.t, &err));
     fetch(name, &dg, g, SENT);
     ref_gram(ref, mag, f, c, n);
     expect_bound(name, g, ref, mag, cc, (double)n, n >= 32);
 
+    /* accumulate: g0 + s f fᵀ, on top of what forward left */
+    const float acc_scale = 0.75f;
+    snprintf(name, sizeof name, "gram_accumulate %dx%dx%d%s", c, h, w, signed_input ? " signed" : "");
+    OP(clstyle_gram_accumulate(ctx, &gm, dg.t, df.t, acc_scale, ws.t, &err));
+    fetch(name, &dg, g, SENT);
+    for (size_t i = 0; i < cc; i++) ref[i] *= 1.0 + acc_scale, mag[i] *= 1.0 + acc_scale;
+    expect_bound(name, g, ref, mag, cc, 2.0 * n, n >= 32);
+
     const float scale = -0.37f;
     snprintf(name, sizeof name, "gram_backward %dx%dx%d%s", c, h, w, signed_input ? " signed" : "");
-    OP(clstyle_gram_backward(ctx, ddf.t, dd.t, df.t, scale, &err));
+    OP(clstyle_gram_backward(ctx, &gm, ddf.t, dd.t, df.t, scale, ws.t, &err));
     fetch(name, &ddf, out, SENT);
     ref_gram_backward(ref, mag, df0, d, f, scale, c, n);
     expect_bound(name, out, ref, mag, nf, c + 2.0, c >= 32);
 
     ref_dev_free(ctx, &df), ref_dev_free(ctx, &dg), ref_dev_free(ctx, &ddf), ref_dev_free(ctx, &dd);
+    ref_dev_free(ctx, &ws);
     free(f), free(g), free(df0), free(d), free(out), free(ref), free(mag);
 }
 
@@ -545,6 +557,8 @@ int main(void)
     for (size_t i = 0; i < nshapes; i++) test_gram(shapes[i][0], shapes[i][1], shapes[i][2], 0);
     test_gram(5, 13, 17, 1);
     test_gram(64, 3, 3, 1);
+    test_gram(130, 13, 17, 1);  /* channels past whole row and column tiles */
+    test_gram(64, 181, 191, 0); /* several position chunks forward and backward on PoCL */
     t = lap("gram", t);
 
     clstyle_loss_ws ws;

@@ -1,26 +1,111 @@
-/* Gram matrix of a feature map and the style gradient through it, on CLBlast SGEMM. */
-#include "blas.h"
+/* Gram matrix of a feature map and the style gradient through it, on the tiled GEMM of
+ * host/ops/gemm.c. F (C, N) is packed into the workspace in chunks sized by the tile's
+ * budget, so the packed operands are consumed while still in cache:
+ *   forward  G = Σ_chunks A_k B_k, A_k = F[:, chunk] in mr-row panels, B_k = the same
+ *            rows in 16-row panels (Fᵀ in 16-column panels), accumulated by the epilogue;
+ *   backward dF += (s D) F: s D packed once, F's columns packed chunk by chunk. */
 #include "ops.h"
 
-clstyle_status clstyle_gram_forward(clstyle_ctx *ctx, clstyle_tensor g, clstyle_tensor f, clstyle_error *err)
+clstyle_status clstyle_gram_init(clstyle_ctx *ctx, clstyle_gram *gm, clstyle_error *err)
 {
-    size_t c = (size_t)f.c, n = (size_t)f.h * f.w;
-    return clstyle_blas_sgemm(ctx, 0, 1, c, c, n, 1.0f, f.buf, f.off, n, f.buf, f.off, n, 0.0f, g.buf, g.off, c,
-                              err);
+    return clstyle_gemm_tile_get(ctx, &gm->tile, err);
 }
 
-clstyle_status clstyle_gram_backward(clstyle_ctx *ctx, clstyle_tensor df, clstyle_tensor d, clstyle_tensor f,
-                                     float scale, clstyle_error *err)
+/* Positions per forward chunk: both packed operands of a chunk within the budget. */
+static size_t fwd_chunk(const clstyle_gemm_tile *t, size_t c, size_t n)
 {
-    size_t c = (size_t)f.c, n = (size_t)f.h * f.w;
-    return clstyle_blas_sgemm(ctx, 0, 0, c, n, c, scale, d.buf, d.off, c, f.buf, f.off, n, 1.0f, df.buf, df.off, n,
-                              err);
+    size_t rows = clstyle_round_up(c, (size_t)t->mr) + clstyle_round_up(c, (size_t)t->nr);
+    if (!t->chunk_bytes) return n;
+    size_t k = t->chunk_bytes / (rows * sizeof(float));
+    k = k < CLSTYLE_GEMM_PANEL ? CLSTYLE_GEMM_PANEL : k / CLSTYLE_GEMM_PANEL * CLSTYLE_GEMM_PANEL;
+    return k < n ? k : n;
 }
 
-clstyle_status clstyle_gram_accumulate(clstyle_ctx *ctx, clstyle_tensor g, clstyle_tensor f, float scale,
-                                       clstyle_error *err)
+size_t clstyle_gram_workspace(const clstyle_gram *gm, int c, int h, int w)
 {
-    size_t c = (size_t)f.c, n = (size_t)f.h * f.w;
-    return clstyle_blas_sgemm(ctx, 0, 1, c, c, n, scale, f.buf, f.off, n, f.buf, f.off, n, 1.0f, g.buf, g.off, c,
-                              err);
+    const clstyle_gemm_tile *t = &gm->tile;
+    size_t C = (size_t)c, n = (size_t)h * (size_t)w;
+    size_t fwd = (clstyle_round_up(C, (size_t)t->mr) + clstyle_round_up(C, (size_t)t->nr)) * fwd_chunk(t, C, n);
+    size_t bwd = clstyle_gemm_packed_floats(c, c, t->mr) + C * clstyle_gemm_chunk_cols(t, C, n);
+    return fwd > bwd ? fwd : bwd;
+}
+
+static clstyle_status check(const char *what, const clstyle_gram *gm, clstyle_tensor g, clstyle_tensor f,
+                            clstyle_tensor ws, clstyle_error *err)
+{
+    if (g.c != f.c || g.h != f.c || g.w != 1)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "%s: Gram (%d,%d,%d) for %d channels", what, g.c, g.h, g.w,
+                               f.c);
+    if (clstyle_tensor_numel(&ws) < clstyle_gram_workspace(gm, f.c, f.h, f.w))
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "%s: workspace too small", what);
+    return CLSTYLE_OK;
+}
+
+/* g = scale * f fᵀ, or g += that when add. */
+static clstyle_status gram(clstyle_ctx *ctx, const clstyle_gram *gm, clstyle_tensor g, clstyle_tensor f,
+                           float scale, int add, clstyle_tensor ws, clstyle_error *err)
+{
+    clstyle_status st = check("gram", gm, g, f, ws, err);
+    if (st) return st;
+    const clstyle_gemm_tile *t = &gm->tile;
+    int c = f.c, n = f.h * f.w, kc = (int)fwd_chunk(t, (size_t)c, (size_t)n);
+    int bpanels = (int)(clstyle_round_up((size_t)c, (size_t)t->nr) / CLSTYLE_GEMM_PANEL);
+    size_t b_off = ws.off + clstyle_round_up((size_t)c, (size_t)t->mr) * (size_t)kc;
+    clstyle_gemm_args a = {.y = g.buf, .a = ws.buf, .b = ws.buf, .y_off = g.off, .a_off = ws.off,
+                           .b_off = b_off, .m = c, .n = c, .epi = add ? CLSTYLE_EPI_ADD : CLSTYLE_EPI_NONE,
+                           .tiles = (size_t)bpanels * CLSTYLE_GEMM_PANEL / (size_t)t->nr};
+    int apanels = (int)(clstyle_round_up((size_t)c, (size_t)t->mr) / (size_t)t->mr);
+    for (int k0 = 0; k0 < n; k0 += kc) {
+        a.k = n - k0 < kc ? n - k0 : kc;
+        size_t src = f.off + (size_t)k0;
+        if ((st = clstyle_gemm_pack_rows(ctx, t, ws.buf, a.a_off, f.buf, src, c, a.k, n, t->mr, apanels, scale,
+                                         err)) ||
+            (st = clstyle_gemm_pack_rows(ctx, t, ws.buf, a.b_off, f.buf, src, c, a.k, n, CLSTYLE_GEMM_PANEL,
+                                         bpanels, 1.0f, err)) ||
+            (st = clstyle_gemm_run(ctx, t, &a, err)))
+            return st;
+        a.epi = CLSTYLE_EPI_ADD;
+    }
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_gram_forward(clstyle_ctx *ctx, const clstyle_gram *gm, clstyle_tensor g, clstyle_tensor f,
+                                    clstyle_tensor ws, clstyle_error *err)
+{
+    return gram(ctx, gm, g, f, 1.0f, 0, ws, err);
+}
+
+clstyle_status clstyle_gram_accumulate(clstyle_ctx *ctx, const clstyle_gram *gm, clstyle_tensor g, clstyle_tensor f,
+                                       float scale, clstyle_tensor ws, clstyle_error *err)
+{
+    return gram(ctx, gm, g, f, scale, 1, ws, err);
+}
+
+clstyle_status clstyle_gram_backward(clstyle_ctx *ctx, const clstyle_gram *gm, clstyle_tensor df, clstyle_tensor d,
+                                     clstyle_tensor f, float scale, clstyle_tensor ws, clstyle_error *err)
+{
+    clstyle_status st = check("gram backward", gm, d, f, ws, err);
+    if (st) return st;
+    if (df.c != f.c || df.h != f.h || df.w != f.w)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "gram backward: gradient (%d,%d,%d) is not f's shape",
+                               df.c, df.h, df.w);
+    const clstyle_gemm_tile *t = &gm->tile;
+    int c = f.c, n = f.h * f.w, kp = (int)clstyle_round_up((size_t)n, (size_t)t->nr);
+    int apanels = (int)(clstyle_round_up((size_t)c, (size_t)t->mr) / (size_t)t->mr);
+    size_t tiles = (size_t)kp / (size_t)t->nr, chunk = clstyle_gemm_chunk_cols(t, (size_t)c, (size_t)n) / t->nr;
+    clstyle_gemm_args a = {.y = df.buf, .a = ws.buf, .b = ws.buf, .y_off = df.off, .a_off = ws.off,
+                           .b_off = ws.off + clstyle_gemm_packed_floats(c, c, t->mr), .m = c, .n = n, .k = c,
+                           .epi = CLSTYLE_EPI_ADD};
+    if ((st = clstyle_gemm_pack_rows(ctx, t, ws.buf, a.a_off, d.buf, d.off, c, c, c, t->mr, apanels, scale, err)))
+        return st;
+    int per_tile = t->nr / CLSTYLE_GEMM_PANEL;
+    for (size_t done = 0; done < tiles; done += chunk) {
+        a.tiles = tiles - done < chunk ? tiles - done : chunk;
+        if ((st = clstyle_gemm_pack_cols(ctx, t, ws.buf, a.b_off, f.buf, f.off, c, n, kp, a.t0 * per_tile,
+                                         (int)a.tiles * per_tile, err)) ||
+            (st = clstyle_gemm_run(ctx, t, &a, err)))
+            return st;
+        a.t0 += (int)a.tiles;
+    }
+    return CLSTYLE_OK;
 }

@@ -7,9 +7,59 @@
 #include "ctx.h"
 #include "tensor.h"
 
+/* ---- gemm: the register-tiled GEMM on packed operands (cl/gemm.cl), shared by conv
+ * and gram. Layouts in host/ops/gemm.c. ---- */
+#define CLSTYLE_GEMM_PANEL 16   /* columns per packed B panel (a layout constant of gemm.cl) */
+#define CLSTYLE_GEMM_MAX_MR 16  /* gemm.cl accepts MR 1..16 and NR 16 or 32 */
+#define CLSTYLE_GEMM_MAX_NR 32
+
+/* Epilogues; mirror cl/gemm.cl's EPI_* values. */
+enum { CLSTYLE_EPI_NONE = 0, CLSTYLE_EPI_BIAS = 1, CLSTYLE_EPI_BIAS_RELU = 2, CLSTYLE_EPI_MASK = 3,
+       CLSTYLE_EPI_ADD = 4 };
+
+/* The tile gemm.cl is built with on this device, read back from the kernel. */
+typedef struct clstyle_gemm_tile {
+    int mr, nr;          /* rows, columns of y per work-item */
+    int panel, mfast;    /* columns per B panel; 1: grid dim 0 walks row tiles */
+    char options[128];   /* build options of gemm.cl */
+    size_t local0;       /* work-group size along grid dim 0, 0 = the runtime's choice */
+    size_t chunk_bytes;  /* packed B bytes per launch, 0 = all at once */
+} clstyle_gemm_tile;
+
+/* y (m, n) at y_off = epi(A · B), over the column tiles t0 .. t0+tiles-1 (of nr columns);
+ * b holds those tiles' panels from b_off on. aux: bias (m) or mask (m, n) at aux_off. */
+typedef struct clstyle_gemm_args {
+    cl_mem y, a, b, aux;
+    size_t y_off, a_off, b_off, aux_off, tiles;
+    int m, n, k, epi, t0;
+} clstyle_gemm_args;
+
+size_t clstyle_round_up(size_t n, size_t m);
+/* Looks the device up in the tunables table, builds gemm.cl and reads its tile back. */
+clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, clstyle_gemm_tile *t, clstyle_error *err);
+/* Columns of B (a multiple of nr, at most n rounded up) whose packed panels, k deep, fit
+ * the tile's chunk budget: the step of a chunked GEMM. */
+size_t clstyle_gemm_chunk_cols(const clstyle_gemm_tile *t, size_t k, size_t n);
+/* Floats of an (m, k) matrix packed in mr-row panels. */
+size_t clstyle_gemm_packed_floats(int m, int k, int mr);
+/* Host-side packing of a (m, k) row-major matrix in mr-row panels (weights); malloc'd. */
+float *clstyle_gemm_pack_host(const float *a, int m, int k, int mr);
+/* dst = scale * src (rows, k; row stride ld) in `width`-row panels, `panels` of them
+ * (rows past the matrix zero).  (dst =) */
+clstyle_status clstyle_gemm_pack_rows(clstyle_ctx *ctx, const clstyle_gemm_tile *t, cl_mem dst, size_t dst_off,
+                                      cl_mem src, size_t src_off, int rows, int k, int ld, int width, int panels,
+                                      float scale, clstyle_error *err);
+/* dst = 16-column panels t0 .. t0+panels-1 of src (rows, k), zero past column k; kp
+ * bounds the columns.  (dst =) */
+clstyle_status clstyle_gemm_pack_cols(clstyle_ctx *ctx, const clstyle_gemm_tile *t, cl_mem dst, size_t dst_off,
+                                      cl_mem src, size_t src_off, int rows, int k, int kp, int t0, int panels,
+                                      clstyle_error *err);
+clstyle_status clstyle_gemm_run(clstyle_ctx *ctx, const clstyle_gemm_tile *t, const clstyle_gemm_args *g,
+                                clstyle_error *err);
+
 /* ---- conv: 3x3, stride 1, zero padding 1, bias ----
- * Two algorithms, both im2col + GEMM: TILED (cl/conv_gemm.cl: im2col into 16-position
- * panels, a register-tiled GEMM on weights packed at init, bias/ReLU/mask fused) and
+ * Two algorithms, both im2col + GEMM: TILED (cl/gemm.cl: im2col into 16-position
+ * panels, the tiled GEMM on weights packed at init, bias/ReLU/mask fused) and
  * CLBLAST (cl/conv.cl im2col + CLBlast SGEMM + a bias/ReLU pass). */
 typedef enum clstyle_conv_algo {
     CLSTYLE_CONV_ALGO_TILED = 0,
@@ -19,12 +69,7 @@ typedef enum clstyle_conv_algo {
 typedef struct clstyle_conv {
     int cin, cout;
     clstyle_conv_algo algo;
-    /* TILED: the kernel's tile (rows, positions per work-item), positions per im2col panel
-     * and grid order, read back from cl/conv_gemm.cl built with `options` */
-    int mr, nr, panel, mfast;
-    char options[128];
-    size_t local0;         /* TILED: GEMM work-group size along grid dim 0, 0 = the runtime's choice */
-    size_t chunk_bytes;    /* TILED: column matrix bytes per GEMM launch, 0 = all at once */
+    clstyle_gemm_tile tile; /* TILED: the GEMM's tile on this device */
     cl_mem bias;  /* (cout) */
     /* CLBLAST only (NULL otherwise): */
     cl_mem w;     /* (cout, cin, 3, 3) */
@@ -72,15 +117,24 @@ clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, cl
 clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor dx,
                                      clstyle_tensor dy, clstyle_tensor x, clstyle_error *err);
 
-/* ---- gram (CLBlast SGEMM) ---- */
-/* g (C, C) = f fᵀ, f viewed as (C, H*W); g.c = g.h = C, g.w = 1.  (g =) */
-clstyle_status clstyle_gram_forward(clstyle_ctx *ctx, clstyle_tensor g, clstyle_tensor f, clstyle_error *err);
+/* ---- gram: G = F Fᵀ of a (C, H*W) feature map and the style gradient through it, on
+ * the tiled GEMM (operands packed into a workspace, in chunks that fit the cache) ---- */
+typedef struct clstyle_gram {
+    clstyle_gemm_tile tile;
+} clstyle_gram;
+
+clstyle_status clstyle_gram_init(clstyle_ctx *ctx, clstyle_gram *gm, clstyle_error *err);
+/* Workspace floats the three calls below need for a (c, h, w) feature map. */
+size_t clstyle_gram_workspace(const clstyle_gram *gm, int c, int h, int w);
+/* g (C, C) = f fᵀ.  (g =) */
+clstyle_status clstyle_gram_forward(clstyle_ctx *ctx, const clstyle_gram *gm, clstyle_tensor g, clstyle_tensor f,
+                                    clstyle_tensor ws, clstyle_error *err);
 /* g += scale * f fᵀ (target Grams of several style images).  (g +=) */
-clstyle_status clstyle_gram_accumulate(clstyle_ctx *ctx, clstyle_tensor g, clstyle_tensor f, float scale,
-                                       clstyle_error *err);
+clstyle_status clstyle_gram_accumulate(clstyle_ctx *ctx, const clstyle_gram *gm, clstyle_tensor g, clstyle_tensor f,
+                                       float scale, clstyle_tensor ws, clstyle_error *err);
 /* df += scale * d f, d (C, C) symmetric (the Gram difference): the style gradient.  (df +=) */
-clstyle_status clstyle_gram_backward(clstyle_ctx *ctx, clstyle_tensor df, clstyle_tensor d, clstyle_tensor f,
-                                     float scale, clstyle_error *err);
+clstyle_status clstyle_gram_backward(clstyle_ctx *ctx, const clstyle_gram *gm, clstyle_tensor df, clstyle_tensor d,
+                                     clstyle_tensor f, float scale, clstyle_tensor ws, clstyle_error *err);
 
 /* ---- loss (cl/loss.cl): values accumulate into a device buffer, no host sync ---- */
 typedef struct clstyle_loss_ws {

@@ -1,6 +1,7 @@
-// 3x3 convolution as a register-tiled GEMM on packed operands: im2col written straight
-// into 16-position panels, the GEMM Y = A·col with a fused epilogue (bias + ReLU, or a
-// ReLU mask), and a query of the tile sizes. Host side and layouts: host/ops/conv.c.
+// The register-tiled GEMM on packed operands, Y = epi(A·B) with a fused epilogue (bias +
+// ReLU, a ReLU mask, or accumulate), its packers (im2col of a 3x3 convolution written
+// straight into 16-column panels; row and column panels of a plain matrix, for the Gram
+// products) and a query of the tile sizes. Host side and layouts: host/ops/gemm.c.
 
 // The tile is MR*NR/16 float16 accumulators per work-item: 6 fits GPU register files;
 // AVX-512 CPUs want 16 (MR 8, NR 32: two vector loads + 8 broadcasts feed 16 FMAs).
@@ -33,10 +34,11 @@
 #define EPI_BIAS 1       // y = acc + bias[m]
 #define EPI_BIAS_RELU 2  // y = max(acc + bias[m], 0)
 #define EPI_MASK 3       // y = mask > 0 ? acc : 0   (the ReLU backward of the layer below)
+#define EPI_ADD 4        // y = y + acc
 
 // cfg[0..4] = MR, NR, KU, PANEL, MFAST: the host sizes buffers and grids from these
 // instead of repeating them.
-__kernel void conv_gemm_config(__global int *cfg)
+__kernel void gemm_config(__global int *cfg)
 {
     if (get_global_id(0) == 0) {
         cfg[0] = MR;
@@ -93,6 +95,38 @@ __kernel void im2col3x3_packed(__global float *colp, const ulong col_off,
     }
 }
 
+// dst[(p*K + k)*W + r%W] = scale * src[r*ld + k] with p = r/W: rows of src (R, K) in
+// W-row panels (A operands use W = MR; the B operand of F·Fᵀ uses W = PANEL). Rows from R
+// up to the last launched panel are zero. Work-item (k, p) writes W contiguous floats.
+__kernel void pack_row_panels(__global float *dst, const ulong dst_off, __global const float *src,
+                              const ulong src_off, const int R, const int K, const int ld, const int W,
+                              const float scale)
+{
+    const int k = get_global_id(0), p = get_global_id(1);
+    if (k >= K) return;
+    __global float *o = dst + dst_off + ((size_t)p * K + k) * W;
+    __global const float *s = src + src_off + k;
+    for (int l = 0, r = p * W; l < W; l++, r++) o[l] = r < R ? scale * s[(size_t)r * ld] : 0.0f;
+}
+
+// dst[((t-t0)*R + r)*PANEL + l] = src[r*K + t*PANEL + l]: 16-column panels t0, t0+1, .. of
+// src (R, K), zero past column K; the B operand of D·F. Work-item (t-t0, r) copies one row
+// segment. Kp (a multiple of PANEL) bounds the columns.
+__kernel void pack_col_panels(__global float *dst, const ulong dst_off, __global const float *src,
+                              const ulong src_off, const int R, const int K, const int Kp, const int t0)
+{
+    const int tl = get_global_id(0), r = get_global_id(1);
+    const int k0 = (t0 + tl) * PANEL;
+    if (k0 >= Kp || r >= R) return;
+    __global float *o = dst + dst_off + ((size_t)tl * R + r) * PANEL;
+    __global const float *s = src + src_off + (size_t)r * K + k0;
+    if (k0 + PANEL <= K) {
+        vstore16(vload16(0, s), 0, o);
+        return;
+    }
+    for (int l = 0; l < PANEL; l++) o[l] = k0 + l < K ? s[l] : 0.0f;
+}
+
 // The tile lives in named float16 registers acc<r>_<q> (row r, panel q): private
 // arrays indexed in loops end up in memory on some compilers (PoCL among them).
 // ROWS(X, a) expands X(0, a) .. X(MR-1, a); PANS(X, a) does the same over 0 .. NP-1.
@@ -143,7 +177,8 @@ __kernel void im2col3x3_packed(__global float *colp, const ulong col_off,
 // Lane l of the last, partial panel (no private array: some compilers keep those in memory).
 #define TAIL_LANE(l, sl)                                                             \
     if (l < cnt) y[y_off + row + l] =                                               \
-        (epi == EPI_MASK && !(aux[aux_off + row + l] > 0.0f)) ? 0.0f : v.sl;
+        (epi == EPI_MASK && !(aux[aux_off + row + l] > 0.0f)) ? 0.0f                  \
+        : epi == EPI_ADD ? y[y_off + row + l] + v.sl : v.sl;
 
 // y[m, n .. n+15] = epi(v) for the columns below N (y row-major (M, N) at y_off).
 void store16(__global float *y, const ulong y_off, __global const float *aux, const ulong aux_off,
@@ -156,6 +191,7 @@ void store16(__global float *y, const ulong y_off, __global const float *aux, co
     if (n + PANEL <= N) {
         if (epi == EPI_MASK)
             v = select((float16)0.0f, v, isgreater(vload16(0, aux + aux_off + row), (float16)0.0f));
+        if (epi == EPI_ADD) v += vload16(0, y + y_off + row);
         vstore16(v, 0, y + y_off + row);
         return;
     }
@@ -167,23 +203,23 @@ void store16(__global float *y, const ulong y_off, __global const float *aux, co
 }
 
 // y (M, N) at y_off, row-major = A (M, K) · col (K, N) through the epilogue `epi`.
-// ap: A packed in MR-row panels, ap[(m/MR)*K*MR + k*MR + m%MR], zero rows past M.
+// ap (at a_off): A packed in MR-row panels, ap[(m/MR)*K*MR + k*MR + m%MR], zero rows past M.
 // colp: the column tiles t0, t0+1, .. of col (K, N), packed by im2col3x3_packed from
 // panel t0*NP on; the grid covers those tiles only. Positions past N must be there (zero).
 // aux: bias (M) for EPI_BIAS*, the mask (M, N) at aux_off for EPI_MASK, else unused.
 // The work-item with row tile s and column tile t computes rows s*MR.. and columns
 // t*NR.. of y; the grid is (row tiles, column tiles) when MFAST, else transposed.
-__kernel void conv_gemm(__global float *y, const ulong y_off,
-                        __global const float *ap,
-                        __global const float *colp, const ulong col_off,
-                        __global const float *aux, const ulong aux_off,
-                        const int M, const int N, const int K, const int epi, const int t0)
+__kernel void gemm_packed(__global float *y, const ulong y_off,
+                          __global const float *ap, const ulong a_off,
+                          __global const float *colp, const ulong col_off,
+                          __global const float *aux, const ulong aux_off,
+                          const int M, const int N, const int K, const int epi, const int t0)
 {
     const int s = get_global_id(MFAST ? 0 : 1), tl = get_global_id(MFAST ? 1 : 0), t = t0 + tl;
     const int n0 = t * NR, m0 = s * MR;
     if (n0 >= N || m0 >= M) return;
     const size_t panel = (size_t)K * PANEL;
-    __global const float *a = ap + (size_t)s * K * MR;
+    __global const float *a = ap + a_off + (size_t)s * K * MR;
     __global const float *b = colp + col_off + (size_t)tl * NP * panel;
 
     ROWS(ROW_DECL, _)

@@ -1,0 +1,139 @@
+/* The register-tiled GEMM on packed operands (cl/gemm.cl), shared by the convolution
+ * and the Gram products: the per-device tile table, the tile query, the packers and
+ * the launch. Layouts:
+ *   A in mr-row panels:   ap[(m/mr)*K*mr + k*mr + m%mr]     (zero rows past M)
+ *   B in 16-column panels: bp[(n/16)*K*16 + k*16 + n%16]    (zero columns past N,
+ *                          N padded to whole nr-column tiles) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+
+/* Per device type (the first matching row wins): overrides of cl/gemm.cl's tunables
+ * ("" keeps the kernel's defaults; $CLSTYLE_CONV_OPTIONS is appended, for tuning
+ * experiments), the GEMM's work-group size along grid dim 0 (0: the runtime's choice)
+ * and the bytes of packed B per GEMM launch (0: all at once). */
+static const struct {
+    cl_device_type type;
+    const char *options;
+    size_t local0, chunk_bytes;
+} gemm_tunables[] = {
+    {CL_DEVICE_TYPE_CPU, "-DMR=8 -DNR=32", 8, (size_t)8 << 20},
+    {CL_DEVICE_TYPE_ALL, "", 0, 0},
+};
+
+size_t clstyle_round_up(size_t n, size_t m)
+{
+    return (n + m - 1) / m * m;
+}
+
+clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, clstyle_gemm_tile *t, clstyle_error *err)
+{
+    memset(t, 0, sizeof *t);
+    size_t i = 0, n = sizeof gemm_tunables / sizeof *gemm_tunables;
+    while (i + 1 < n && !(gemm_tunables[i].type & ctx->dev.type)) i++;
+    const char *extra = getenv("CLSTYLE_CONV_OPTIONS");
+    int len = snprintf(t->options, sizeof t->options, "%s%s%s", gemm_tunables[i].options,
+                       extra && *extra && *gemm_tunables[i].options ? " " : "", extra ? extra : "");
+    if (len < 0 || (size_t)len >= sizeof t->options)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "CLSTYLE_CONV_OPTIONS too long: '%s'", extra ? extra : "");
+    t->local0 = gemm_tunables[i].local0;
+    t->chunk_bytes = gemm_tunables[i].chunk_bytes;
+
+    cl_kernel k;
+    clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "gemm_config", &k, err);
+    if (st) return st;
+    cl_mem buf;
+    cl_int cfg[5] = {0, 0, 0, 0, 0};
+    if ((st = clstyle_ctx_alloc(ctx, sizeof cfg, "GEMM tile query", &buf, err))) return st;
+    clstyle_arg a[] = {CLSTYLE_ARG(buf)};
+    size_t g = 1;
+    if (!(st = clstyle_ctx_args(ctx, k, "gemm_config", a, 1, err)) &&
+        !(st = clstyle_ctx_launch(ctx, k, 1, &g, NULL, "gemm_config", err)))
+        st = clstyle_ctx_read(ctx, buf, 0, sizeof cfg, cfg, err);
+    clstyle_ctx_release(ctx, &buf, sizeof cfg);
+    if (st) return st;
+    t->mr = cfg[0];
+    t->nr = cfg[1];
+    t->panel = cfg[3];
+    t->mfast = cfg[4];
+    if (t->mr < 1 || t->mr > CLSTYLE_GEMM_MAX_MR || t->panel != CLSTYLE_GEMM_PANEL || t->nr < 1 ||
+        t->nr > CLSTYLE_GEMM_MAX_NR || t->nr % t->panel)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "gemm.cl with '%s': bad tile %dx%d/%d", t->options, t->mr,
+                               t->nr, t->panel);
+    return CLSTYLE_OK;
+}
+
+size_t clstyle_gemm_chunk_cols(const clstyle_gemm_tile *t, size_t k, size_t n)
+{
+    size_t cols = clstyle_round_up(n ? n : 1, (size_t)t->nr);
+    if (!t->chunk_bytes) return cols;
+    size_t tiles = t->chunk_bytes / ((k ? k : 1) * (size_t)t->nr * sizeof(float));
+    if (tiles < 1) tiles = 1;
+    return tiles * t->nr < cols ? tiles * t->nr : cols;
+}
+
+float *clstyle_gemm_pack_host(const float *a, int m, int k, int mr)
+{
+    size_t n = clstyle_gemm_packed_floats(m, k, mr);
+    float *ap = calloc(n ? n : 1, sizeof *ap);
+    if (!ap) return NULL;
+    for (int r = 0; r < m; r++)
+        for (int kk = 0; kk < k; kk++) ap[((size_t)(r / mr) * k + kk) * mr + r % mr] = a[(size_t)r * k + kk];
+    return ap;
+}
+
+size_t clstyle_gemm_packed_floats(int m, int k, int mr)
+{
+    return clstyle_round_up((size_t)m, (size_t)mr) * (size_t)k;
+}
+
+clstyle_status clstyle_gemm_pack_rows(clstyle_ctx *ctx, const clstyle_gemm_tile *t, cl_mem dst, size_t dst_off,
+                                      cl_mem src, size_t src_off, int rows, int k, int ld, int width, int panels,
+                                      float scale, clstyle_error *err)
+{
+    cl_kernel kn;
+    clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "pack_row_panels", &kn, err);
+    if (st) return st;
+    cl_ulong d = dst_off, s = src_off;
+    clstyle_arg a[] = {CLSTYLE_ARG(dst), CLSTYLE_ARG(d), CLSTYLE_ARG(src), CLSTYLE_ARG(s),
+                       CLSTYLE_ARG(rows), CLSTYLE_ARG(k),   CLSTYLE_ARG(ld),  CLSTYLE_ARG(width),
+                       CLSTYLE_ARG(scale)};
+    if ((st = clstyle_ctx_args(ctx, kn, "pack_row_panels", a, 9, err))) return st;
+    size_t g[2] = {(size_t)k, (size_t)panels};
+    return clstyle_ctx_launch(ctx, kn, 2, g, NULL, "pack_row_panels", err);
+}
+
+clstyle_status clstyle_gemm_pack_cols(clstyle_ctx *ctx, const clstyle_gemm_tile *t, cl_mem dst, size_t dst_off,
+                                      cl_mem src, size_t src_off, int rows, int k, int kp, int t0, int panels,
+                                      clstyle_error *err)
+{
+    cl_kernel kn;
+    clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "pack_col_panels", &kn, err);
+    if (st) return st;
+    cl_ulong d = dst_off, s = src_off;
+    clstyle_arg a[] = {CLSTYLE_ARG(dst), CLSTYLE_ARG(d), CLSTYLE_ARG(src), CLSTYLE_ARG(s),
+                       CLSTYLE_ARG(rows), CLSTYLE_ARG(k), CLSTYLE_ARG(kp),  CLSTYLE_ARG(t0)};
+    if ((st = clstyle_ctx_args(ctx, kn, "pack_col_panels", a, 8, err))) return st;
+    size_t g[2] = {(size_t)panels, (size_t)rows};
+    return clstyle_ctx_launch(ctx, kn, 2, g, NULL, "pack_col_panels", err);
+}
+
+clstyle_status clstyle_gemm_run(clstyle_ctx *ctx, const clstyle_gemm_tile *t, const clstyle_gemm_args *g,
+                                clstyle_error *err)
+{
+    cl_kernel k;
+    clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "gemm_packed", &k, err);
+    if (st) return st;
+    cl_ulong yo = g->y_off, ao = g->a_off, bo = g->b_off, xo = g->aux_off;
+    cl_mem aux = g->aux ? g->aux : g->y; /* any valid buffer when unused */
+    clstyle_arg a[] = {CLSTYLE_ARG(g->y), CLSTYLE_ARG(yo),   CLSTYLE_ARG(g->a), CLSTYLE_ARG(ao),
+                       CLSTYLE_ARG(g->b), CLSTYLE_ARG(bo),   CLSTYLE_ARG(aux),  CLSTYLE_ARG(xo),
+                       CLSTYLE_ARG(g->m), CLSTYLE_ARG(g->n), CLSTYLE_ARG(g->k), CLSTYLE_ARG(g->epi),
+                       CLSTYLE_ARG(g->t0)};
+    if ((st = clstyle_ctx_args(ctx, k, "gemm_packed", a, 13, err))) return st;
+    size_t mt = clstyle_round_up((size_t)g->m, (size_t)t->mr) / (size_t)t->mr;
+    size_t gg[2] = {t->mfast ? mt : g->tiles, t->mfast ? g->tiles : mt}, local[2] = {t->local0, 1};
+    return clstyle_ctx_launch(ctx, k, 2, gg, t->local0 ? local : NULL, "gemm_packed", err);
+}
