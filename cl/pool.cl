@@ -13,25 +13,41 @@ __kernel void maxpool_forward(__global float *y, const ulong y_off, __global con
     y[y_off + (size_t)c * Ho * Wo + p] = m;
 }
 
+// The backward kernels walk one pair of input rows per work-item (r, c): two rows of dx
+// written left to right, no divisions, contiguous reads. An odd last row or column
+// (dropped by the forward) gets zeros.
+
 // dx (C, H, W) = gradient routed to the first maximum of each window; 0 elsewhere.
 __kernel void maxpool_backward(__global float *dx, const ulong dx_off, __global const float *dy,
                                const ulong dy_off, __global const float *x, const ulong x_off,
                                const int C, const int H, const int W)
 {
     const int Ho = H / 2, Wo = W / 2;
-    const int q = get_global_id(0), c = get_global_id(1);
-    if (q >= H * W || c >= C) return;
-    const int i = q / W, j = q % W, oi = i / 2, oj = j / 2;
-    float g = 0.0f;
-    if (oi < Ho && oj < Wo) {
-        __global const float *s = x + x_off + ((size_t)c * H + 2 * oi) * W + 2 * oj;
-        const float v[4] = {s[0], s[1], s[W], s[W + 1]};
-        int arg = 0;
-        for (int k = 1; k < 4; k++)
-            if (v[k] > v[arg]) arg = k;
-        if (arg == (i - 2 * oi) * 2 + (j - 2 * oj)) g = dy[dy_off + ((size_t)c * Ho + oi) * Wo + oj];
+    const int r = get_global_id(0), c = get_global_id(1);
+    if (r >= (H + 1) / 2 || c >= C) return;
+    __global float *d0 = dx + dx_off + ((size_t)c * H + 2 * r) * W;
+    if (r >= Ho) { // the odd last row
+        for (int j = 0; j < W; j++) d0[j] = 0.0f;
+        return;
     }
-    dx[dx_off + (size_t)c * H * W + q] = g;
+    __global float *d1 = d0 + W;
+    __global const float *x0 = x + x_off + ((size_t)c * H + 2 * r) * W, *x1 = x0 + W;
+    __global const float *g = dy + dy_off + ((size_t)c * Ho + r) * Wo;
+    for (int o = 0; o < Wo; o++) {
+        const int j = 2 * o;
+        const float a = x0[j], b = x0[j + 1], e = x1[j], f = x1[j + 1], v = g[o];
+        // first maximum in row-major order a, b, e, f: later ones must be strictly greater
+        int arg = 0;
+        float m = a;
+        if (b > m) m = b, arg = 1;
+        if (e > m) m = e, arg = 2;
+        if (f > m) arg = 3;
+        d0[j] = arg == 0 ? v : 0.0f;
+        d0[j + 1] = arg == 1 ? v : 0.0f;
+        d1[j] = arg == 2 ? v : 0.0f;
+        d1[j + 1] = arg == 3 ? v : 0.0f;
+    }
+    if (W & 1) d0[W - 1] = d1[W - 1] = 0.0f;
 }
 
 __kernel void avgpool_forward(__global float *y, const ulong y_off, __global const float *x,
@@ -49,10 +65,18 @@ __kernel void avgpool_backward(__global float *dx, const ulong dx_off, __global 
                                const ulong dy_off, const int C, const int H, const int W)
 {
     const int Ho = H / 2, Wo = W / 2;
-    const int q = get_global_id(0), c = get_global_id(1);
-    if (q >= H * W || c >= C) return;
-    const int oi = (q / W) / 2, oj = (q % W) / 2;
-    float g = 0.0f;
-    if (oi < Ho && oj < Wo) g = 0.25f * dy[dy_off + ((size_t)c * Ho + oi) * Wo + oj];
-    dx[dx_off + (size_t)c * H * W + q] = g;
+    const int r = get_global_id(0), c = get_global_id(1);
+    if (r >= (H + 1) / 2 || c >= C) return;
+    __global float *d0 = dx + dx_off + ((size_t)c * H + 2 * r) * W;
+    if (r >= Ho) { // the odd last row
+        for (int j = 0; j < W; j++) d0[j] = 0.0f;
+        return;
+    }
+    __global float *d1 = d0 + W;
+    __global const float *g = dy + dy_off + ((size_t)c * Ho + r) * Wo;
+    for (int o = 0; o < Wo; o++) {
+        const float v = 0.25f * g[o];
+        d0[2 * o] = d0[2 * o + 1] = d1[2 * o] = d1[2 * o + 1] = v;
+    }
+    if (W & 1) d0[W - 1] = d1[W - 1] = 0.0f;
 }

@@ -38,6 +38,6 @@ clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, c
         st = clstyle_ctx_args(ctx, k, name, a, 7, err);
     }
     if (st) return st;
-    size_t g[2] = {(size_t)dx.h * dx.w, (size_t)dx.c};
+    size_t g[2] = {((size_t)dx.h + 1) / 2, (size_t)dx.c}; /* one work-item per pair of rows */
     return clstyle_ctx_launch(ctx, k, 2, g, NULL, name, err);
 }
