@@ -126,6 +126,9 @@ clstyle_status clstyle_bench_run(const clstyle_options *o_in, const char *spec, 
     clstyle_ctx *ctx = clstyle_job_ctx(J);
     r->dev = ctx->dev;
     r->flop_per_iter = clstyle_job_flops(J);
+    const clstyle_net *net = clstyle_job_net(J);
+    r->nconv = net->nconv;
+    memcpy(r->conv, net->choice, sizeof r->conv);
     /* warm-up: CLBlast compiles its kernels on first use */
     if ((st = clstyle_job_step(J, 1, err)) || (st = clstyle_ctx_finish(ctx, err))) goto done;
     for (int i = 0; i < timed; i++) {

@@ -5,6 +5,7 @@
 
 #include "clstyle.h"
 #include "device.h"
+#include "vgg.h"
 
 #define CLSTYLE_BENCH_MAX_OPS 64
 
@@ -25,6 +26,8 @@ typedef struct clstyle_bench_result {
     clstyle_bench_op ops[CLSTYLE_BENCH_MAX_OPS];
     int nops;
     double ops_total_s;      /* sum of the profiled ops' device time */
+    int nconv;               /* conv layers run, with the algorithm each one used: */
+    clstyle_conv_choice conv[CLSTYLE_VGG_NCONV];
 } clstyle_bench_result;
 
 /* Benchmarks one device (spec) at size x size with o's settings (weights, layers...).

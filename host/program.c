@@ -121,6 +121,18 @@ static void cache_key(clstyle_ctx *ctx, const char *src, size_t len, const char 
     *hash = fnv1a(0xcbf29ce484222325ull, key, strlen(key));
 }
 
+uint64_t clstyle_program_key(clstyle_ctx *ctx, const char *file)
+{
+    char *src = NULL, key[8192];
+    size_t len = 0;
+    uint64_t hash;
+    clstyle_error e;
+    if (load_source(ctx, file, &src, &len, &e)) return 0;
+    cache_key(ctx, src, len, "", key, sizeof key, &hash);
+    free(src);
+    return hash;
+}
+
 static void cache_path(clstyle_ctx *ctx, uint64_t hash, char *path, size_t len)
 {
     snprintf(path, len, "%s/%016llx.bin", ctx->cache_dir, (unsigned long long)hash);

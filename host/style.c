@@ -15,6 +15,7 @@
 #include "png_io.h"
 #include "rng.h"
 #include "style.h"
+#include "tune.h"
 #include "vgg.h"
 
 #define MIN_SIDE 16
@@ -566,10 +567,13 @@ static clstyle_status setup_device(job *J, clstyle_error *err)
     clstyle_status st = clstyle_ctx_create(&J->ctx, o->device, J->profiling, err);
     if (st) return st;
     info(o, "device: [%d] %s (%s)", J->ctx->dev.index, J->ctx->dev.name, J->ctx->dev.platform_name);
-    if ((st = clstyle_net_init(J->ctx, &J->net, &J->weights, o->pooling_avg ? CLSTYLE_POOL_AVG : CLSTYLE_POOL_MAX,
-                               err)))
-        return st;
     int h = J->content.h, w = J->content.w;
+    clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
+    if ((st = clstyle_tune_convs(J->ctx, &J->weights, J->weights.nconv, h, w, clstyle_tune_mode_env(), choice,
+                                 o->info, o->progress_user, err)) ||
+        (st = clstyle_net_init(J->ctx, &J->net, &J->weights, o->pooling_avg ? CLSTYLE_POOL_AVG : CLSTYLE_POOL_MAX,
+                               choice, err)))
+        return st;
     if ((st = clstyle_acts_init(J->ctx, &J->acts, &J->net, h, w, J->keep_z, 1, err))) return st;
     if ((st = alloc_t(J, &J->x, 3, h, w, "image", err)) || (st = alloc_t(J, &J->m, 3, h, w, "Adam m", err)) ||
         (st = alloc_t(J, &J->v, 3, h, w, "Adam v", err)) || (st = alloc_t(J, &J->x_good, 3, h, w, "last good image", err)))
@@ -719,6 +723,11 @@ double clstyle_job_flops(const clstyle_job *J)
         f += 2.0 * 2.0 * c * (double)c * hl * wl; /* F Fᵀ and (G − A) F */
     }
     return f;
+}
+
+const clstyle_net *clstyle_job_net(const clstyle_job *J)
+{
+    return &J->net;
 }
 
 void clstyle_job_close(clstyle_job *J)

@@ -6,6 +6,7 @@
 #include "clstyle.h"
 #include "ctx.h"
 #include "png_io.h"
+#include "vgg.h"
 
 typedef struct job clstyle_job;
 
@@ -19,6 +20,8 @@ clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err);
 clstyle_ctx *clstyle_job_ctx(clstyle_job *J);
 /* Work of one iteration in floating-point operations (convolutions and Gram products). */
 double clstyle_job_flops(const clstyle_job *J);
+/* The device network: its convs' algorithm choices (net->choice[0 .. nconv)). */
+const clstyle_net *clstyle_job_net(const clstyle_job *J);
 void clstyle_job_close(clstyle_job *J);
 
 #endif

@@ -215,7 +215,7 @@ void clstyle_weights_fold_input(clstyle_weights *wt, float mean[3])
 /* ---- device network ---- */
 
 clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, clstyle_weights *wt, clstyle_pool_kind pool,
-                                clstyle_error *err)
+                                const clstyle_conv_choice *choices, clstyle_error *err)
 {
     memset(net, 0, sizeof *net);
     net->pool = pool;
@@ -223,12 +223,20 @@ clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, clstyle_weig
     if (clstyle_gram_init(ctx, &net->gram, err)) return clstyle_err_wrap(err, "preparing the Gram products");
     for (int l = 0; l < wt->nconv; l++) {
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
-        clstyle_status st = clstyle_conv_init(ctx, &net->conv[l], L->cin, L->cout, wt->w[l], wt->b[l], err);
+        const clstyle_conv_choice *c = choices ? &choices[l] : NULL;
+        int chosen = c && c->source && (!strcmp(c->source, "measured") || !strcmp(c->source, "cache"));
+        clstyle_status st =
+            chosen ? clstyle_conv_init_tile(ctx, &net->conv[l], L->cin, L->cout, wt->w[l], wt->b[l], c->algo,
+                                            c->options[0] || c->local0 ? c->options : NULL, c->local0, err)
+                   : clstyle_conv_init(ctx, &net->conv[l], L->cin, L->cout, wt->w[l], wt->b[l], err);
         if (st) {
             clstyle_net_free(ctx, net);
             return clstyle_err_wrap(err, "uploading %s", L->name);
         }
         net->nconv = l + 1;
+        if (c) net->choice[l] = *c;
+        else net->choice[l] = (clstyle_conv_choice){.algo = net->conv[l].algo, .source = "default"};
+        net->choice[l].algo = net->conv[l].algo;
     }
     return CLSTYLE_OK;
 }

@@ -52,13 +52,16 @@ void clstyle_weights_fold_input(clstyle_weights *wt, float mean[3]);
 typedef struct clstyle_net {
     int nconv;
     clstyle_conv conv[CLSTYLE_VGG_NCONV];
+    clstyle_conv_choice choice[CLSTYLE_VGG_NCONV]; /* each conv's algorithm and how it was chosen */
     clstyle_gram gram;  /* Gram products of the style layers on this device */
     clstyle_pool_kind pool;
     float mean[3];
 } clstyle_net;
 
+/* choices (NULL: the default algorithm, or $CLSTYLE_CONV_ALGO) gives each conv's
+ * algorithm, as clstyle_tune_convs picks them. */
 clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, clstyle_weights *wt, clstyle_pool_kind pool,
-                                clstyle_error *err);
+                                const clstyle_conv_choice *choices, clstyle_error *err);
 void clstyle_net_free(clstyle_ctx *ctx, clstyle_net *net);
 
 /* Activations of one image shape: every buffer allocated once by clstyle_acts_init. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "fileio.h"
 #include "cli.h"
 
 #define MAX_RUNS 32
@@ -56,6 +57,20 @@ static void print_ops(FILE *f, const clstyle_bench_result *r, int md)
     }
 }
 
+static void print_convs(FILE *f, const clstyle_bench_result *r, int md)
+{
+    fprintf(f, md ? "\n| layer | algorithm | chosen by | tuning ms |\n|---|---|---|---:|\n"
+                  : "  %-8s %-32s %-9s %10s\n",
+            "layer", "algorithm", "chosen by", "tuning ms");
+    for (int l = 0; l < r->nconv; l++) {
+        char what[200];
+        clstyle_conv_choice_describe(&r->conv[l], what, sizeof what);
+        const char *name = clstyle_vgg_layers[l].name, *src = r->conv[l].source ? r->conv[l].source : "default";
+        if (md) fprintf(f, "| %s | %s | %s | %.2f |\n", name, what, src, r->conv[l].ms);
+        else fprintf(f, "  %-8s %-32s %-9s %10.2f\n", name, what, src, r->conv[l].ms);
+    }
+}
+
 static void print_result(FILE *f, const clstyle_bench_result *r, int md)
 {
     const char *fmt = md ? "\n### %s (%s), %d×%d\n\n" : "\n== [%d] %s (%s), %dx%d ==\n";
@@ -70,6 +85,7 @@ static void print_result(FILE *f, const clstyle_bench_result *r, int md)
             md ? "- " : "  ", gf(r->flop_per_iter, r->sec_median), r->flop_per_iter * 1e-9, md ? "- " : "  ",
             r->compile_cold_s, r->compile_cached_s, md ? "- " : "  ", r->peak_device_bytes / 1048576.0,
             r->peak_rss_bytes / 1048576.0);
+    print_convs(f, r, md);
     print_ops(f, r, md);
 }
 
@@ -91,11 +107,10 @@ static void print_compare(FILE *f, const clstyle_bench_result *r, int n, int md)
 
 static int write_json(const char *path, const clstyle_bench_result *r, int n)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "clstyle: --json %s: %s\n", path, strerror(errno));
-        return CLSTYLE_ERR_CANTCREAT;
-    }
+    clstyle_atomic_file af;
+    clstyle_error err = {0};
+    if (clstyle_atomic_open(&af, path, &err)) return clstyle_cli_fail(&err);
+    FILE *f = af.fp;
     fprintf(f, "[\n");
     for (int i = 0; i < n; i++) {
         const clstyle_bench_result *b = &r[i];
@@ -109,10 +124,19 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
                 ", \"size\": %d, \"iterations\": %d, \"sec_per_iter_median\": %.6f, \"sec_per_iter_min\": %.6f, "
                 "\"sec_per_iter_max\": %.6f, \"iters_per_sec\": %.4f, \"gflops\": %.3f, \"flop_per_iter\": %.0f, "
                 "\"peak_device_bytes\": %.0f, \"peak_rss_bytes\": %.0f, \"compile_cold_s\": %.4f, "
-                "\"compile_cached_s\": %.4f, \"ops\": [",
+                "\"compile_cached_s\": %.4f, \"convs\": [",
                 b->size, b->iterations, b->sec_median, b->sec_min, b->sec_max, 1 / b->sec_median,
                 gf(b->flop_per_iter, b->sec_median), b->flop_per_iter, b->peak_device_bytes, b->peak_rss_bytes,
                 b->compile_cold_s, b->compile_cached_s);
+        for (int l = 0; l < b->nconv; l++) {
+            char what[200];
+            clstyle_conv_choice_describe(&b->conv[l], what, sizeof what);
+            fprintf(f, "%s\n    {\"layer\": \"%s\", \"algorithm\": ", l ? "," : "", clstyle_vgg_layers[l].name);
+            json_str(f, what);
+            fprintf(f, ", \"chosen_by\": \"%s\", \"tuning_ms\": %.4f}",
+                    b->conv[l].source ? b->conv[l].source : "default", b->conv[l].ms);
+        }
+        fprintf(f, "], \"ops\": [");
         for (int k = 0; k < b->nops; k++) {
             const clstyle_bench_op *o = &b->ops[k];
             fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
@@ -124,21 +148,18 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
         fprintf(f, "]}%s\n", i + 1 < n ? "," : "");
     }
     fprintf(f, "]\n");
-    if (fclose(f) != 0) {
-        fprintf(stderr, "clstyle: --json %s: write failed\n", path);
-        return CLSTYLE_ERR_IO;
-    }
+    if (clstyle_atomic_commit(&af, &err)) return clstyle_cli_fail(&err);
     return 0;
 }
 
-static int parse_sizes(char *arg, int *sizes, int *n)
+int clstyle_cli_parse_sizes(const char *cmd, char *arg, int *sizes, int *n)
 {
     *n = 0;
     for (char *t = strtok(arg, ","); t; t = strtok(NULL, ",")) {
         char *end;
         long v = strtol(t, &end, 10);
         if (*end || v < 16 || v > 8192 || *n == 8) {
-            fprintf(stderr, "clstyle bench: --size '%s': expected sizes between 16 and 8192 (at most 8)\n", t);
+            fprintf(stderr, "clstyle %s: --size '%s': expected sizes between 16 and 8192 (at most 8)\n", cmd, t);
             return CLSTYLE_ERR_USAGE;
         }
         sizes[(*n)++] = (int)v;
@@ -209,7 +230,7 @@ int clstyle_cli_bench(int argc, char **argv)
     }
     int sizes[8], nsizes, ndev, rc;
     char specs[8][64];
-    if ((rc = parse_sizes(sizes_arg, sizes, &nsizes)) || (rc = device_specs(dev, specs, &ndev))) return rc;
+    if ((rc = clstyle_cli_parse_sizes("bench", sizes_arg, sizes, &nsizes)) || (rc = device_specs(dev, specs, &ndev))) return rc;
     clstyle_bench_result *res = calloc(MAX_RUNS, sizeof *res);
     if (!res) return CLSTYLE_ERR_INTERNAL;
     int n = 0;

@@ -10,5 +10,8 @@ int clstyle_cli_fail(clstyle_error *err);
 int clstyle_cli_run(int argc, char **argv);
 int clstyle_cli_weights(int argc, char **argv);
 int clstyle_cli_bench(int argc, char **argv);
+int clstyle_cli_tune(int argc, char **argv);
+/* Parses "N[,N...]" (16..8192, at most 8) for `clstyle cmd --size`; prints the error. */
+int clstyle_cli_parse_sizes(const char *cmd, char *arg, int *sizes, int *n);
 
 #endif

@@ -25,6 +25,7 @@ static void usage_main(FILE *f)
             "       clstyle selftest [-d SPEC]\n"
             "       clstyle weights FILE\n"
             "       clstyle bench [options]\n"
+            "       clstyle tune [-d SPEC] [--size N[,N...]] [--force]\n"
             "Run 'clstyle --help' for every option.\n");
 }
 
@@ -109,6 +110,7 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, "selftest")) return cmd_selftest(argc - 1, argv + 1);
         if (!strcmp(cmd, "weights")) return clstyle_cli_weights(argc - 1, argv + 1);
         if (!strcmp(cmd, "bench")) return clstyle_cli_bench(argc - 1, argv + 1);
+        if (!strcmp(cmd, "tune")) return clstyle_cli_tune(argc - 1, argv + 1);
     }
     if (argc < 2) {
         usage_main(stderr);

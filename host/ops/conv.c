@@ -14,6 +14,14 @@ const char *clstyle_conv_algo_name(clstyle_conv_algo algo)
     return algo == CLSTYLE_CONV_ALGO_CLBLAST ? "clblast" : "tiled";
 }
 
+void clstyle_conv_choice_describe(const clstyle_conv_choice *c, char *buf, size_t len)
+{
+    if (c->algo != CLSTYLE_CONV_ALGO_TILED || (!c->options[0] && !c->local0))
+        snprintf(buf, len, "%s", clstyle_conv_algo_name(c->algo));
+    else
+        snprintf(buf, len, "tiled %s /%zu", c->options[0] ? c->options : "(kernel defaults)", c->local0);
+}
+
 static clstyle_status upload(clstyle_ctx *ctx, const float *data, size_t n, const char *what, cl_mem *out,
                              clstyle_error *err)
 {
@@ -24,6 +32,13 @@ static clstyle_status upload(clstyle_ctx *ctx, const float *data, size_t n, cons
 
 clstyle_status clstyle_conv_init_algo(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
                                       const float *b, clstyle_conv_algo algo, clstyle_error *err)
+{
+    return clstyle_conv_init_tile(ctx, cv, cin, cout, w, b, algo, NULL, 0, err);
+}
+
+clstyle_status clstyle_conv_init_tile(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
+                                      const float *b, clstyle_conv_algo algo, const char *options, size_t local0,
+                                      clstyle_error *err)
 {
     memset(cv, 0, sizeof *cv);
     cv->cin = cin;
@@ -40,7 +55,7 @@ clstyle_status clstyle_conv_init_algo(clstyle_ctx *ctx, clstyle_conv *cv, int ci
         if (!(st = upload(ctx, w, nw, "conv weights", &cv->w, err)))
             st = upload(ctx, wt, nw, "conv weights (transposed)", &cv->wt, err);
     } else if (!st) {
-        if (!(st = clstyle_gemm_tile_get(ctx, &cv->tile, err))) {
+        if (!(st = clstyle_gemm_tile_get(ctx, options, local0, &cv->tile, err))) {
             wp = clstyle_gemm_pack_host(w, cout, cin * 9, cv->tile.mr);
             wtp = clstyle_gemm_pack_host(wt, cin, cout * 9, cv->tile.mr);
             if (!wp || !wtp) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory (conv weights)");

@@ -23,22 +23,48 @@ static const struct {
     {CL_DEVICE_TYPE_ALL, "", 0, 0},
 };
 
+/* Further tile settings the conv tuner (host/tune.c) times, per device type: work-item
+ * tile (MR rows x NR columns) and work-group size. */
+static const struct {
+    int cpu; /* 1: CPU devices, 0: the others */
+    const char *options;
+    size_t local0;
+} gemm_candidates[] = {
+    {1, "-DMR=8 -DNR=32", 8},  {1, "-DMR=6 -DNR=32", 8},  {1, "-DMR=12 -DNR=16", 8},
+    {1, "-DMR=4 -DNR=32", 16}, {0, "", 0},                 {0, "-DMR=4 -DNR=16", 64},
+    {0, "-DMR=8 -DNR=16", 32}, {0, "-DMR=6 -DNR=32", 0},
+};
+
+int clstyle_gemm_candidate(const clstyle_ctx *ctx, int i, const char **options, size_t *local0)
+{
+    int cpu = (ctx->dev.type & CL_DEVICE_TYPE_CPU) != 0;
+    for (size_t j = 0; j < sizeof gemm_candidates / sizeof *gemm_candidates; j++) {
+        if (gemm_candidates[j].cpu != cpu || i-- > 0) continue;
+        *options = gemm_candidates[j].options;
+        *local0 = gemm_candidates[j].local0;
+        return 1;
+    }
+    return 0;
+}
+
 size_t clstyle_round_up(size_t n, size_t m)
 {
     return (n + m - 1) / m * m;
 }
 
-clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, clstyle_gemm_tile *t, clstyle_error *err)
+clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size_t local0, clstyle_gemm_tile *t,
+                                     clstyle_error *err)
 {
     memset(t, 0, sizeof *t);
     size_t i = 0, n = sizeof gemm_tunables / sizeof *gemm_tunables;
     while (i + 1 < n && !(gemm_tunables[i].type & ctx->dev.type)) i++;
-    const char *extra = getenv("CLSTYLE_CONV_OPTIONS");
-    int len = snprintf(t->options, sizeof t->options, "%s%s%s", gemm_tunables[i].options,
-                       extra && *extra && *gemm_tunables[i].options ? " " : "", extra ? extra : "");
+    const char *extra = options ? "" : getenv("CLSTYLE_CONV_OPTIONS");
+    const char *base = options ? options : gemm_tunables[i].options;
+    int len = snprintf(t->options, sizeof t->options, "%s%s%s", base, extra && *extra && *base ? " " : "",
+                       extra ? extra : "");
     if (len < 0 || (size_t)len >= sizeof t->options)
-        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "CLSTYLE_CONV_OPTIONS too long: '%s'", extra ? extra : "");
-    t->local0 = gemm_tunables[i].local0;
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "GEMM options too long: '%s%s'", base, extra ? extra : "");
+    t->local0 = options ? local0 : gemm_tunables[i].local0;
     t->chunk_bytes = gemm_tunables[i].chunk_bytes;
 
     cl_kernel k;

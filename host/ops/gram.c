@@ -8,7 +8,7 @@
 
 clstyle_status clstyle_gram_init(clstyle_ctx *ctx, clstyle_gram *gm, clstyle_error *err)
 {
-    return clstyle_gemm_tile_get(ctx, &gm->tile, err);
+    return clstyle_gemm_tile_get(ctx, NULL, 0, &gm->tile, err);
 }
 
 /* Positions per forward chunk: both packed operands of a chunk within the budget. */

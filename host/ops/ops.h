@@ -35,8 +35,13 @@ typedef struct clstyle_gemm_args {
 } clstyle_gemm_args;
 
 size_t clstyle_round_up(size_t n, size_t m);
-/* Looks the device up in the tunables table, builds gemm.cl and reads its tile back. */
-clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, clstyle_gemm_tile *t, clstyle_error *err);
+/* Builds gemm.cl with `options` and work-group size local0 — or, when options is NULL,
+ * the device's row of the tunables table plus $CLSTYLE_CONV_OPTIONS — and reads the
+ * tile back. */
+clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size_t local0, clstyle_gemm_tile *t,
+                                     clstyle_error *err);
+/* The i-th tile setting the tuner tries on ctx's device (0 past the end of the list). */
+int clstyle_gemm_candidate(const clstyle_ctx *ctx, int i, const char **options, size_t *local0);
 /* Columns of B (a multiple of nr, at most n rounded up) whose packed panels, k deep, fit
  * the tile's chunk budget: the step of a chunked GEMM. */
 size_t clstyle_gemm_chunk_cols(const clstyle_gemm_tile *t, size_t k, size_t n);
@@ -64,6 +69,7 @@ clstyle_status clstyle_gemm_run(clstyle_ctx *ctx, const clstyle_gemm_tile *t, co
 typedef enum clstyle_conv_algo {
     CLSTYLE_CONV_ALGO_TILED = 0,
     CLSTYLE_CONV_ALGO_CLBLAST = 1,
+    CLSTYLE_CONV_ALGO_COUNT /* keep last: the number of algorithms (the tuner tries each) */
 } clstyle_conv_algo;
 
 typedef struct clstyle_conv {
@@ -80,10 +86,26 @@ typedef struct clstyle_conv {
     cl_mem wtp;   /* (ceil(cin/mr), cout*9, mr) */
 } clstyle_conv;
 
+/* An algorithm with its settings, as the tuner (host/tune.c) picks it per layer shape. */
+typedef struct clstyle_conv_choice {
+    clstyle_conv_algo algo;
+    char options[128];  /* TILED: gemm.cl build options ("" with local0 0 = device defaults) */
+    size_t local0;      /* TILED: work-group size along dim 0 */
+    double ms;          /* measured forward + input-gradient time, 0 = not measured */
+    const char *source; /* "measured", "cache", "default" or "env" */
+} clstyle_conv_choice;
+
+/* "tiled -DMR=8 -DNR=32 /8" or "clblast": the choice in a few words. */
+void clstyle_conv_choice_describe(const clstyle_conv_choice *c, char *buf, size_t len);
+
 /* Uploads w (cout, cin, 3, 3) and b (cout) and derives what `algo` needs (wt, or the
- * packed wp and wtp). */
+ * packed wp and wtp). TILED uses the device's default tile. */
 clstyle_status clstyle_conv_init_algo(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
                                       const float *b, clstyle_conv_algo algo, clstyle_error *err);
+/* The same with TILED's gemm.cl options and work-group size given (NULL: the default). */
+clstyle_status clstyle_conv_init_tile(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
+                                      const float *b, clstyle_conv_algo algo, const char *options, size_t local0,
+                                      clstyle_error *err);
 /* clstyle_conv_init_algo with the default algorithm: TILED, or $CLSTYLE_CONV_ALGO
  * ("tiled" or "clblast"; anything else is CLSTYLE_ERR_USAGE). */
 clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,

@@ -18,7 +18,7 @@ schema = {"tool": str, "version": str, "device": str, "type": str, "platform": s
           "size": int, "iterations": int, "sec_per_iter_median": num, "sec_per_iter_min": num,
           "sec_per_iter_max": num, "iters_per_sec": num, "gflops": num, "flop_per_iter": num,
           "peak_device_bytes": num, "peak_rss_bytes": num, "compile_cold_s": num, "compile_cached_s": num,
-          "ops": list}
+          "convs": list, "ops": list}
 op_schema = {"name": str, "launches": int, "seconds": num, "gflops": num, "gbps": num, "share": num}
 if not isinstance(doc, list) or len(doc) != 1:
     fails.append("top level must be a list with one result")
@@ -41,6 +41,13 @@ for r in doc if isinstance(doc, list) else []:
             if not isinstance(o.get(k), t): fails.append(f"op field {k}")
     for want in ("conv1_1 fwd", "conv5_1 bwd", "style loss+grad", "adam"):
         if want not in names: fails.append(f"op {want} missing")
+    convs = r["convs"]
+    if [c.get("layer") for c in convs] != ["conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1", "conv3_2",
+                                           "conv3_3", "conv3_4", "conv4_1", "conv4_2", "conv4_3", "conv4_4", "conv5_1"]:
+        fails.append("convs: layers conv1_1..conv5_1 in order")
+    for c in convs:
+        if not isinstance(c.get("algorithm"), str) or not isinstance(c.get("tuning_ms"), num): fails.append("conv fields")
+        if c.get("chosen_by") not in ("measured", "cache", "default", "env"): fails.append(f"chosen_by {c.get('chosen_by')}")
     share = sum(o["share"] for o in r["ops"])
     if abs(share - 1) > 1e-3: fails.append(f"shares sum to {share}")
 for f in fails: print("FAIL:", f)

@@ -1,0 +1,283 @@
+/* Convolution algorithm choice by measurement (see tune.h). A layer shape is its channels
+ * and its positions to the nearest power of two (octave), so images of similar size share
+ * a measurement. The cache file holds one line per shape,
+ * "cin cout octave h w<TAB>algo<TAB>options<TAB>local0<TAB>ms" (h, w: where it was
+ * measured), after a header naming the device; a file that does not parse is ignored
+ * and measured again. */
+#include "tune.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "program.h"
+
+#define TUNE_MAGIC "# clstyle conv tune v2"
+#define TUNE_MAX 256  /* shapes kept per device */
+#define TUNE_REPS 3   /* timed repetitions per candidate (after one warm-up); the minimum counts */
+
+typedef struct entry {
+    int cin, cout, octave, h, w;
+    clstyle_conv_choice c;
+} entry;
+
+typedef struct table {
+    entry e[TUNE_MAX];
+    int n;
+} table;
+
+clstyle_tune_mode clstyle_tune_mode_env(void)
+{
+    const char *no = getenv("CLSTYLE_NO_TUNE"), *algo = getenv("CLSTYLE_CONV_ALGO");
+    if ((no && *no && strcmp(no, "0")) || (algo && *algo)) return CLSTYLE_TUNE_OFF;
+    return CLSTYLE_TUNE_AUTO;
+}
+
+static void cache_path(clstyle_ctx *ctx, char *path, size_t len)
+{
+    snprintf(path, len, "%s/conv-tune-%016" PRIx64 ".tsv", ctx->cache_dir, clstyle_program_key(ctx, "gemm.cl"));
+}
+
+static int octave(int h, int w)
+{
+    return (int)lround(log2((double)h * (double)w));
+}
+
+static const entry *find(const table *t, int cin, int cout, int h, int w)
+{
+    int o = octave(h, w);
+    for (int i = 0; i < t->n; i++)
+        if (t->e[i].cin == cin && t->e[i].cout == cout && t->e[i].octave == o) return &t->e[i];
+    return NULL;
+}
+
+static int parse_algo(const char *s, clstyle_conv_algo *a)
+{
+    for (int i = 0; i < CLSTYLE_CONV_ALGO_COUNT; i++)
+        if (!strcmp(s, clstyle_conv_algo_name((clstyle_conv_algo)i))) return *a = (clstyle_conv_algo)i, 0;
+    return -1;
+}
+
+/* Parses one line; -1 when malformed. */
+static int parse_line(char *line, entry *e)
+{
+    memset(e, 0, sizeof *e);
+    char *f[5], *save = NULL;
+    int n = 0;
+    for (char *tok = strtok_r(line, "\t\n", &save); tok && n < 5; tok = strtok_r(NULL, "\t\n", &save)) f[n++] = tok;
+    /* options may be empty: "a\t\tb" collapses, so a lone "-" stands for "" */
+    if (n != 5 || sscanf(f[0], "%d %d %d %d %d", &e->cin, &e->cout, &e->octave, &e->h, &e->w) != 5) return -1;
+    if (e->cin < 1 || e->cout < 1 || e->h < 1 || e->w < 1 || e->octave != octave(e->h, e->w) ||
+        parse_algo(f[1], &e->c.algo))
+        return -1;
+    const char *opt = strcmp(f[2], "-") ? f[2] : "";
+    if (strlen(opt) >= sizeof e->c.options) return -1;
+    memcpy(e->c.options, opt, strlen(opt) + 1);
+    char *end;
+    errno = 0;
+    unsigned long long l0 = strtoull(f[3], &end, 10);
+    if (errno || *end || l0 > 4096) return -1;
+    e->c.local0 = (size_t)l0;
+    e->c.ms = strtod(f[4], &end);
+    if (*end || !(e->c.ms >= 0)) return -1;
+    e->c.source = "cache";
+    return 0;
+}
+
+/* Loads the device's table; a missing or malformed file leaves it empty. */
+static void load(clstyle_ctx *ctx, table *t)
+{
+    t->n = 0;
+    if (!ctx->cache_dir[0]) return;
+    char path[4300], line[512];
+    cache_path(ctx, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    int ok = fgets(line, sizeof line, f) && !strncmp(line, TUNE_MAGIC, strlen(TUNE_MAGIC));
+    while (ok && t->n < TUNE_MAX && fgets(line, sizeof line, f)) ok = parse_line(line, &t->e[t->n++]) == 0;
+    if (!ok) t->n = 0;
+    fclose(f);
+}
+
+static clstyle_status save(clstyle_ctx *ctx, const table *t, clstyle_error *err)
+{
+    if (!ctx->cache_dir[0]) return CLSTYLE_OK;
+    char path[4300];
+    cache_path(ctx, path, sizeof path);
+    clstyle_atomic_file af;
+    clstyle_status st = clstyle_atomic_open(&af, path, err);
+    if (st) return st;
+    fprintf(af.fp, "%s | %s | %s | %s\n", TUNE_MAGIC, ctx->dev.name, ctx->dev.driver, ctx->dev.platform_name);
+    for (int i = 0; i < t->n; i++) {
+        const entry *e = &t->e[i];
+        fprintf(af.fp, "%d %d %d %d %d\t%s\t%s\t%zu\t%.4f\n", e->cin, e->cout, e->octave, e->h, e->w,
+                clstyle_conv_algo_name(e->c.algo), e->c.options[0] ? e->c.options : "-", e->c.local0, e->c.ms);
+    }
+    return clstyle_atomic_commit(&af, err);
+}
+
+/* Scratch buffers for timing one layer shape. */
+typedef struct bench_bufs {
+    clstyle_tensor x, y, dx, ws;
+} bench_bufs;
+
+static void bufs_free(clstyle_ctx *ctx, bench_bufs *b)
+{
+    clstyle_tensor *all[] = {&b->x, &b->y, &b->dx, &b->ws};
+    for (int i = 0; i < 4; i++) clstyle_ctx_release(ctx, &all[i]->buf, clstyle_tensor_numel(all[i]) * 4);
+}
+
+static clstyle_status alloc_fill(clstyle_ctx *ctx, clstyle_tensor *t, int c, int h, int w, clstyle_error *err)
+{
+    *t = clstyle_tensor_view(NULL, 0, c, h, w);
+    size_t bytes = clstyle_tensor_numel(t) * 4;
+    clstyle_status st = clstyle_ctx_alloc(ctx, bytes, "tuning buffer", &t->buf, err);
+    if (st) return st;
+    float v = 0.5f;
+    CLSTYLE_CL(ctx, err, clEnqueueFillBuffer(ctx->queue, t->buf, &v, 4, 0, bytes, 0, NULL, NULL),
+               "clEnqueueFillBuffer (tuning buffer)");
+    return CLSTYLE_OK;
+}
+
+/* One forward (bias + ReLU) and one input gradient (ReLU mask) of cv, finished. */
+static clstyle_status pass(clstyle_ctx *ctx, const clstyle_conv *cv, bench_bufs *b, clstyle_error *err)
+{
+    clstyle_status st = clstyle_conv_forward(ctx, cv, b->y, b->x, 1, b->ws, err);
+    if (!st) st = clstyle_conv_backward(ctx, cv, b->dx, b->y, &b->x, b->ws, err);
+    return st ? st : clstyle_ctx_finish(ctx, err);
+}
+
+/* Milliseconds of the fastest of TUNE_REPS passes of one candidate; one pass only when
+ * it is already twice as slow as `best` (the fastest so far, 0 = none). */
+static clstyle_status time_candidate(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w,
+                                     const clstyle_conv_choice *c, double best, double *ms, clstyle_error *err)
+{
+    const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+    clstyle_conv cv;
+    bench_bufs b;
+    memset(&b, 0, sizeof b);
+    clstyle_status st = clstyle_conv_init_tile(ctx, &cv, L->cin, L->cout, wt->w[l], wt->b[l], c->algo,
+                                               c->options[0] || c->local0 ? c->options : NULL, c->local0, err);
+    if (st) return st;
+    if (!(st = alloc_fill(ctx, &b.x, L->cin, h, w, err)) && !(st = alloc_fill(ctx, &b.y, L->cout, h, w, err)) &&
+        !(st = alloc_fill(ctx, &b.dx, L->cin, h, w, err)))
+        st = alloc_fill(ctx, &b.ws, 1, 1, (int)clstyle_conv_workspace(&cv, h, w), err);
+    *ms = 0;
+    for (int r = 0; r <= TUNE_REPS && !st; r++) {
+        double t0 = clstyle_now();
+        st = pass(ctx, &cv, &b, err);
+        double t = (clstyle_now() - t0) * 1e3;
+        if (r == 1 || (r > 1 && t < *ms)) *ms = t;
+        if (r == 1 && best > 0 && t > 2 * best) break;
+    }
+    bufs_free(ctx, &b);
+    clstyle_conv_free(ctx, &cv);
+    return st;
+}
+
+/* Candidate i for ctx's device: the TILED tile settings, then CLBLAST; 0 past the end. */
+static int candidate(const clstyle_ctx *ctx, int i, clstyle_conv_choice *c)
+{
+    memset(c, 0, sizeof *c);
+    const char *opt;
+    size_t local0;
+    if (clstyle_gemm_candidate(ctx, i, &opt, &local0)) {
+        c->algo = CLSTYLE_CONV_ALGO_TILED;
+        snprintf(c->options, sizeof c->options, "%s", opt);
+        c->local0 = local0;
+        return 1;
+    }
+    int ntiled = 0;
+    while (clstyle_gemm_candidate(ctx, ntiled, &opt, &local0)) ntiled++;
+    if (CLSTYLE_CONV_ALGO_TILED + 1 + (i - ntiled) >= CLSTYLE_CONV_ALGO_COUNT) return 0;
+    c->algo = (clstyle_conv_algo)(CLSTYLE_CONV_ALGO_TILED + 1 + (i - ntiled));
+    return 1;
+}
+
+static void logf_(void (*log)(void *, const char *), void *user, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(void (*log)(void *, const char *), void *user, const char *fmt, ...)
+{
+    if (!log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log(user, line);
+}
+
+/* Times every candidate for layer l at h x w; the fastest goes to *best. A candidate that
+ * fails (a build error, a CLBlast error, too little memory) is skipped and logged. */
+static clstyle_status measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w,
+                              clstyle_conv_choice *best, void (*log)(void *, const char *), void *user,
+                              clstyle_error *err)
+{
+    const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+    clstyle_conv_choice c;
+    char what[200];
+    best->ms = -1;
+    for (int i = 0; candidate(ctx, i, &c); i++) {
+        clstyle_error e;
+        memset(&e, 0, sizeof e);
+        double ms;
+        clstyle_conv_choice_describe(&c, what, sizeof what);
+        if (time_candidate(ctx, wt, l, h, w, &c, best->ms > 0 ? best->ms : 0, &ms, &e)) {
+            logf_(log, user, "tune %s %d->%d at %dx%d: %-28s skipped: %s", L->name, L->cin, L->cout, w, h, what,
+                  e.msg);
+            continue;
+        }
+        logf_(log, user, "tune %s %d->%d at %dx%d: %-28s %9.2f ms", L->name, L->cin, L->cout, w, h, what, ms);
+        if (best->ms < 0 || ms < best->ms) *best = c, best->ms = ms;
+    }
+    if (best->ms < 0)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "tuning %s on %s: no convolution algorithm ran", L->name,
+                               ctx->dev.name);
+    best->source = "measured";
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, int nconv, int h, int w,
+                                  clstyle_tune_mode mode, clstyle_conv_choice *out,
+                                  void (*log)(void *user, const char *line), void *user, clstyle_error *err)
+{
+    for (int l = 0; l < nconv; l++) {
+        memset(&out[l], 0, sizeof out[l]);
+        out[l].source = getenv("CLSTYLE_CONV_ALGO") && *getenv("CLSTYLE_CONV_ALGO") ? "env" : "default";
+    }
+    if (mode == CLSTYLE_TUNE_OFF) return CLSTYLE_OK;
+    table *t = calloc(1, sizeof *t);
+    if (!t) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    if (mode == CLSTYLE_TUNE_AUTO) load(ctx, t);
+    int changed = 0;
+    clstyle_status st = CLSTYLE_OK;
+    for (int l = 0; l < nconv && !st; l++) {
+        const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+        int hl, wl;
+        clstyle_vgg_layer_size(l, h, w, &hl, &wl);
+        const entry *e = find(t, L->cin, L->cout, hl, wl);
+        if (e) {
+            out[l] = e->c;
+            continue;
+        }
+        if (!changed)
+            logf_(log, user, "tuning the convolutions for %s at %dx%d (once per device and size; "
+                  "CLSTYLE_NO_TUNE=1 skips it)", ctx->dev.name, w, h);
+        if ((st = measure(ctx, wt, l, hl, wl, &out[l], log, user, err))) break;
+        entry ne = {L->cin, L->cout, octave(hl, wl), hl, wl, out[l]};
+        if (t->n == TUNE_MAX) t->n = 0; /* full: start over rather than grow without bound */
+        t->e[t->n++] = ne;
+        changed = 1;
+    }
+    if (!st && changed) {
+        clstyle_error e;
+        if (save(ctx, t, &e)) logf_(log, user, "tune: results not kept: %s", e.msg);
+    }
+    free(t);
+    return st;
+}

@@ -1,0 +1,28 @@
+/* Convolution algorithm choice per device and layer shape, by measurement: each
+ * candidate (TILED with the device's tile settings, CLBLAST) runs one forward and one
+ * input-gradient pass of the real layer and the fastest wins. Results are kept in the
+ * cache folder, keyed by device, driver, clstyle version and kernel source, so the
+ * timing happens once per machine. */
+#ifndef CLSTYLE_TUNE_H
+#define CLSTYLE_TUNE_H
+
+#include "vgg.h"
+
+typedef enum clstyle_tune_mode {
+    CLSTYLE_TUNE_OFF = 0,   /* built-in defaults (CLSTYLE_NO_TUNE=1, or CLSTYLE_CONV_ALGO set) */
+    CLSTYLE_TUNE_AUTO = 1,  /* the cache, measuring the shapes it lacks */
+    CLSTYLE_TUNE_FORCE = 2, /* measure every shape again (clstyle tune --force) */
+} clstyle_tune_mode;
+
+/* OFF when CLSTYLE_NO_TUNE=1 or CLSTYLE_CONV_ALGO is set, else AUTO. */
+clstyle_tune_mode clstyle_tune_mode_env(void);
+
+/* Chooses an algorithm for each of the first nconv VGG layers at an h x w input, with
+ * wt's weights. log (may be NULL) receives one line per measured candidate. With the
+ * cache off (CLSTYLE_NO_CACHE=1) AUTO measures but keeps nothing. */
+clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, int nconv, int h, int w,
+                                  clstyle_tune_mode mode, clstyle_conv_choice *out,
+                                  void (*log)(void *user, const char *line), void *user, clstyle_error *err);
+
+
+#endif

@@ -1,0 +1,92 @@
+# Convolution tuning: `clstyle tune` measures every candidate per layer shape and keeps
+# the winners in the cache; a second run measures nothing; bench and runs use (and show)
+# the cached choice; a corrupt cache file is measured again; --force re-measures;
+# CLSTYLE_NO_TUNE=1 and CLSTYLE_CONV_ALGO give the defaults; no cache is a clear error.
+# usage: bash tests/cli/test_tune.sh PATH/TO/clstyle TMPDIR
+set -u
+CLSTYLE=${1:?usage: test_tune.sh PATH/TO/clstyle TMPDIR}
+TMP=${2:?usage: test_tune.sh PATH/TO/clstyle TMPDIR}
+rm -rf "$TMP" && mkdir -p "$TMP" || exit 1
+unset CLSTYLE_DEVICE CLSTYLE_KERNEL_DIR CLSTYLE_NO_CACHE CLSTYLE_NO_TUNE CLSTYLE_CONV_ALGO CLSTYLE_CONV_OPTIONS
+export XDG_CACHE_HOME="$TMP/cache" # never the user's cache
+
+. "$(dirname "$0")/lib.sh"
+count() { grep -c -- "$1" "$TMP/out"; }
+tunefile() { ls "$XDG_CACHE_HOME"/clstyle/conv-tune-*.tsv 2>/dev/null; }
+
+# 1. first tune at 32x32 measures all 13 layers (9 distinct shapes), every candidate
+run -- tune --size 32
+expect_rc 0 "first tune"
+n=$(count "measured")
+[ "$n" -eq 13 ] && ok || bad "first tune: $n layers measured, want 13"
+ncand=$(count "^tune conv")
+[ "$ncand" -ge 18 ] && ok || bad "first tune: $ncand candidate timings, want >= 2 per distinct shape"
+f=$(tunefile)
+if [ -n "$f" ] && [ "$(grep -vc '^#' "$f")" -eq 9 ]; then ok; else bad "cache file '$f' should hold 9 shapes"; fi
+cp "$f" "$TMP/first.tsv" 2>/dev/null
+
+# 2. second tune: everything from the cache, nothing measured, file unchanged
+run -- tune --size 32
+expect_rc 0 "second tune"
+[ "$(count "cache")" -eq 13 ] && [ "$(count "^tune conv")" -eq 0 ] && ok || bad "second tune re-measured"
+cmp -s "$f" "$TMP/first.tsv" && ok || bad "second tune rewrote the cache file"
+
+# 3. bench uses the cached choices and reports them per layer in its JSON
+run -- bench --size 32 --iters 1 --json "$TMP/b.json"
+expect_rc 0 "bench with tuning"
+python3 - "$TMP/b.json" "$f" <<'PY' && ok || bad "bench JSON convs do not match the cache"
+import json, sys
+r = json.load(open(sys.argv[1]))[0]
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[2]) if not l.startswith("#")]
+convs = r["convs"]
+assert len(convs) == 13, len(convs)
+assert all(c["chosen_by"] == "cache" for c in convs), convs
+# conv1_2 (64 -> 64 at 32x32): the algorithm the cache holds for that shape
+row = [x for x in rows if x[0].split()[:2] == ["64", "64"] and x[0].split()[3:] == ["32", "32"]][0]
+want = row[1] if row[1] != "tiled" else "tiled %s /%s" % (row[2], row[3])
+assert convs[1]["layer"] == "conv1_2" and convs[1]["algorithm"] == want, (convs[1], want)
+PY
+
+# 4. a corrupt cache file is ignored and measured again (and replaced by a valid one)
+printf '# clstyle conv tune v2\n64 64 10 32 32\tnot-an-algo\t-\t0\tx\n' >"$f"
+run -- tune --size 32
+expect_rc 0 "tune over a corrupt cache"
+[ "$(count "measured")" -eq 13 ] && ok || bad "corrupt cache was not measured again"
+[ "$(grep -vc '^#' "$f")" -eq 9 ] && ok || bad "corrupt cache file not replaced"
+
+# 5. --force measures again even with a valid cache
+run -- tune --size 32 --force
+expect_rc 0 "tune --force"
+[ "$(count "measured")" -eq 13 ] && ok || bad "--force did not re-measure"
+
+# 6. CLSTYLE_NO_TUNE=1 and CLSTYLE_CONV_ALGO give the defaults, without measuring
+run CLSTYLE_NO_TUNE=1 -- bench --size 32 --iters 1 --json "$TMP/d.json"
+expect_rc 0 "bench CLSTYLE_NO_TUNE=1"
+python3 -c "import json,sys; c=json.load(open(sys.argv[1]))[0]['convs']; assert all(x['chosen_by']=='default' and x['tuning_ms']==0 for x in c)" "$TMP/d.json" \
+    && ok || bad "CLSTYLE_NO_TUNE=1 did not use the defaults"
+run CLSTYLE_CONV_ALGO=clblast -- bench --size 32 --iters 1 --json "$TMP/e.json"
+expect_rc 0 "bench CLSTYLE_CONV_ALGO=clblast"
+python3 -c "import json,sys; c=json.load(open(sys.argv[1]))[0]['convs']; assert all(x['chosen_by']=='env' and x['algorithm']=='clblast' for x in c)" "$TMP/e.json" \
+    && ok || bad "CLSTYLE_CONV_ALGO=clblast not honoured"
+
+# 7. a run at a new size measures the shapes it meets (the octaves not yet cached), once
+run -- -c "$CLSTYLE_SOURCE_DIR/assets/content.png" -s "$CLSTYLE_SOURCE_DIR/assets/style.png" -o "$TMP/o.png" \
+    --size 48 --iters 1 -w synthetic:3
+expect_rc 0 "run at 48"
+grep -q "tuning the convolutions" "$TMP/err" && ok || bad "run at a new size did not tune"
+run -- -c "$CLSTYLE_SOURCE_DIR/assets/content.png" -s "$CLSTYLE_SOURCE_DIR/assets/style.png" -o "$TMP/o.png" \
+    --size 48 --iters 1 -w synthetic:3
+expect_rc 0 "second run at 48"
+grep -q "^clstyle: tune " "$TMP/err" && bad "second run at 48 measured again" || ok
+
+# 8. errors: no cache to keep results, bad size, unknown option
+run CLSTYLE_NO_CACHE=1 -- tune --size 32
+expect_rc 73 "tune without a cache"
+grep -q "cache is off" "$TMP/err" && ok || bad "tune without a cache: message"
+run -- tune --size 0
+expect_rc 64 "tune --size 0"
+run -- tune --bogus
+expect_rc 64 "tune --bogus"
+
+echo "test_tune: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
