@@ -38,9 +38,13 @@ clstyle_tune_mode clstyle_tune_mode_env(void)
     return CLSTYLE_TUNE_AUTO;
 }
 
+/* One file per device, driver, clstyle version and set of kernel sources. */
 static void cache_path(clstyle_ctx *ctx, char *path, size_t len)
 {
-    snprintf(path, len, "%s/conv-tune-%016" PRIx64 ".tsv", ctx->cache_dir, clstyle_program_key(ctx, "gemm.cl"));
+    uint64_t h = 0;
+    for (int i = 0; clstyle_program_file(i); i++)
+        h = h * 0x100000001b3ull ^ clstyle_program_key(ctx, clstyle_program_file(i));
+    snprintf(path, len, "%s/conv-tune-%016" PRIx64 ".tsv", ctx->cache_dir, h);
 }
 
 static int octave(int h, int w)
@@ -199,9 +203,9 @@ static int candidate(const clstyle_ctx *ctx, int i, clstyle_conv_choice *c)
     return 1;
 }
 
-static void logf_(void (*log)(void *, const char *), void *user, const char *fmt, ...)
+static void say(void (*log)(void *, const char *), void *user, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void logf_(void (*log)(void *, const char *), void *user, const char *fmt, ...)
+static void say(void (*log)(void *, const char *), void *user, const char *fmt, ...)
 {
     if (!log) return;
     char line[512];
@@ -228,11 +232,11 @@ static clstyle_status measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l
         double ms;
         clstyle_conv_choice_describe(&c, what, sizeof what);
         if (time_candidate(ctx, wt, l, h, w, &c, best->ms > 0 ? best->ms : 0, &ms, &e)) {
-            logf_(log, user, "tune %s %d->%d at %dx%d: %-28s skipped: %s", L->name, L->cin, L->cout, w, h, what,
+            say(log, user, "tune %s %d->%d at %dx%d: %-28s skipped: %s", L->name, L->cin, L->cout, w, h, what,
                   e.msg);
             continue;
         }
-        logf_(log, user, "tune %s %d->%d at %dx%d: %-28s %9.2f ms", L->name, L->cin, L->cout, w, h, what, ms);
+        say(log, user, "tune %s %d->%d at %dx%d: %-28s %9.2f ms", L->name, L->cin, L->cout, w, h, what, ms);
         if (best->ms < 0 || ms < best->ms) *best = c, best->ms = ms;
     }
     if (best->ms < 0)
@@ -266,7 +270,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
             continue;
         }
         if (!changed)
-            logf_(log, user, "tuning the convolutions for %s at %dx%d (once per device and size; "
+            say(log, user, "tuning the convolutions for %s at %dx%d (once per device and size; "
                   "CLSTYLE_NO_TUNE=1 skips it)", ctx->dev.name, w, h);
         if ((st = measure(ctx, wt, l, hl, wl, &out[l], log, user, err))) break;
         entry ne = {L->cin, L->cout, octave(hl, wl), hl, wl, out[l]};
@@ -276,7 +280,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
     }
     if (!st && changed) {
         clstyle_error e;
-        if (save(ctx, t, &e)) logf_(log, user, "tune: results not kept: %s", e.msg);
+        if (save(ctx, t, &e)) say(log, user, "tune: results not kept: %s", e.msg);
     }
     free(t);
     return st;
