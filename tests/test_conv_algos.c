@@ -1,6 +1,7 @@
-/* Both conv algorithms (TILED, CLBLAST) against the double reference of tests/support
- * over odd channel counts and spatial sizes: forward with and without ReLU, backward
- * with and without the ReLU mask, views at odd offsets inside sentinel bands. */
+/* Every conv algorithm (TILED, CLBLAST, WINOGRAD) against the double reference of
+ * tests/support over odd channel counts and spatial sizes: forward with and without
+ * ReLU, backward with and without the ReLU mask, views at odd offsets inside sentinel
+ * bands. Prints each algorithm's worst error as a fraction of its bound. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,20 @@
 #define TAIL 19  /* floats after each view */
 #define SENT REF_SENTINEL
 #define ATOL 1e-6
+/* WINOGRAD F(2x2,3x3) is held to |y - ref| <= ATOL + 2 (K + WINO_K_EXTRA) u mag_w with K the
+ * GEMM's sum length (input channels) and mag_w the sum of the absolute values it adds
+ * (wino_mag): the input transform rounds twice, U once (host double -> float), the
+ * output transform four times and the bias once, so a first-order bound is
+ * γ_{K+8} mag_w; the factor 2 is the margin all conv bounds here carry. mag_w is about
+ * (8/3)^2 ~ 7 times the direct Σ|w x| when magnitudes are even, but unbounded by it in
+ * general: an output whose 3x3 window is zero still gets rounding error from the other
+ * inputs of its 4x4 tile. Measured worst error / bound: see docs/ALGORITHM.md. */
+#define WINO_K_EXTRA 8
 
 static clstyle_ctx *ctx;
 static clstyle_error err;
 static ref_rng rng;
-
+static double worst[CLSTYLE_CONV_ALGO_COUNT]; /* worst error / bound per algorithm */
 
 static float *rnd(size_t n, double lo, double hi)
 {
@@ -44,11 +54,68 @@ static void fetch(const char *what, const ref_dev *d, float *out)
     free(all);
 }
 
-static void expect(const char *what, const float *y, const double *ref, const double *mag, size_t n, double k)
+static void expect(clstyle_conv_algo algo, const char *what, const float *y, const double *ref, const double *mag,
+                   size_t n, double k)
 {
     ref_cmp r = ref_compare_bound(y, ref, mag, n, k, ATOL);
+    if (r.worst_ratio > worst[algo]) worst[algo] = r.worst_ratio;
     CHECK(r.bad == 0, "%s: %zu/%zu over 1e-6 + 2K u sum|terms| (K=%g); worst [%zu] y=%.9g ref=%.9g (%.2fx)", what,
           r.bad, n, k, r.worst, n ? y[r.worst] : 0.0, n ? ref[r.worst] : 0.0, r.worst_ratio);
+}
+
+/* mag (co, H, W): the F(2x2,3x3) magnitude of y = conv(x (ci, H, W)) with w (co, ci, 3, 3)
+ * and b (co, NULL = 0): Σ_c Σ_ξ |A|(ξ, output) (|G||g||G|ᵀ)_ξ (|B|ᵀ|d||B|)_ξ + |b|, d the
+ * output's 4x4 tile patch. */
+static void wino_mag(double *mag, const float *x, const float *w, const float *b, int ci, int co, int h, int wd)
+{
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}};
+    static const double B[4][4] = {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}}; /* |Bᵀ| */
+    static const double A[2][4] = {{1, 1, 1, 0}, {0, 1, 1, 1}};                           /* |Aᵀ| */
+    int th = (h + 1) / 2, tw = (wd + 1) / 2;
+    double *u = tu_xmalloc((size_t)co * ci * 16 * sizeof *u), *v = tu_xmalloc((size_t)ci * th * tw * 16 * sizeof *v);
+    for (size_t f = 0; f < (size_t)co * ci; f++)
+        for (int p = 0; p < 16; p++) {
+            double s = 0;
+            for (int k = 0; k < 9; k++) s += G[p / 4][k / 3] * fabs((double)w[f * 9 + k]) * G[p % 4][k % 3];
+            u[f * 16 + p] = s;
+        }
+    for (int c = 0; c < ci; c++)
+        for (int t = 0; t < th * tw; t++)
+            for (int p = 0; p < 16; p++) {
+                double s = 0;
+                for (int k = 0; k < 16; k++) {
+                    int i = t / tw * 2 - 1 + k / 4, j = t % tw * 2 - 1 + k % 4;
+                    if (i >= 0 && i < h && j >= 0 && j < wd)
+                        s += B[p / 4][k / 4] * fabs((double)x[((size_t)c * h + i) * wd + j]) * B[p % 4][k % 4];
+                }
+                v[((size_t)c * th * tw + t) * 16 + p] = s;
+            }
+    for (int o = 0; o < co; o++)
+        for (int t = 0; t < th * tw; t++) {
+            double m[16] = {0};
+            for (int c = 0; c < ci; c++) {
+                const double *uc = u + ((size_t)o * ci + c) * 16, *vc = v + ((size_t)c * th * tw + t) * 16;
+                for (int p = 0; p < 16; p++) m[p] += uc[p] * vc[p];
+            }
+            for (int r = 0; r < 4; r++) {
+                int i = t / tw * 2 + r / 2, j = t % tw * 2 + r % 2;
+                if (i >= h || j >= wd) continue;
+                double s = b ? fabs((double)b[o]) : 0.0;
+                for (int p = 0; p < 16; p++) s += A[r / 2][p / 4] * A[r % 2][p % 4] * m[p];
+                mag[((size_t)o * h + i) * wd + j] = s;
+            }
+        }
+    free(u);
+    free(v);
+}
+
+/* The K of the bound, and for WINOGRAD its own magnitude in place of the direct one. */
+static double bound_k(clstyle_conv_algo algo, double *mag, double k_direct, const float *x, const float *w,
+                      const float *b, int ci, int co, int h, int wd)
+{
+    if (algo != CLSTYLE_CONV_ALGO_WINOGRAD) return k_direct;
+    wino_mag(mag, x, w, b, ci, co, h, wd);
+    return ci + WINO_K_EXTRA;
 }
 
 static void test_shape(clstyle_conv_algo algo, int cin, int cout, int h, int w)
@@ -59,10 +126,13 @@ static void test_shape(clstyle_conv_algo algo, int cin, int cout, int h, int w)
     double a = sqrt(6.0 / (cin * 9.0)), xs = cin == 3 ? 128.0 : 1.0;
     float *wt = rnd((size_t)cout * cin * 9, -a, a), *b = rnd(cout, -0.5, 0.5), *x = rnd(nx, -xs, xs);
     float *dy = rnd(ny, -1, 1), *mask = rnd(nx, -0.5, 1.0), *out = tu_xmalloc(nmax * sizeof *out);
-    float *dx = tu_xmalloc(nx * sizeof *dx);
+    float *dx = tu_xmalloc(nx * sizeof *dx), *wf = tu_xmalloc((size_t)cout * cin * 9 * sizeof *wf);
     double *ref = tu_xmalloc(nmax * sizeof *ref), *mag = tu_xmalloc(nmax * sizeof *mag);
     for (size_t i = 0; i < nx; i++)
         if (mask[i] < 0) mask[i] = 0.0f; /* a ReLU output: about a third exact zeros */
+    for (int o = 0; o < cout; o++) /* wf (cin, cout, 3, 3): transposed and flipped, for the backward bound */
+        for (int i = 0; i < cin; i++)
+            for (int k = 0; k < 9; k++) wf[((size_t)i * cout + o) * 9 + 8 - k] = wt[((size_t)o * cin + i) * 9 + k];
 
     clstyle_conv cv;
     snprintf(name, sizeof name, "%s init %d->%d", an, cin, cout);
@@ -83,7 +153,7 @@ static void test_shape(clstyle_conv_algo algo, int cin, int cout, int h, int w)
             fetch(name, &dy_out, out);
             fetch(name, &dws, wsv);
             ref_conv3x3_forward(ref, mag, x, wt, b, cin, cout, h, w, relu);
-            expect(name, out, ref, mag, ny, cin * 9 + 1);
+            expect(algo, name, out, ref, mag, ny, bound_k(algo, mag, cin * 9 + 1, x, wt, b, cin, cout, h, w));
         }
     }
 
@@ -92,13 +162,13 @@ static void test_shape(clstyle_conv_algo algo, int cin, int cout, int h, int w)
         fetch(name, &ddx, dx);
         fetch(name, &dws, wsv);
         ref_conv3x3_backward(ref, mag, dy, wt, NULL, cin, cout, h, w);
-        expect(name, dx, ref, mag, nx, cout * 9);
+        expect(algo, name, dx, ref, mag, nx, bound_k(algo, mag, cout * 9, dy, wf, NULL, cout, cin, h, w));
     }
     snprintf(name, sizeof name, "%s backward+mask %d->%d %dx%d", an, cin, cout, h, w);
     if (op_ok(clstyle_conv_backward(ctx, &cv, ddx.t, ddy.t, &dmask.t, dws.t, &err), name)) {
         fetch(name, &ddx, out);
         ref_conv3x3_backward(ref, mag, dy, wt, mask, cin, cout, h, w);
-        expect(name, out, ref, mag, nx, cout * 9);
+        expect(algo, name, out, ref, mag, nx, bound_k(algo, mag, cout * 9, dy, wf, NULL, cout, cin, h, w));
         size_t bad = 0; /* the mask is exactly the ReLU backward of the unmasked gradient */
         for (size_t i = 0; i < nx; i++) bad += memcmp(&out[i], mask[i] > 0 ? &dx[i] : &(float){0.0f}, 4) != 0;
         CHECK(bad == 0, "%s: %zu elements differ from the masked unmasked gradient", name, bad);
@@ -113,7 +183,7 @@ static void test_shape(clstyle_conv_algo algo, int cin, int cout, int h, int w)
     ref_dev_free(ctx, &ddx);
     clstyle_conv_free(ctx, &cv);
 out:
-    free(wt), free(b), free(x), free(dy), free(mask), free(out), free(dx), free(ref), free(mag);
+    free(wt), free(wf), free(b), free(x), free(dy), free(mask), free(out), free(dx), free(ref), free(mag);
 }
 
 int main(void)
@@ -125,13 +195,21 @@ int main(void)
     printf("test_conv_algos on %s\n", ctx->dev.name);
     ref_rng_seed(&rng, 6);
     static const int chans[] = {3, 5, 64};
-    static const int sizes[][2] = {{1, 1}, {3, 3}, {13, 17}, {1, 127}, {32, 32}};
-    static const clstyle_conv_algo algos[] = {CLSTYLE_CONV_ALGO_TILED, CLSTYLE_CONV_ALGO_CLBLAST};
-    for (size_t a = 0; a < 2; a++)
+    static const int sizes[][2] = {{1, 1}, {3, 3}, {13, 17}, {1, 127}, {32, 32}, {35, 37}};
+    /* Larger maps: WINOGRAD in several chunks of tiles (the last one partial) on CPUs */
+    static const int big[][4] = {{5, 64, 127, 127}, {64, 64, 67, 71}};
+    static const clstyle_conv_algo algos[] = {CLSTYLE_CONV_ALGO_TILED, CLSTYLE_CONV_ALGO_CLBLAST,
+                                              CLSTYLE_CONV_ALGO_WINOGRAD};
+    for (size_t a = 0; a < sizeof algos / sizeof *algos; a++)
         for (size_t i = 0; i < 3; i++)
             for (size_t o = 0; o < 3; o++)
                 for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
                     test_shape(algos[a], chans[i], chans[o], sizes[s][0], sizes[s][1]);
+    for (size_t a = 0; a < sizeof algos / sizeof *algos; a++)
+        for (size_t i = 0; i < sizeof big / sizeof *big; i++)
+            test_shape(algos[a], big[i][0], big[i][1], big[i][2], big[i][3]);
+    for (size_t a = 0; a < sizeof algos / sizeof *algos; a++)
+        printf("%-8s worst error / bound %.4f\n", clstyle_conv_algo_name(algos[a]), worst[algos[a]]);
     clstyle_ctx_free(ctx);
     return tu_finish("test_conv_algos");
 }

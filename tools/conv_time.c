@@ -1,7 +1,9 @@
 /* Times conv forward and backward on VGG19's layer shapes at a 256x256 input, for each
  * conv algorithm: warm-up, then the median of RUNS runs (each ended by clFinish), in ms
- * and GFLOP/s, with the im2col / GEMM split from profiling events.
- * Usage: conv_time [tiled|clblast|both] [runs] [layer]   (device: $CLSTYLE_DEVICE) */
+ * and GFLOP/s (direct-convolution FLOPs, also for WINOGRAD), with the split between the
+ * packing / transform kernels (im2col, Winograd input + output transforms) and the GEMMs
+ * from profiling events.
+ * Usage: conv_time [tiled|clblast|winograd|all] [runs] [layer]   (device: $CLSTYLE_DEVICE) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +34,17 @@ static double event_ms(cl_event ev)
     return (double)(t1 - t0) * 1e-6;
 }
 
-/* One direction of one layer: median wall ms, and the median run's im2col ms (the
- * first launch; with TILED every other launch, as it packs and multiplies in chunks). */
+/* Whether launch i of a conv is a packing / transform kernel rather than a GEMM: CLBLAST's
+ * first (im2col); TILED's every other (im2col, GEMM per chunk); WINOGRAD's first and last
+ * of each 18 (input transform, 16 GEMMs, output transform per chunk). */
+static int is_pack(clstyle_conv_algo algo, int i)
+{
+    if (algo == CLSTYLE_CONV_ALGO_TILED) return i % 2 == 0;
+    if (algo == CLSTYLE_CONV_ALGO_WINOGRAD) return i % 18 == 0 || i % 18 == 17;
+    return i == 0;
+}
+
+/* One direction of one layer: median wall ms, and the median run's packing ms. */
 static clstyle_status time_dir(clstyle_ctx *ctx, const clstyle_conv *cv, int backward, clstyle_tensor x,
                                clstyle_tensor y, clstyle_tensor mask, clstyle_tensor ws, int runs, double *ms,
                                double *first_ms, clstyle_error *err)
@@ -48,8 +59,8 @@ static clstyle_status time_dir(clstyle_ctx *ctx, const clstyle_conv *cv, int bac
         if (r < 0) continue;
         t[r][0] = (clstyle_now() - t0) * 1e3;
         t[r][1] = 0.0;
-        for (int i = 0; i < ctx->nprof; i += cv->algo == CLSTYLE_CONV_ALGO_TILED ? 2 : ctx->nprof)
-            t[r][1] += event_ms(ctx->prof[i].event);
+        for (int i = 0; i < ctx->nprof; i++)
+            if (is_pack(cv->algo, i)) t[r][1] += event_ms(ctx->prof[i].event);
     }
     qsort(t, (size_t)runs, sizeof t[0], cmp_double);
     *ms = t[runs / 2][0];
@@ -88,8 +99,8 @@ static clstyle_status time_layer(clstyle_ctx *ctx, const shape *s, clstyle_conv_
     }
     if (!st) {
         double gf = 2.0 * s->cin * 9.0 * s->cout * (double)hw * 1e-9;
-        printf("%-8s %3d->%-3d %3dx%-3d %-7s  fwd %8.2f ms %6.1f GFLOP/s (im2col %6.2f ms, gemm %6.1f GFLOP/s)"
-               "  bwd %8.2f ms %6.1f GFLOP/s (im2col %6.2f ms, gemm %6.1f GFLOP/s)\n",
+        printf("%-8s %3d->%-3d %3dx%-3d %-8s  fwd %8.2f ms %6.1f GFLOP/s (pack %6.2f ms, gemm %6.1f GFLOP/s)"
+               "  bwd %8.2f ms %6.1f GFLOP/s (pack %6.2f ms, gemm %6.1f GFLOP/s)\n",
                s->name, s->cin, s->cout, s->hw, s->hw, clstyle_conv_algo_name(algo), fms, gf / fms * 1e3, fcol,
                gf / (fms - fcol) * 1e3, bms, gf / bms * 1e3, bcol, gf / (bms - bcol) * 1e3);
         fflush(stdout);
@@ -106,11 +117,12 @@ done:
 
 int main(int argc, char **argv)
 {
-    const char *which = argc > 1 ? argv[1] : "both";
-    int runs = argc > 2 ? atoi(argv[2]) : 5;
+    const char *which = argc > 1 ? argv[1] : "all";
+    int runs = argc > 2 ? atoi(argv[2]) : 5, known = !strcmp(which, "all");
     const char *only = argc > 3 ? argv[3] : NULL;
-    if (runs < 1 || runs > 64 || (strcmp(which, "both") && strcmp(which, "tiled") && strcmp(which, "clblast"))) {
-        fprintf(stderr, "usage: conv_time [tiled|clblast|both] [runs 1..64] [conv1_2|conv2_2|...]\n");
+    for (int a = 0; a < CLSTYLE_CONV_ALGO_COUNT; a++) known |= !strcmp(which, clstyle_conv_algo_name(a));
+    if (runs < 1 || runs > 64 || !known) {
+        fprintf(stderr, "usage: conv_time [tiled|clblast|winograd|all] [runs 1..64] [conv1_2|conv2_2|...]\n");
         return 64;
     }
     clstyle_error err = {0};
@@ -123,9 +135,9 @@ int main(int argc, char **argv)
     printf("conv_time on %s, median of %d runs; GFLOP/s = 2*cin*9*cout*H*W / time\n", ctx->dev.name, runs);
     int rc = 0;
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes && !rc; i++)
-        for (int a = 0; a < 2 && !rc && (!only || !strcmp(only, shapes[i].name)); a++) {
-            clstyle_conv_algo algo = a ? CLSTYLE_CONV_ALGO_CLBLAST : CLSTYLE_CONV_ALGO_TILED;
-            if (strcmp(which, "both") && strcmp(which, clstyle_conv_algo_name(algo))) continue;
+        for (int a = 0; a < CLSTYLE_CONV_ALGO_COUNT && !rc && (!only || !strcmp(only, shapes[i].name)); a++) {
+            clstyle_conv_algo algo = (clstyle_conv_algo)a;
+            if (strcmp(which, "all") && strcmp(which, clstyle_conv_algo_name(algo))) continue;
             if (time_layer(ctx, &shapes[i], algo, runs, &err)) {
                 fprintf(stderr, "conv_time: %s\n", err.msg);
                 rc = 70;

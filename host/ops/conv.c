@@ -1,7 +1,8 @@
-/* 3x3 convolution, forward and input gradient, as im2col + GEMM in two algorithms:
- * TILED (cl/gemm.cl via host/ops/gemm.c, weights packed once here, epilogue fused) and CLBLAST
- * (cl/conv.cl + CLBlast SGEMM). The input gradient is the forward convolution of dy
- * with the transposed, flipped weights, so both directions share one path. */
+/* 3x3 convolution, forward and input gradient, in three algorithms: im2col + GEMM as
+ * TILED (cl/gemm.cl via host/ops/gemm.c, weights packed once here, epilogue fused) or
+ * CLBLAST (cl/conv.cl + CLBlast SGEMM), and WINOGRAD F(2x2,3x3) (cl/winograd.cl around
+ * the same tiled GEMM). The input gradient is the forward convolution of dy with the
+ * transposed, flipped weights, so both directions share one path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 const char *clstyle_conv_algo_name(clstyle_conv_algo algo)
 {
-    return algo == CLSTYLE_CONV_ALGO_CLBLAST ? "clblast" : "tiled";
+    return algo == CLSTYLE_CONV_ALGO_CLBLAST ? "clblast" : algo == CLSTYLE_CONV_ALGO_WINOGRAD ? "winograd" : "tiled";
 }
 
 void clstyle_conv_choice_describe(const clstyle_conv_choice *c, char *buf, size_t len)
@@ -36,6 +37,69 @@ clstyle_status clstyle_conv_init_algo(clstyle_ctx *ctx, clstyle_conv *cv, int ci
     return clstyle_conv_init_tile(ctx, cv, cin, cout, w, b, algo, NULL, 0, err);
 }
 
+/* Floats of the 16 transformed weight matrices U[ξ] (m, k), each in mr-row panels. */
+static size_t wino_u_floats(int m, int k, int mr)
+{
+    return 16 * clstyle_gemm_packed_floats(m, k, mr);
+}
+
+/* u (16) = G g Gᵀ of one 3x3 filter g, row-major 4x4, in double. */
+static void wino_filter(const float *g, double *u)
+{
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    double gg[4][3] = {{0}};
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 3; c++)
+            for (int k = 0; k < 3; k++) gg[r][c] += G[r][k] * g[k * 3 + c];
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) u[r * 4 + c] = gg[r][0] * G[c][0] + gg[r][1] * G[c][1] + gg[r][2] * G[c][2];
+}
+
+/* U[ξ] (m, k) of w (m, k, 3, 3) for the 16 ξ, each packed in mr-row panels, one after
+ * another (wino_u_floats); malloc'd, NULL when out of memory. */
+static float *wino_pack_host(const float *w, int m, int k, int mr)
+{
+    size_t mk = (size_t)m * k, one = clstyle_gemm_packed_floats(m, k, mr);
+    float *u = malloc(16 * mk * sizeof *u), *up = malloc(wino_u_floats(m, k, mr) * sizeof *up);
+    int ok = u && up;
+    for (size_t i = 0; ok && i < mk; i++) {
+        double f[16];
+        wino_filter(w + i * 9, f);
+        for (int x = 0; x < 16; x++) u[x * mk + i] = (float)f[x];
+    }
+    for (int x = 0; ok && x < 16; x++) {
+        float *p = clstyle_gemm_pack_host(u + x * mk, m, k, mr);
+        if ((ok = p != NULL)) memcpy(up + x * one, p, one * sizeof *p);
+        free(p);
+    }
+    free(u);
+    if (!ok) free(up);
+    return ok ? up : NULL;
+}
+
+/* Packs and uploads what TILED (im2col weights) or WINOGRAD (transformed weights) needs,
+ * from w (cout, cin, 3, 3) and its transposed, flipped wt (cin, cout, 3, 3). */
+static clstyle_status upload_packed(clstyle_ctx *ctx, clstyle_conv *cv, const float *w, const float *wt,
+                                    const char *options, size_t local0, clstyle_error *err)
+{
+    int cin = cv->cin, cout = cv->cout, wino = cv->algo == CLSTYLE_CONV_ALGO_WINOGRAD;
+    clstyle_status st = clstyle_gemm_tile_get(ctx, options, local0, &cv->tile, err);
+    if (st) return st;
+    int mr = cv->tile.mr;
+    float *a = wino ? wino_pack_host(w, cout, cin, mr) : clstyle_gemm_pack_host(w, cout, cin * 9, mr);
+    float *at = wino ? wino_pack_host(wt, cin, cout, mr) : clstyle_gemm_pack_host(wt, cin, cout * 9, mr);
+    if (!a || !at) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory (conv weights)");
+    else if (wino && !(st = upload(ctx, a, wino_u_floats(cout, cin, mr), "conv weights (Winograd)", &cv->wu, err)))
+        st = upload(ctx, at, wino_u_floats(cin, cout, mr), "conv weights (transposed, Winograd)", &cv->wtu, err);
+    else if (!wino && !(st = upload(ctx, a, clstyle_gemm_packed_floats(cout, cin * 9, mr), "conv weights (packed)",
+                                    &cv->wp, err)))
+        st = upload(ctx, at, clstyle_gemm_packed_floats(cin, cout * 9, mr), "conv weights (transposed, packed)",
+                    &cv->wtp, err);
+    free(a);
+    free(at);
+    return st;
+}
+
 clstyle_status clstyle_conv_init_tile(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
                                       const float *b, clstyle_conv_algo algo, const char *options, size_t local0,
                                       clstyle_error *err)
@@ -45,7 +109,7 @@ clstyle_status clstyle_conv_init_tile(clstyle_ctx *ctx, clstyle_conv *cv, int ci
     cv->cout = cout;
     cv->algo = algo;
     size_t nw = (size_t)cin * cout * 9;
-    float *wt = malloc(nw * sizeof *wt), *wp = NULL, *wtp = NULL;
+    float *wt = malloc(nw * sizeof *wt);
     if (!wt) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory (conv weights)");
     for (int o = 0; o < cout; o++)
         for (int i = 0; i < cin; i++)
@@ -55,21 +119,10 @@ clstyle_status clstyle_conv_init_tile(clstyle_ctx *ctx, clstyle_conv *cv, int ci
         if (!(st = upload(ctx, w, nw, "conv weights", &cv->w, err)))
             st = upload(ctx, wt, nw, "conv weights (transposed)", &cv->wt, err);
     } else if (!st) {
-        if (!(st = clstyle_gemm_tile_get(ctx, options, local0, &cv->tile, err))) {
-            wp = clstyle_gemm_pack_host(w, cout, cin * 9, cv->tile.mr);
-            wtp = clstyle_gemm_pack_host(wt, cin, cout * 9, cv->tile.mr);
-            if (!wp || !wtp) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory (conv weights)");
-        }
-        int mr = cv->tile.mr;
-        if (!st && !(st = upload(ctx, wp, clstyle_gemm_packed_floats(cout, cin * 9, mr), "conv weights (packed)",
-                                 &cv->wp, err)))
-            st = upload(ctx, wtp, clstyle_gemm_packed_floats(cin, cout * 9, mr), "conv weights (transposed, packed)",
-                        &cv->wtp, err);
+        st = upload_packed(ctx, cv, w, wt, options, local0, err);
     }
     if (st) clstyle_conv_free(ctx, cv);
     free(wt);
-    free(wp);
-    free(wtp);
     return st;
 }
 
@@ -80,8 +133,10 @@ clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int cin, in
     const char *env = getenv("CLSTYLE_CONV_ALGO");
     if (env && *env) {
         if (!strcmp(env, "clblast")) algo = CLSTYLE_CONV_ALGO_CLBLAST;
+        else if (!strcmp(env, "winograd")) algo = CLSTYLE_CONV_ALGO_WINOGRAD;
         else if (strcmp(env, "tiled"))
-            return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "CLSTYLE_CONV_ALGO='%s': expected tiled or clblast", env);
+            return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
+                                   "CLSTYLE_CONV_ALGO='%s': expected tiled, clblast or winograd", env);
     }
     return clstyle_conv_init_algo(ctx, cv, cin, cout, w, b, algo, err);
 }
@@ -95,6 +150,8 @@ void clstyle_conv_free(clstyle_ctx *ctx, clstyle_conv *cv)
     if (cv->tile.mr > 0) {
         clstyle_ctx_release(ctx, &cv->wp, clstyle_gemm_packed_floats(cv->cout, cv->cin * 9, cv->tile.mr) * 4);
         clstyle_ctx_release(ctx, &cv->wtp, clstyle_gemm_packed_floats(cv->cin, cv->cout * 9, cv->tile.mr) * 4);
+        clstyle_ctx_release(ctx, &cv->wu, wino_u_floats(cv->cout, cv->cin, cv->tile.mr) * 4);
+        clstyle_ctx_release(ctx, &cv->wtu, wino_u_floats(cv->cin, cv->cout, cv->tile.mr) * 4);
     }
 }
 
@@ -107,9 +164,34 @@ static size_t col_floats(const clstyle_conv *cv, int c, int h, int w)
     return k * hw;
 }
 
+/* WINOGRAD: 2x2-output tiles of an h x w map, and the tiles per chunk (a multiple of
+ * the GEMM's nr): V and M of a chunk, 16*(cin+cout) floats per tile, fit the tile's
+ * chunk budget (all tiles at once when it has none). On PoCL the CPU's 8 MB beat 3, 6,
+ * 12 and 24 MB on VGG19's layers (a chunk's V and M stay in the cache between the
+ * transforms and the GEMMs). */
+static size_t wino_tiles(int h, int w)
+{
+    return (size_t)((h + 1) / 2) * (size_t)((w + 1) / 2);
+}
+
+static size_t wino_chunk(const clstyle_conv *cv, int h, int w)
+{
+    size_t nr = (size_t)cv->tile.nr, all = clstyle_round_up(wino_tiles(h, w), nr);
+    if (!cv->tile.chunk_bytes) return all;
+    size_t c = cv->tile.chunk_bytes / (16 * (size_t)(cv->cin + cv->cout) * sizeof(float)) / nr * nr;
+    return c < nr ? nr : c < all ? c : all;
+}
+
+/* Workspace floats of one direction, `c` input channels. */
+static size_t ws_floats(const clstyle_conv *cv, int c, int h, int w)
+{
+    if (cv->algo == CLSTYLE_CONV_ALGO_WINOGRAD) return 16 * (size_t)(cv->cin + cv->cout) * wino_chunk(cv, h, w);
+    return col_floats(cv, c, h, w);
+}
+
 size_t clstyle_conv_workspace(const clstyle_conv *cv, int h, int w)
 {
-    size_t a = col_floats(cv, cv->cin, h, w), b = col_floats(cv, cv->cout, h, w);
+    size_t a = ws_floats(cv, cv->cin, h, w), b = ws_floats(cv, cv->cout, h, w);
     return a > b ? a : b;
 }
 
@@ -119,7 +201,7 @@ static clstyle_status check_shapes(const clstyle_conv *cv, clstyle_tensor out, c
     if (in.c != ocin || out.c != ocout || in.h != out.h || in.w != out.w)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "conv %d->%d: shape mismatch (%d,%d,%d) -> (%d,%d,%d)",
                                cv->cin, cv->cout, in.c, in.h, in.w, out.c, out.h, out.w);
-    if (clstyle_tensor_numel(&ws) < col_floats(cv, ocin, in.h, in.w))
+    if (clstyle_tensor_numel(&ws) < ws_floats(cv, ocin, in.h, in.w))
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "conv %d->%d: workspace too small", cv->cin, cv->cout);
     return CLSTYLE_OK;
 }
@@ -156,6 +238,90 @@ static clstyle_status tiled(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle_te
     return CLSTYLE_OK;
 }
 
+/* ---- WINOGRAD ---- */
+
+/* One launch of a winograd.cl kernel over the grid (g0, g1); a holds its arguments. */
+static clstyle_status wino_launch(clstyle_ctx *ctx, const char *name, const clstyle_arg *a, int na, size_t g0,
+                                  size_t g1, clstyle_error *err)
+{
+    cl_kernel k;
+    clstyle_status st = clstyle_ctx_kernel(ctx, "winograd.cl", "", name, &k, err);
+    if (!st) st = clstyle_ctx_args(ctx, k, name, a, na, err);
+    size_t g[2] = {g0, g1};
+    return st ? st : clstyle_ctx_launch(ctx, k, 2, g, NULL, name, err);
+}
+
+/* One chunk of tiles t0 .. t0+tp-1 (tp a multiple of nr) of a Winograd convolution. */
+typedef struct wino_chunk_args {
+    clstyle_tensor out, in;  /* (co, H, W) = conv((ci, H, W)) */
+    cl_mem u;                /* (16, ceil(co/mr), ci, mr): U[ξ] in mr-row panels */
+    cl_mem aux;              /* bias (co), or the mask (co, H, W) at aux_off */
+    size_t aux_off, v_off;   /* v_off: V (16, tp/16, ci, 16) in ws.buf, the GEMM's B panels */
+    size_t m_off;            /* M (16, co, tp) row-major in ws.buf */
+    cl_mem ws;               /* the workspace buffer */
+    int epi, t0, tp;
+} wino_chunk_args;
+
+/* V[ξ] of the chunk's tiles; grid (ci, panels): neighbouring work-items write
+ * neighbouring 64-byte lines of V (faster on PoCL than the transpose). */
+static clstyle_status wino_input(clstyle_ctx *ctx, const wino_chunk_args *c, clstyle_error *err)
+{
+    cl_ulong vo = c->v_off, xo = c->in.off;
+    int T = (int)wino_tiles(c->in.h, c->in.w);
+    clstyle_arg a[] = {CLSTYLE_ARG(c->ws),   CLSTYLE_ARG(vo),      CLSTYLE_ARG(c->in.buf), CLSTYLE_ARG(xo),
+                       CLSTYLE_ARG(c->in.c), CLSTYLE_ARG(c->in.h), CLSTYLE_ARG(c->in.w),   CLSTYLE_ARG(T),
+                       CLSTYLE_ARG(c->t0),   CLSTYLE_ARG(c->tp)};
+    return wino_launch(ctx, "winograd_input", a, 10, (size_t)c->in.c, (size_t)c->tp / CLSTYLE_GEMM_PANEL, err);
+}
+
+/* M[ξ] = U[ξ] · V[ξ] for the 16 ξ: one GEMM launch each. */
+static clstyle_status wino_gemms(clstyle_ctx *ctx, const clstyle_gemm_tile *t, const wino_chunk_args *c,
+                                 clstyle_error *err)
+{
+    int ci = c->in.c, co = c->out.c;
+    clstyle_gemm_args g = {.y = c->ws, .a = c->u, .b = c->ws, .m = co, .n = c->tp, .k = ci,
+                           .epi = CLSTYLE_EPI_NONE, .tiles = (size_t)c->tp / (size_t)t->nr};
+    clstyle_status st = CLSTYLE_OK;
+    for (int x = 0; x < 16 && !st; x++) {
+        g.a_off = (size_t)x * clstyle_gemm_packed_floats(co, ci, t->mr);
+        g.b_off = c->v_off + (size_t)x * ci * c->tp;
+        g.y_off = c->m_off + (size_t)x * co * c->tp;
+        st = clstyle_gemm_run(ctx, t, &g, err);
+    }
+    return st;
+}
+
+/* out = epi(Aᵀ M A) for the chunk's tiles; grid (panels, co). */
+static clstyle_status wino_output(clstyle_ctx *ctx, const wino_chunk_args *c, clstyle_error *err)
+{
+    cl_ulong yo = c->out.off, mo = c->m_off, ao = c->aux_off;
+    int T = (int)wino_tiles(c->out.h, c->out.w);
+    clstyle_arg a[] = {CLSTYLE_ARG(c->out.buf), CLSTYLE_ARG(yo),       CLSTYLE_ARG(c->ws),    CLSTYLE_ARG(mo),
+                       CLSTYLE_ARG(c->aux),     CLSTYLE_ARG(ao),       CLSTYLE_ARG(c->out.c), CLSTYLE_ARG(c->out.h),
+                       CLSTYLE_ARG(c->out.w),   CLSTYLE_ARG(T),        CLSTYLE_ARG(c->t0),    CLSTYLE_ARG(c->tp),
+                       CLSTYLE_ARG(c->epi)};
+    return wino_launch(ctx, "winograd_output", a, 13, (size_t)c->tp / CLSTYLE_GEMM_PANEL, (size_t)c->out.c, err);
+}
+
+/* out (co, H, W) = epilogue(conv(in (ci, H, W))) with u the 16 U[ξ] (co, ci). Per chunk
+ * of tiles: input transform into V at the start of ws, 16 GEMMs into M after the
+ * largest V, output transform. */
+static clstyle_status winograd(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle_tensor out, clstyle_tensor in,
+                               cl_mem u, int epi, cl_mem aux, size_t aux_off, clstyle_tensor ws, clstyle_error *err)
+{
+    size_t chunk = wino_chunk(cv, in.h, in.w), T = wino_tiles(in.h, in.w);
+    wino_chunk_args c = {.out = out, .in = in, .u = u, .aux = aux, .aux_off = aux_off, .v_off = ws.off,
+                         .m_off = ws.off + 16 * (size_t)in.c * chunk, .ws = ws.buf, .epi = epi};
+    clstyle_status st = CLSTYLE_OK;
+    for (size_t t0 = 0; t0 < T && !st; t0 += chunk) {
+        c.t0 = (int)t0;
+        c.tp = (int)clstyle_round_up(T - t0 < chunk ? T - t0 : chunk, (size_t)cv->tile.nr);
+        if (!(st = wino_input(ctx, &c, err)) && !(st = wino_gemms(ctx, &cv->tile, &c, err)))
+            st = wino_output(ctx, &c, err);
+    }
+    return st;
+}
+
 /* ---- CLBLAST ---- */
 
 static clstyle_status im2col(clstyle_ctx *ctx, clstyle_tensor col, clstyle_tensor x, clstyle_error *err)
@@ -187,8 +353,9 @@ clstyle_status clstyle_conv_forward(clstyle_ctx *ctx, const clstyle_conv *cv, cl
 {
     clstyle_status st = check_shapes(cv, y, x, cv->cin, cv->cout, ws, err);
     if (st) return st;
-    if (cv->algo == CLSTYLE_CONV_ALGO_TILED)
-        return tiled(ctx, cv, y, x, cv->wp, relu ? CLSTYLE_EPI_BIAS_RELU : CLSTYLE_EPI_BIAS, cv->bias, 0, ws, err);
+    int epi = relu ? CLSTYLE_EPI_BIAS_RELU : CLSTYLE_EPI_BIAS;
+    if (cv->algo == CLSTYLE_CONV_ALGO_TILED) return tiled(ctx, cv, y, x, cv->wp, epi, cv->bias, 0, ws, err);
+    if (cv->algo == CLSTYLE_CONV_ALGO_WINOGRAD) return winograd(ctx, cv, y, x, cv->wu, epi, cv->bias, 0, ws, err);
 
     if ((st = clblast(ctx, y, x, cv->w, ws, err))) return st;
     cl_kernel k;
@@ -211,9 +378,11 @@ clstyle_status clstyle_conv_backward(clstyle_ctx *ctx, const clstyle_conv *cv, c
     if (mask && (mask->c != dx.c || mask->h != dx.h || mask->w != dx.w))
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "conv %d->%d backward: mask (%d,%d,%d) is not dx's shape",
                                cv->cin, cv->cout, mask->c, mask->h, mask->w);
-    if (cv->algo == CLSTYLE_CONV_ALGO_TILED)
-        return tiled(ctx, cv, dx, dy, cv->wtp, mask ? CLSTYLE_EPI_MASK : CLSTYLE_EPI_NONE, mask ? mask->buf : cv->bias,
-                     mask ? mask->off : 0, ws, err);
+    int epi = mask ? CLSTYLE_EPI_MASK : CLSTYLE_EPI_NONE;
+    cl_mem aux = mask ? mask->buf : cv->bias;
+    size_t aux_off = mask ? mask->off : 0;
+    if (cv->algo == CLSTYLE_CONV_ALGO_TILED) return tiled(ctx, cv, dx, dy, cv->wtp, epi, aux, aux_off, ws, err);
+    if (cv->algo == CLSTYLE_CONV_ALGO_WINOGRAD) return winograd(ctx, cv, dx, dy, cv->wtu, epi, aux, aux_off, ws, err);
 
     if ((st = clblast(ctx, dx, dy, cv->wt, ws, err))) return st;
     if (mask) return clstyle_relu_backward(ctx, dx, dx, *mask, err);

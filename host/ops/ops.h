@@ -63,19 +63,22 @@ clstyle_status clstyle_gemm_run(clstyle_ctx *ctx, const clstyle_gemm_tile *t, co
                                 clstyle_error *err);
 
 /* ---- conv: 3x3, stride 1, zero padding 1, bias ----
- * Two algorithms, both im2col + GEMM: TILED (cl/gemm.cl: im2col into 16-position
- * panels, the tiled GEMM on weights packed at init, bias/ReLU/mask fused) and
- * CLBLAST (cl/conv.cl im2col + CLBlast SGEMM + a bias/ReLU pass). */
+ * Three algorithms: TILED (cl/gemm.cl: im2col into 16-position panels, the tiled GEMM
+ * on weights packed at init, bias/ReLU/mask fused), CLBLAST (cl/conv.cl im2col +
+ * CLBlast SGEMM + a bias/ReLU pass) and WINOGRAD (F(2x2,3x3), cl/winograd.cl: input
+ * transform into 16-column panels, 16 tiled GEMMs per chunk of tiles, output transform
+ * with bias/ReLU/mask fused). */
 typedef enum clstyle_conv_algo {
     CLSTYLE_CONV_ALGO_TILED = 0,
     CLSTYLE_CONV_ALGO_CLBLAST = 1,
+    CLSTYLE_CONV_ALGO_WINOGRAD = 2,
     CLSTYLE_CONV_ALGO_COUNT /* keep last: the number of algorithms (the tuner tries each) */
 } clstyle_conv_algo;
 
 typedef struct clstyle_conv {
     int cin, cout;
     clstyle_conv_algo algo;
-    clstyle_gemm_tile tile; /* TILED: the GEMM's tile on this device */
+    clstyle_gemm_tile tile; /* TILED, WINOGRAD: the GEMM's tile on this device */
     cl_mem bias;  /* (cout) */
     /* CLBLAST only (NULL otherwise): */
     cl_mem w;     /* (cout, cin, 3, 3) */
@@ -84,6 +87,10 @@ typedef struct clstyle_conv {
      * ap[(m/mr)*K*mr + k*mr + m%mr], rows past the end zero */
     cl_mem wp;    /* (ceil(cout/mr), cin*9, mr) */
     cl_mem wtp;   /* (ceil(cin/mr), cout*9, mr) */
+    /* WINOGRAD only (NULL otherwise): U[ξ] = (G g Gᵀ)[ξ/4][ξ%4] of w (cout, cin) and of wt
+     * (cin, cout) for the 16 ξ, each in mr-row panels like wp */
+    cl_mem wu;    /* (16, ceil(cout/mr), cin, mr) */
+    cl_mem wtu;   /* (16, ceil(cin/mr), cout, mr) */
 } clstyle_conv;
 
 /* An algorithm with its settings, as the tuner (host/tune.c) picks it per layer shape. */
@@ -98,16 +105,18 @@ typedef struct clstyle_conv_choice {
 /* "tiled -DMR=8 -DNR=32 /8" or "clblast": the choice in a few words. */
 void clstyle_conv_choice_describe(const clstyle_conv_choice *c, char *buf, size_t len);
 
-/* Uploads w (cout, cin, 3, 3) and b (cout) and derives what `algo` needs (wt, or the
- * packed wp and wtp). TILED uses the device's default tile. */
+/* Uploads w (cout, cin, 3, 3) and b (cout) and derives what `algo` needs (wt, the
+ * packed wp and wtp, or the transformed wu and wtu). TILED and WINOGRAD use the
+ * device's default tile. */
 clstyle_status clstyle_conv_init_algo(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
                                       const float *b, clstyle_conv_algo algo, clstyle_error *err);
-/* The same with TILED's gemm.cl options and work-group size given (NULL: the default). */
+/* The same with the gemm.cl options and work-group size of TILED or WINOGRAD given
+ * (NULL: the default). */
 clstyle_status clstyle_conv_init_tile(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
                                       const float *b, clstyle_conv_algo algo, const char *options, size_t local0,
                                       clstyle_error *err);
 /* clstyle_conv_init_algo with the default algorithm: TILED, or $CLSTYLE_CONV_ALGO
- * ("tiled" or "clblast"; anything else is CLSTYLE_ERR_USAGE). */
+ * ("tiled", "clblast" or "winograd"; anything else is CLSTYLE_ERR_USAGE). */
 clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
                                  const float *b, clstyle_error *err);
 const char *clstyle_conv_algo_name(clstyle_conv_algo algo);
