@@ -52,7 +52,7 @@ static int octave(int h, int w)
     return (int)lround(log2((double)h * (double)w));
 }
 
-static const entry *find(const table *t, int cin, int cout, int h, int w)
+static entry *find(table *t, int cin, int cout, int h, int w)
 {
     int o = octave(h, w);
     for (int i = 0; i < t->n; i++)
@@ -257,16 +257,16 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
     if (mode == CLSTYLE_TUNE_OFF) return CLSTYLE_OK;
     table *t = calloc(1, sizeof *t);
     if (!t) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
-    if (mode == CLSTYLE_TUNE_AUTO) load(ctx, t);
+    load(ctx, t);
     int changed = 0;
     clstyle_status st = CLSTYLE_OK;
     for (int l = 0; l < nconv && !st; l++) {
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         int hl, wl;
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
-        const entry *e = find(t, L->cin, L->cout, hl, wl);
-        if (e) {
-            out[l] = e->c;
+        entry *e = find(t, L->cin, L->cout, hl, wl);
+        if (e && (mode == CLSTYLE_TUNE_AUTO || (e->c.source && !strcmp(e->c.source, "measured")))) {
+            out[l] = e->c; /* cached, or measured earlier in this call (FORCE) */
             continue;
         }
         if (!changed)
@@ -274,8 +274,9 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
                   "CLSTYLE_NO_TUNE=1 skips it)", ctx->dev.name, w, h);
         if ((st = measure(ctx, wt, l, hl, wl, &out[l], log, user, err))) break;
         entry ne = {L->cin, L->cout, octave(hl, wl), hl, wl, out[l]};
-        if (t->n == TUNE_MAX) t->n = 0; /* full: start over rather than grow without bound */
-        t->e[t->n++] = ne;
+        if (!e && t->n == TUNE_MAX) t->n = 0; /* full: start over rather than grow without bound */
+        if (!e) e = &t->e[t->n++];
+        *e = ne;
         changed = 1;
     }
     if (!st && changed) {

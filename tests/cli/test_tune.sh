@@ -59,6 +59,12 @@ run -- tune --size 32 --force
 expect_rc 0 "tune --force"
 [ "$(count "measured")" -eq 13 ] && ok || bad "--force did not re-measure"
 
+# 5b. --force at another size keeps the shapes of the first (32x32: conv1_2 is "64 64 10 32 32")
+run -- tune --size 64 --force
+expect_rc 0 "tune --size 64 --force"
+grep -q "^64 64 10 32 32"$'\t' "$f" && grep -q "^64 64 12 64 64"$'\t' "$f" && ok \
+    || bad "tuning 64 --force lost the 32x32 shapes or did not add its own"
+
 # 6. CLSTYLE_NO_TUNE=1 and CLSTYLE_CONV_ALGO give the defaults, without measuring
 run CLSTYLE_NO_TUNE=1 -- bench --size 32 --iters 1 --json "$TMP/d.json"
 expect_rc 0 "bench CLSTYLE_NO_TUNE=1"
