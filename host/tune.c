@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blas.h"
 #include "fileio.h"
 #include "program.h"
 
@@ -46,6 +47,20 @@ static void cache_path(clstyle_ctx *ctx, char *path, size_t len)
         h = h * 0x100000001b3ull ^ clstyle_program_key(ctx, clstyle_program_file(i));
     snprintf(path, len, "%s/conv-tune-%016" PRIx64 ".tsv", ctx->cache_dir, h);
 }
+
+/* CLBlast's Xgemm parameters from `clstyle tune --clblast`: a header, then one line. */
+#define XGEMM_MAGIC "# clstyle clblast xgemm v1"
+
+static void xgemm_path(clstyle_ctx *ctx, char *path, size_t len)
+{
+    char conv[4300];
+    cache_path(ctx, conv, sizeof conv);
+    const char *key = strrchr(conv, '-');
+    snprintf(path, len, "%s/clblast-xgemm%s", ctx->cache_dir, key ? key : "-.tsv");
+}
+
+/* Applies the device's tuned Xgemm parameters when the cache holds valid ones; 1 if so. */
+static int xgemm_apply(clstyle_ctx *ctx, void (*log)(void *, const char *), void *user);
 
 static int octave(int h, int w)
 {
@@ -184,8 +199,9 @@ static clstyle_status time_candidate(clstyle_ctx *ctx, const clstyle_weights *wt
     return st;
 }
 
-/* Candidate i for ctx's device: the TILED tile settings, then CLBLAST; 0 past the end. */
-static int candidate(const clstyle_ctx *ctx, int i, clstyle_conv_choice *c)
+/* Candidate i for ctx's device: the TILED tile settings, then the other algorithms
+ * (CLBLAST marked when it runs with tuned Xgemm parameters); 0 past the end. */
+static int candidate(const clstyle_ctx *ctx, int i, int xgemm_tuned, clstyle_conv_choice *c)
 {
     memset(c, 0, sizeof *c);
     const char *opt;
@@ -200,6 +216,7 @@ static int candidate(const clstyle_ctx *ctx, int i, clstyle_conv_choice *c)
     while (clstyle_gemm_candidate(ctx, ntiled, &opt, &local0)) ntiled++;
     if (CLSTYLE_CONV_ALGO_TILED + 1 + (i - ntiled) >= CLSTYLE_CONV_ALGO_COUNT) return 0;
     c->algo = (clstyle_conv_algo)(CLSTYLE_CONV_ALGO_TILED + 1 + (i - ntiled));
+    if (c->algo == CLSTYLE_CONV_ALGO_CLBLAST && xgemm_tuned) snprintf(c->options, sizeof c->options, "tuned-xgemm");
     return 1;
 }
 
@@ -218,7 +235,7 @@ static void say(void (*log)(void *, const char *), void *user, const char *fmt, 
 
 /* Times every candidate for layer l at h x w; the fastest goes to *best. A candidate that
  * fails (a build error, a CLBlast error, too little memory) is skipped and logged. */
-static clstyle_status measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w,
+static clstyle_status measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w, int xgemm_tuned,
                               clstyle_conv_choice *best, void (*log)(void *, const char *), void *user,
                               clstyle_error *err)
 {
@@ -226,7 +243,7 @@ static clstyle_status measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l
     clstyle_conv_choice c;
     char what[200];
     best->ms = -1;
-    for (int i = 0; candidate(ctx, i, &c); i++) {
+    for (int i = 0; candidate(ctx, i, xgemm_tuned, &c); i++) {
         clstyle_error e;
         memset(&e, 0, sizeof e);
         double ms;
@@ -254,6 +271,11 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
         memset(&out[l], 0, sizeof out[l]);
         out[l].source = getenv("CLSTYLE_CONV_ALGO") && *getenv("CLSTYLE_CONV_ALGO") ? "env" : "default";
     }
+    const char *no = getenv("CLSTYLE_NO_TUNE");
+    int xgemm_tuned = (no && *no && strcmp(no, "0")) ? 0 : xgemm_apply(ctx, log, user);
+    const char *algo = getenv("CLSTYLE_CONV_ALGO");
+    for (int l = 0; l < nconv && xgemm_tuned && algo && !strcmp(algo, "clblast"); l++)
+        snprintf(out[l].options, sizeof out[l].options, "tuned-xgemm");
     if (mode == CLSTYLE_TUNE_OFF) return CLSTYLE_OK;
     table *t = calloc(1, sizeof *t);
     if (!t) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
@@ -272,7 +294,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
         if (!changed)
             say(log, user, "tuning the convolutions for %s at %dx%d (once per device and size; "
                   "CLSTYLE_NO_TUNE=1 skips it)", ctx->dev.name, w, h);
-        if ((st = measure(ctx, wt, l, hl, wl, &out[l], log, user, err))) break;
+        if ((st = measure(ctx, wt, l, hl, wl, xgemm_tuned, &out[l], log, user, err))) break;
         entry ne = {L->cin, L->cout, octave(hl, wl), hl, wl, out[l]};
         if (!e && t->n == TUNE_MAX) t->n = 0; /* full: start over rather than grow without bound */
         if (!e) e = &t->e[t->n++];
@@ -285,4 +307,42 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
     }
     free(t);
     return st;
+}
+
+static int xgemm_apply(clstyle_ctx *ctx, void (*log)(void *, const char *), void *user)
+{
+    if (!ctx->cache_dir[0]) return 0;
+    char path[4400], line[1024];
+    xgemm_path(ctx, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int ok = fgets(line, sizeof line, f) && !strncmp(line, XGEMM_MAGIC, strlen(XGEMM_MAGIC)) &&
+             fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    clstyle_error e;
+    memset(&e, 0, sizeof e);
+    line[strcspn(line, "\n")] = '\0';
+    if (ok && !clstyle_blas_set_xgemm(ctx, line, &e)) return 1;
+    say(log, user, "tune: ignoring %s: %s", path, ok ? e.msg : "not a parameter file");
+    return 0;
+}
+
+clstyle_status clstyle_tune_clblast(clstyle_ctx *ctx, int size, double fraction,
+                                    void (*log)(void *user, const char *line), void *user, clstyle_error *err)
+{
+    /* conv3_2's im2col product at this size, Cout x positions x Cin*9, the positions
+     * rounded up to the multiple of 128 that CLBlast's tuner requires */
+    size_t side = (size_t)(size / 4 > 4 ? size / 4 : 4), m = 256, n = (side * side + 127) / 128 * 128, k = 256 * 9;
+    char params[1024], path[4400];
+    say(log, user, "tune: CLBlast's Xgemm tuner on %zux%zux%zu over %.3g of its search space (slow: it "
+        "compiles every configuration it tries)", m, n, k, fraction);
+    clstyle_status st = clstyle_blas_tune_xgemm(ctx, m, n, k, fraction, params, sizeof params, err);
+    if (st || (st = clstyle_blas_set_xgemm(ctx, params, err))) return st;
+    say(log, user, "tune: CLBlast Xgemm parameters: %s", params);
+    if (!ctx->cache_dir[0]) return CLSTYLE_OK;
+    xgemm_path(ctx, path, sizeof path);
+    clstyle_atomic_file af;
+    if ((st = clstyle_atomic_open(&af, path, err))) return st;
+    fprintf(af.fp, "%s | %s | %s\n%s\n", XGEMM_MAGIC, ctx->dev.name, ctx->dev.driver, params);
+    return clstyle_atomic_commit(&af, err);
 }

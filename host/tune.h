@@ -25,4 +25,11 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
                                   void (*log)(void *user, const char *line), void *user, clstyle_error *err);
 
 
+/* Runs CLBlast's own Xgemm tuner (over `fraction` of its search space) on a product of
+ * the shape of conv3_2 at a size x size input, applies the result and keeps it in the
+ * cache folder; clstyle_tune_convs applies kept parameters on later runs (unless
+ * CLSTYLE_NO_TUNE=1), and the CLBLAST candidate then runs with them. */
+clstyle_status clstyle_tune_clblast(clstyle_ctx *ctx, int size, double fraction,
+                                    void (*log)(void *user, const char *line), void *user, clstyle_error *err);
+
 #endif

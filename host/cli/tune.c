@@ -12,11 +12,14 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: clstyle tune [-d SPEC] [--size N[,N...]] [--force]\n"
+            "usage: clstyle tune [-d SPEC] [--size N[,N...]] [--force] [--clblast [--fraction F]]\n"
             "Times every convolution algorithm and tile setting on each VGG19 layer shape (to\n"
             "relu5_1) of an N x N image and keeps the fastest per shape in the cache folder\n"
             "($XDG_CACHE_HOME/clstyle or ~/.cache/clstyle). Runs do this by themselves the\n"
             "first time they meet a shape; this does it up front. --force measures again.\n"
+            "--clblast first runs CLBlast's own Xgemm tuner over a fraction F (default 0.01) of\n"
+            "its search space and keeps the parameters, so the CLBlast candidate runs tuned;\n"
+            "slow (minutes: every configuration tried is compiled), then measures again.\n"
             "Default --size 512 (the default image size).\n");
 }
 
@@ -46,10 +49,13 @@ int clstyle_cli_tune(int argc, char **argv)
 {
     static const struct option opts[] = {{"device", required_argument, 0, 'd'}, {"size", required_argument, 0, 's'},
                                          {"force", no_argument, 0, 'f'},        {"help", no_argument, 0, 'h'},
+                                         {"clblast", no_argument, 0, 'c'},      {"fraction", required_argument, 0, 'F'},
                                          {0, 0, 0, 0}};
     char *dev = NULL, sizes_arg[256] = "512";
     clstyle_tune_mode mode = CLSTYLE_TUNE_AUTO;
-    int c;
+    int c, clblast = 0;
+    double fraction = 0.01;
+    char *end;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
@@ -57,6 +63,14 @@ int clstyle_cli_tune(int argc, char **argv)
         case 'd': dev = optarg; break;
         case 's': snprintf(sizes_arg, sizeof sizes_arg, "%s", optarg); break;
         case 'f': mode = CLSTYLE_TUNE_FORCE; break;
+        case 'c': clblast = 1; break;
+        case 'F':
+            fraction = strtod(optarg, &end);
+            if (*end || !(fraction > 0 && fraction <= 1)) {
+                fprintf(stderr, "clstyle tune: --fraction '%s': expected a number in (0, 1]\n", optarg);
+                return CLSTYLE_ERR_USAGE;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "clstyle tune: unknown or incomplete option '%s'\n", argv[optind - 1]);
@@ -89,6 +103,13 @@ int clstyle_cli_tune(int argc, char **argv)
     if (clstyle_vgg_parse_layer("relu5_1", &last, &relu, &err) || clstyle_weights_synthetic(&wt, 7, last + 1, &err)) {
         rc = clstyle_cli_fail(&err);
         goto done;
+    }
+    if (clblast) {
+        if (clstyle_tune_clblast(ctx, sizes[0], fraction, print_line, NULL, &err)) {
+            rc = clstyle_cli_fail(&err);
+            goto done;
+        }
+        mode = CLSTYLE_TUNE_FORCE; /* CLBlast's timings changed: measure every shape again */
     }
     for (int i = 0; i < nsizes && !rc; i++) rc = tune_size(ctx, &wt, sizes[i], mode);
 done:

@@ -17,7 +17,9 @@ const char *clstyle_conv_algo_name(clstyle_conv_algo algo)
 
 void clstyle_conv_choice_describe(const clstyle_conv_choice *c, char *buf, size_t len)
 {
-    if (c->algo != CLSTYLE_CONV_ALGO_TILED || (!c->options[0] && !c->local0))
+    if (c->algo == CLSTYLE_CONV_ALGO_CLBLAST && c->options[0])
+        snprintf(buf, len, "clblast (tuned Xgemm)");
+    else if (c->algo != CLSTYLE_CONV_ALGO_TILED || (!c->options[0] && !c->local0))
         snprintf(buf, len, "%s", clstyle_conv_algo_name(c->algo));
     else
         snprintf(buf, len, "tiled %s /%zu", c->options[0] ? c->options : "(kernel defaults)", c->local0);

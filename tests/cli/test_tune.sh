@@ -94,5 +94,29 @@ expect_rc 64 "tune --size 0"
 run -- tune --bogus
 expect_rc 64 "tune --bogus"
 
+# 9. CLBlast's own Xgemm tuner (a tiny fraction of its search space, to stay quick): the
+#    parameters are kept, applied on later runs, and the CLBlast candidate says so
+run -- tune --size 16 --clblast --fraction 0.0001
+expect_rc 0 "tune --clblast"
+x=$(ls "$XDG_CACHE_HOME"/clstyle/clblast-xgemm-*.tsv 2>/dev/null)
+if [ -n "$x" ] && sed -n 2p "$x" | grep -Eq '^([A-Z]+=[0-9]+ )+[A-Z]+=[0-9]+$' && sed -n 2p "$x" | grep -q "KWG="; then ok
+else bad "tune --clblast: no valid parameter file ('$x')"; fi
+grep -q "clblast (tuned Xgemm)" "$TMP/out" && ok || bad "tune --clblast: the CLBlast candidate did not run tuned"
+run CLSTYLE_CONV_ALGO=clblast -- bench --size 32 --iters 1 --json "$TMP/x.json"
+expect_rc 0 "bench with tuned CLBlast"
+python3 -c "import json,sys; c=json.load(open(sys.argv[1]))[0]['convs']; assert all(x['algorithm']=='clblast (tuned Xgemm)' for x in c)" "$TMP/x.json" \
+    && ok || bad "kept Xgemm parameters not applied"
+printf '# clstyle clblast xgemm v1\nBOGUS=1\n' >"$x"
+run CLSTYLE_CONV_ALGO=clblast -- bench --size 32 --iters 1 --json "$TMP/y.json"
+expect_rc 0 "bench with a bad Xgemm file"
+python3 -c "import json,sys; c=json.load(open(sys.argv[1]))[0]['convs']; assert all(x['algorithm']=='clblast' for x in c)" "$TMP/y.json" \
+    && ok || bad "bad Xgemm file: CLBlast should run with its own parameters"
+run CLSTYLE_CONV_ALGO=clblast -- -c "$CLSTYLE_SOURCE_DIR/assets/content.png" -s "$CLSTYLE_SOURCE_DIR/assets/style.png" \
+    -o "$TMP/o.png" --size 32 --iters 1 -w synthetic:3
+expect_rc 0 "run with a bad Xgemm file"
+grep -q "ignoring .*clblast-xgemm" "$TMP/err" && ok || bad "bad Xgemm file not reported"
+run -- tune --clblast --fraction 2
+expect_rc 64 "tune --fraction 2"
+
 echo "test_tune: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
