@@ -336,7 +336,16 @@ clstyle_status clstyle_tune_clblast(clstyle_ctx *ctx, int size, double fraction,
     char params[1024], path[4400];
     say(log, user, "tune: CLBlast's Xgemm tuner on %zux%zux%zu over %.3g of its search space (slow: it "
         "compiles every configuration it tries)", m, n, k, fraction);
-    clstyle_status st = clstyle_blas_tune_xgemm(ctx, m, n, k, fraction, params, sizeof params, err);
+    /* CLBlast samples configurations at random and fails when every one it tried was
+     * invalid on the device, which a small fraction makes likely: retry a few times */
+    clstyle_status st = CLSTYLE_OK;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+        if (!(st = clstyle_blas_tune_xgemm(ctx, m, n, k, fraction, params, sizeof params, err))) {
+            clstyle_err_clear(err);
+            break;
+        }
+        say(log, user, "tune: attempt %d: %s", attempt, err->msg);
+    }
     if (st || (st = clstyle_blas_set_xgemm(ctx, params, err))) return st;
     say(log, user, "tune: CLBlast Xgemm parameters: %s", params);
     if (!ctx->cache_dir[0]) return CLSTYLE_OK;

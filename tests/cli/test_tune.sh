@@ -96,7 +96,7 @@ expect_rc 64 "tune --bogus"
 
 # 9. CLBlast's own Xgemm tuner (a tiny fraction of its search space, to stay quick): the
 #    parameters are kept, applied on later runs, and the CLBlast candidate says so
-run -- tune --size 16 --clblast --fraction 0.0001
+run -- tune --size 16 --clblast --fraction 0.0002
 expect_rc 0 "tune --clblast"
 x=$(ls "$XDG_CACHE_HOME"/clstyle/clblast-xgemm-*.tsv 2>/dev/null)
 if [ -n "$x" ] && sed -n 2p "$x" | grep -Eq '^([A-Z]+=[0-9]+ )+[A-Z]+=[0-9]+$' && sed -n 2p "$x" | grep -q "KWG="; then ok
