@@ -236,12 +236,13 @@ static void say(void (*log)(void *, const char *), void *user, const char *fmt, 
 /* Times every candidate for layer l at h x w; the fastest goes to *best. A candidate that
  * fails (a build error, a CLBlast error, too little memory) is skipped and logged. */
 static clstyle_status measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w, int xgemm_tuned,
-                              clstyle_conv_choice *best, void (*log)(void *, const char *), void *user,
+                              int verbose, clstyle_conv_choice *best, void (*log)(void *, const char *), void *user,
                               clstyle_error *err)
 {
     const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
     clstyle_conv_choice c;
     char what[200];
+    int n = 0;
     best->ms = -1;
     for (int i = 0; candidate(ctx, i, xgemm_tuned, &c); i++) {
         clstyle_error e;
@@ -253,18 +254,24 @@ static clstyle_status measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l
                   e.msg);
             continue;
         }
-        say(log, user, "tune %s %d->%d at %dx%d: %-28s %9.2f ms", L->name, L->cin, L->cout, w, h, what, ms);
+        if (verbose) say(log, user, "tune %s %d->%d at %dx%d: %-28s %9.2f ms", L->name, L->cin, L->cout, w, h, what, ms);
+        n++;
         if (best->ms < 0 || ms < best->ms) *best = c, best->ms = ms;
     }
     if (best->ms < 0)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "tuning %s on %s: no convolution algorithm ran", L->name,
                                ctx->dev.name);
     best->source = "measured";
+    if (!verbose) {
+        clstyle_conv_choice_describe(best, what, sizeof what);
+        say(log, user, "tune %s %d->%d at %dx%d: %s, %.2f ms (fastest of %d)", L->name, L->cin, L->cout, w, h, what,
+            best->ms, n);
+    }
     return CLSTYLE_OK;
 }
 
 clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, int nconv, int h, int w,
-                                  clstyle_tune_mode mode, clstyle_conv_choice *out,
+                                  clstyle_tune_mode mode, int verbose, clstyle_conv_choice *out,
                                   void (*log)(void *user, const char *line), void *user, clstyle_error *err)
 {
     for (int l = 0; l < nconv; l++) {
@@ -294,7 +301,9 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
         if (!changed)
             say(log, user, "tuning the convolutions for %s at %dx%d (once per device and size; "
                   "CLSTYLE_NO_TUNE=1 skips it)", ctx->dev.name, w, h);
-        if ((st = measure(ctx, wt, l, hl, wl, xgemm_tuned, &out[l], log, user, err))) break;
+        if ((st = measure(ctx, wt, l, hl, wl, xgemm_tuned, verbose, &out[l], log, user,
+                           err)))
+            break;
         entry ne = {L->cin, L->cout, octave(hl, wl), hl, wl, out[l]};
         if (!e && t->n == TUNE_MAX) t->n = 0; /* full: start over rather than grow without bound */
         if (!e) e = &t->e[t->n++];

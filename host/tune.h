@@ -18,10 +18,11 @@ typedef enum clstyle_tune_mode {
 clstyle_tune_mode clstyle_tune_mode_env(void);
 
 /* Chooses an algorithm for each of the first nconv VGG layers at an h x w input, with
- * wt's weights. log (may be NULL) receives one line per measured candidate. With the
- * cache off (CLSTYLE_NO_CACHE=1) AUTO measures but keeps nothing. */
+ * wt's weights. log (may be NULL) receives one line per measured shape, or per measured
+ * candidate when verbose. With the cache off (CLSTYLE_NO_CACHE=1) AUTO measures but
+ * keeps nothing. */
 clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, int nconv, int h, int w,
-                                  clstyle_tune_mode mode, clstyle_conv_choice *out,
+                                  clstyle_tune_mode mode, int verbose, clstyle_conv_choice *out,
                                   void (*log)(void *user, const char *line), void *user, clstyle_error *err);
 
 

@@ -34,7 +34,7 @@ static int tune_size(clstyle_ctx *ctx, const clstyle_weights *wt, int size, clst
 {
     clstyle_conv_choice ch[CLSTYLE_VGG_NCONV];
     clstyle_error err = {0};
-    if (clstyle_tune_convs(ctx, wt, wt->nconv, size, size, mode, ch, print_line, NULL, &err))
+    if (clstyle_tune_convs(ctx, wt, wt->nconv, size, size, mode, 1, ch, print_line, NULL, &err))
         return clstyle_cli_fail(&err);
     printf("%dx%d on %s:\n", size, size, ctx->dev.name);
     for (int l = 0; l < wt->nconv; l++) {
