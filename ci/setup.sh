@@ -14,6 +14,10 @@ pkgs=(
 if [ "${CLSTYLE_SETUP_FUZZ:-0}" = 1 ]; then
   pkgs+=(clang libclang-rt-dev)
 fi
+# Optional extras: Oclgrind for ci/oclgrind.sh.
+if [ "${CLSTYLE_SETUP_OCLGRIND:-0}" = 1 ]; then
+  pkgs+=(oclgrind)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs the Debian packages, builds, runs every test on
 # the OpenCL CPU device (PoCL), then the same suite under ASan + UBSan (ci/sanitize.sh)
-# and each libFuzzer harness for FUZZ_SECONDS (ci/fuzz.sh, default 60 s each).
+# and each libFuzzer harness for FUZZ_SECONDS (ci/fuzz.sh, default 60 s each); before
+# those, a short mixed-algorithm run on Oclgrind's strict device (ci/oclgrind.sh).
 # No GPU and no network beyond Debian packages needed.
 # CLSTYLE_QUICK=1 runs the plain suite only (a minute or two, for local iteration).
 set -euo pipefail
@@ -19,6 +20,7 @@ if [ "${CLSTYLE_QUICK:-0}" = 1 ]; then
   echo "test: CLSTYLE_QUICK=1, sanitizer and fuzz runs skipped"
   exit 0
 fi
+bash ci/oclgrind.sh build
 bash ci/sanitize.sh
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash ci/fuzz.sh
-echo "test: suite, sanitizer suite and fuzzers all passed"
+echo "test: suite, Oclgrind run, sanitizer suite and fuzzers all passed"

@@ -233,11 +233,11 @@ static void say(void (*log)(void *, const char *), void *user, const char *fmt, 
     log(user, line);
 }
 
-/* Times every candidate for layer l at h x w; the fastest goes to *best. A candidate that
- * fails (a build error, a CLBlast error, too little memory) is skipped and logged. */
-static clstyle_status measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w, int xgemm_tuned,
-                              int verbose, clstyle_conv_choice *best, void (*log)(void *, const char *), void *user,
-                              clstyle_error *err)
+/* Times every candidate for layer l at h x w; the fastest goes to *best (source
+ * "measured"). A candidate that fails (a build error, a CLBlast error, too little memory)
+ * is skipped and logged; when every one fails, *best is the default (source "default"). */
+static void measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w, int xgemm_tuned, int verbose,
+                    clstyle_conv_choice *best, void (*log)(void *, const char *), void *user)
 {
     const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
     clstyle_conv_choice c;
@@ -258,16 +258,20 @@ static clstyle_status measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l
         n++;
         if (best->ms < 0 || ms < best->ms) *best = c, best->ms = ms;
     }
-    if (best->ms < 0)
-        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "tuning %s on %s: no convolution algorithm ran", L->name,
-                               ctx->dev.name);
+    if (best->ms < 0) {
+        /* nothing ran (a strict or odd device): the run goes on with the default, untimed and not cached */
+        memset(best, 0, sizeof *best);
+        best->source = "default";
+        say(log, user, "tune %s %d->%d at %dx%d: no candidate ran on %s; using the default (%s)", L->name, L->cin,
+            L->cout, w, h, ctx->dev.name, clstyle_conv_algo_name(best->algo));
+        return;
+    }
     best->source = "measured";
     if (!verbose) {
         clstyle_conv_choice_describe(best, what, sizeof what);
         say(log, user, "tune %s %d->%d at %dx%d: %s, %.2f ms (fastest of %d)", L->name, L->cin, L->cout, w, h, what,
             best->ms, n);
     }
-    return CLSTYLE_OK;
 }
 
 clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, int nconv, int h, int w,
@@ -281,8 +285,12 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
     const char *no = getenv("CLSTYLE_NO_TUNE");
     int xgemm_tuned = (no && *no && strcmp(no, "0")) ? 0 : xgemm_apply(ctx, log, user);
     const char *algo = getenv("CLSTYLE_CONV_ALGO");
-    for (int l = 0; l < nconv && xgemm_tuned && algo && !strcmp(algo, "clblast"); l++)
-        snprintf(out[l].options, sizeof out[l].options, "tuned-xgemm");
+    for (int l = 0; l < nconv && algo && *algo; l++) {
+        clstyle_status st = clstyle_conv_algo_parse(algo, l, &out[l].algo, err);
+        if (st) return st;
+        if (xgemm_tuned && out[l].algo == CLSTYLE_CONV_ALGO_CLBLAST)
+            snprintf(out[l].options, sizeof out[l].options, "tuned-xgemm");
+    }
     if (mode == CLSTYLE_TUNE_OFF) return CLSTYLE_OK;
     table *t = calloc(1, sizeof *t);
     if (!t) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
@@ -301,9 +309,8 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
         if (!changed)
             say(log, user, "tuning the convolutions for %s at %dx%d (once per device and size; "
                   "CLSTYLE_NO_TUNE=1 skips it)", ctx->dev.name, w, h);
-        if ((st = measure(ctx, wt, l, hl, wl, xgemm_tuned, verbose, &out[l], log, user,
-                           err)))
-            break;
+        measure(ctx, wt, l, hl, wl, xgemm_tuned, verbose, &out[l], log, user);
+        if (strcmp(out[l].source, "measured")) continue; /* the default after every candidate failed */
         entry ne = {L->cin, L->cout, octave(hl, wl), hl, wl, out[l]};
         if (!e && t->n == TUNE_MAX) t->n = 0; /* full: start over rather than grow without bound */
         if (!e) e = &t->e[t->n++];

@@ -228,7 +228,7 @@ clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, clstyle_weig
         clstyle_status st =
             chosen ? clstyle_conv_init_tile(ctx, &net->conv[l], L->cin, L->cout, wt->w[l], wt->b[l], c->algo,
                                             c->options[0] || c->local0 ? c->options : NULL, c->local0, err)
-                   : clstyle_conv_init(ctx, &net->conv[l], L->cin, L->cout, wt->w[l], wt->b[l], err);
+                   : clstyle_conv_init(ctx, &net->conv[l], l, L->cin, L->cout, wt->w[l], wt->b[l], err);
         if (st) {
             clstyle_net_free(ctx, net);
             return clstyle_err_wrap(err, "uploading %s", L->name);

@@ -1,6 +1,9 @@
 /* End-to-end golden test: runs the whole job through the library on the small image
  * pair of tests/golden (made by tests/golden/make_golden.py with PyTorch) and requires
- * every iteration's total loss within relative 1e-3 and the final image at PSNR >= 40 dB. */
+ * every iteration's total loss within relative 1e-3 and the final image at PSNR >= 40 dB.
+ * CMake runs it once per conv algorithm assignment (CLSTYLE_CONV_ALGO: one algorithm,
+ * per-layer mixes; or the tuner's own choice); it prints the run's notices (the tuner's
+ * choice per layer) and each case's largest relative loss error. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +42,12 @@ static double psnr(const clstyle_image *a, const clstyle_image *b)
     return se == 0 ? INFINITY : 10 * log10(255.0 * 255.0 / (se / (double)n));
 }
 
+static void print_info(void *user, const char *line)
+{
+    (void)user;
+    printf("  %s\n", line);
+}
+
 static void run_case(const char *src, const char *tmp, const char *suffix, int avg, clstyle_init init, int seed)
 {
     char content[4096], style[4096], out[4096], log[4096], gold_log[4096], gold_img[4096];
@@ -66,6 +75,7 @@ static void run_case(const char *src, const char *tmp, const char *suffix, int a
     o.lr = 2;
     o.pooling_avg = avg;
     o.log = log;
+    o.info = print_info;
     clstyle_error err = {0};
     clstyle_status st = clstyle_run(&o, &err);
     CHECK(st == CLSTYLE_OK, "case%s: clstyle_run failed: %s", suffix, err.msg);
@@ -74,6 +84,12 @@ static void run_case(const char *src, const char *tmp, const char *suffix, int a
     double got[ITERS], want[ITERS];
     CHECK(read_losses(log, got, ITERS) == ITERS, "case%s: cannot read %s", suffix, log);
     CHECK(read_losses(gold_log, want, ITERS) == ITERS, "case%s: cannot read %s", suffix, gold_log);
+    double worst = 0;
+    for (int k = 0; k < ITERS; k++) {
+        double rel = fabs(got[k] - want[k]) / fabs(want[k]);
+        if (rel > worst) worst = rel;
+    }
+    printf("case%s: largest relative loss error %.2e\n", suffix, worst);
     for (int k = 0; k < ITERS; k++)
         CHECK(fabs(got[k] - want[k]) <= 1e-3 * fabs(want[k]), "case%s: iteration %d total loss %.9g, golden %.9g",
               suffix, k + 1, got[k], want[k]);

@@ -172,8 +172,8 @@ static void chain_free(chain *ch, const net *nt)
 static int chain_init(chain *ch, const net *nt)
 {
     memset(ch, 0, sizeof *ch);
-    if (!OP(clstyle_conv_init(ctx, &ch->cv1, CX, C1, nt->w1, nt->b1, &err)) ||
-        !OP(clstyle_conv_init(ctx, &ch->cv2, C1, C2, nt->w2, nt->b2, &err)) ||
+    if (!OP(clstyle_conv_init(ctx, &ch->cv1, 0, CX, C1, nt->w1, nt->b1, &err)) ||
+        !OP(clstyle_conv_init(ctx, &ch->cv2, 1, C1, C2, nt->w2, nt->b2, &err)) ||
         !OP(clstyle_gram_init(ctx, &ch->gram, &err)) || !OP(clstyle_loss_init(ctx, &ch->loss, 1, &err)))
         return -1;
     size_t need[4] = {clstyle_conv_workspace(&ch->cv1, H, W), clstyle_conv_workspace(&ch->cv2, H2, W2),
@@ -328,6 +328,8 @@ static void run(clstyle_pool_kind kind)
         chain_free(&ch, &nt);
         return;
     }
+    printf("%s pool: conv 1 %s, conv 2 %s ($CLSTYLE_CONV_ALGO)\n", kname, clstyle_conv_algo_name(ch.cv1.algo),
+           clstyle_conv_algo_name(ch.cv2.algo));
     static const double plus[4] = {1, 1, 1, 1};
     float g[NX], vals[3];
     double a[NX], fd[NX];

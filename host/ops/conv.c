@@ -128,17 +128,39 @@ clstyle_status clstyle_conv_init_tile(clstyle_ctx *ctx, clstyle_conv *cv, int ci
     return st;
 }
 
-clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
+clstyle_status clstyle_conv_algo_parse(const char *spec, int layer, clstyle_conv_algo *algo, clstyle_error *err)
+{
+    /* every entry is checked; entry `layer` counts, or the last one when the list is shorter */
+    int count = 0;
+    clstyle_conv_algo picked = CLSTYLE_CONV_ALGO_TILED;
+    for (const char *p = spec;; p += strcspn(p, ",") + 1) {
+        size_t n = strcspn(p, ",");
+        int found = -1;
+        for (int a = 0; a < CLSTYLE_CONV_ALGO_COUNT; a++) {
+            const char *name = clstyle_conv_algo_name((clstyle_conv_algo)a);
+            if (strlen(name) == n && !strncmp(p, name, n)) found = a;
+        }
+        if (found < 0)
+            return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
+                                   "CLSTYLE_CONV_ALGO='%s': entry %d '%.*s': expected tiled, clblast or winograd "
+                                   "(one name, or a comma list with one per conv layer from conv1_1 on)",
+                                   spec, count + 1, (int)(n < 32 ? n : 32), p);
+        if (count <= layer) picked = (clstyle_conv_algo)found;
+        count++;
+        if (!p[n]) break;
+    }
+    *algo = picked;
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int layer, int cin, int cout, const float *w,
                                  const float *b, clstyle_error *err)
 {
     clstyle_conv_algo algo = CLSTYLE_CONV_ALGO_TILED;
     const char *env = getenv("CLSTYLE_CONV_ALGO");
     if (env && *env) {
-        if (!strcmp(env, "clblast")) algo = CLSTYLE_CONV_ALGO_CLBLAST;
-        else if (!strcmp(env, "winograd")) algo = CLSTYLE_CONV_ALGO_WINOGRAD;
-        else if (strcmp(env, "tiled"))
-            return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
-                                   "CLSTYLE_CONV_ALGO='%s': expected tiled, clblast or winograd", env);
+        clstyle_status st = clstyle_conv_algo_parse(env, layer, &algo, err);
+        if (st) return st;
     }
     return clstyle_conv_init_algo(ctx, cv, cin, cout, w, b, algo, err);
 }

@@ -115,9 +115,13 @@ clstyle_status clstyle_conv_init_algo(clstyle_ctx *ctx, clstyle_conv *cv, int ci
 clstyle_status clstyle_conv_init_tile(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
                                       const float *b, clstyle_conv_algo algo, const char *options, size_t local0,
                                       clstyle_error *err);
-/* clstyle_conv_init_algo with the default algorithm: TILED, or $CLSTYLE_CONV_ALGO
- * ("tiled", "clblast" or "winograd"; anything else is CLSTYLE_ERR_USAGE). */
-clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int cin, int cout, const float *w,
+/* The algorithm of conv layer `layer` (0 = conv1_1) in spec: one name ("tiled",
+ * "clblast", "winograd") for every layer, or a comma list with one entry per layer from
+ * conv1_1 on whose last entry repeats; anything else is CLSTYLE_ERR_USAGE. */
+clstyle_status clstyle_conv_algo_parse(const char *spec, int layer, clstyle_conv_algo *algo, clstyle_error *err);
+/* clstyle_conv_init_algo with the default algorithm of conv layer `layer`: TILED, or
+ * its entry of $CLSTYLE_CONV_ALGO (clstyle_conv_algo_parse). */
+clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int layer, int cin, int cout, const float *w,
                                  const float *b, clstyle_error *err);
 const char *clstyle_conv_algo_name(clstyle_conv_algo algo);
 void clstyle_conv_free(clstyle_ctx *ctx, clstyle_conv *cv);

@@ -1,7 +1,8 @@
 # Convolution tuning: `clstyle tune` measures every candidate per layer shape and keeps
 # the winners in the cache; a second run measures nothing; bench and runs use (and show)
 # the cached choice; a corrupt cache file is measured again; --force re-measures;
-# CLSTYLE_NO_TUNE=1 and CLSTYLE_CONV_ALGO give the defaults; no cache is a clear error.
+# CLSTYLE_NO_TUNE=1 and CLSTYLE_CONV_ALGO (one name or a per-layer list) give the defaults;
+# no cache is a clear error.
 # usage: bash tests/cli/test_tune.sh PATH/TO/clstyle TMPDIR
 set -u
 CLSTYLE=${1:?usage: test_tune.sh PATH/TO/clstyle TMPDIR}
@@ -74,6 +75,14 @@ run CLSTYLE_CONV_ALGO=clblast -- bench --size 32 --iters 1 --json "$TMP/e.json"
 expect_rc 0 "bench CLSTYLE_CONV_ALGO=clblast"
 python3 -c "import json,sys; c=json.load(open(sys.argv[1]))[0]['convs']; assert all(x['chosen_by']=='env' and x['algorithm']=='clblast' for x in c)" "$TMP/e.json" \
     && ok || bad "CLSTYLE_CONV_ALGO=clblast not honoured"
+# a comma list: one algorithm per conv layer from conv1_1 on, the last entry repeating
+run CLSTYLE_CONV_ALGO=tiled,winograd,clblast -- bench --size 32 --iters 1 --json "$TMP/m.json"
+expect_rc 0 "bench CLSTYLE_CONV_ALGO=tiled,winograd,clblast"
+python3 -c "import json,sys; c=json.load(open(sys.argv[1]))[0]['convs']; a=[x['algorithm'] for x in c]; assert a[:3]==['tiled','winograd','clblast'] and set(a[3:])=={'clblast'} and all(x['chosen_by']=='env' for x in c), a" "$TMP/m.json" \
+    && ok || bad "CLSTYLE_CONV_ALGO=tiled,winograd,clblast not honoured per layer"
+run CLSTYLE_CONV_ALGO=tiled,fft -- bench --size 32 --iters 1
+expect_rc 64 "CLSTYLE_CONV_ALGO=tiled,fft"
+grep -q "CLSTYLE_CONV_ALGO='tiled,fft': entry 2 'fft'" "$TMP/err" && ok || bad "bad list entry not named"
 
 # 7. a run at a new size measures the shapes it meets (the octaves not yet cached), once
 run -- -c "$CLSTYLE_SOURCE_DIR/assets/content.png" -s "$CLSTYLE_SOURCE_DIR/assets/style.png" -o "$TMP/o.png" \
