@@ -45,7 +45,7 @@ static clstyle_status time_compile(const char *spec, clstyle_bench_result *r, cl
     snprintf(nonce, sizeof nonce, "-DCLSTYLE_BENCH_NONCE=%.0f", clstyle_now() * 1e6);
     for (int pass = 0; pass < 2; pass++) {
         clstyle_ctx *ctx;
-        clstyle_status st = clstyle_ctx_create(&ctx, spec, 0, err);
+        clstyle_status st = clstyle_ctx_create(&ctx, NULL, spec, 0, err);
         if (st) return st;
         if (pass == 0) ctx->cache_dir[0] = '\0';
         double t0 = clstyle_now();
@@ -53,7 +53,7 @@ static clstyle_status time_compile(const char *spec, clstyle_bench_result *r, cl
         double t = clstyle_now() - t0;
         if (!st && pass == 1) { /* the first plain build may have filled the cache: time a second */
             clstyle_ctx_free(ctx);
-            if ((st = clstyle_ctx_create(&ctx, spec, 0, err))) return st;
+            if ((st = clstyle_ctx_create(&ctx, NULL, spec, 0, err))) return st;
             t0 = clstyle_now();
             st = clstyle_ctx_build_all(ctx, "", err);
             t = clstyle_now() - t0;

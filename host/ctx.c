@@ -22,15 +22,20 @@ clstyle_status clstyle_ctx_clerr(clstyle_ctx *ctx, clstyle_error *err, cl_int rc
                            clstyle_cl_error_name(rc));
 }
 
-clstyle_status clstyle_ctx_create(clstyle_ctx **out, const char *spec, int profiling,
+clstyle_status clstyle_ctx_create(clstyle_ctx **out, const clstyle_config *cfg, const char *spec, int profiling,
                                   clstyle_error *err)
 {
     *out = NULL;
+    clstyle_config env;
+    if (!cfg) {
+        clstyle_config_from_env(&env);
+        cfg = &env;
+    }
     clstyle_device_desc *list = NULL;
     int n = 0, idx = 0;
     clstyle_status st = clstyle_device_list(&list, &n, err);
     if (st) return st;
-    st = clstyle_device_select(list, n, spec, &idx, err);
+    st = clstyle_device_select(list, n, spec, cfg->device, &idx, err);
     if (st) {
         free(list);
         return st;
@@ -42,8 +47,7 @@ clstyle_status clstyle_ctx_create(clstyle_ctx **out, const char *spec, int profi
     }
     ctx->dev = list[idx];
     free(list);
-    const char *kd = getenv("CLSTYLE_KERNEL_DIR");
-    if (kd && *kd) snprintf(ctx->kernel_dir, sizeof ctx->kernel_dir, "%s", kd);
+    ctx->cfg = *cfg;
     clstyle_program_cache_init(ctx);
 
     cl_int rc;

@@ -4,6 +4,7 @@
 #define CLSTYLE_CTX_H
 
 #include <CL/cl.h>
+#include "config.h"
 #include "device.h"
 
 #define CLSTYLE_MAX_PROGRAMS 32
@@ -47,15 +48,16 @@ typedef struct clstyle_ctx {
     int nprograms;
     clstyle_kernel_entry kernels[CLSTYLE_MAX_KERNELS];
     int nkernels;
-    char cache_dir[4096];    /* "" when the binary cache is off */
-    char kernel_dir[4096];   /* CLSTYLE_KERNEL_DIR, "" = embedded sources */
+    clstyle_config cfg;      /* the configuration the context was made with (kernel folder, cache, conv choice) */
+    char cache_dir[4096];    /* "" when the binary cache is off (cfg.no_cache, or not creatable) */
     clstyle_compile_stats compile;
     size_t device_bytes, peak_device_bytes; /* bytes allocated through clstyle_ctx_alloc */
 } clstyle_ctx;
 
-/* Opens the device chosen by spec (see clstyle_device_select). profiling enables
- * event timing (bench). */
-clstyle_status clstyle_ctx_create(clstyle_ctx **out, const char *spec, int profiling,
+/* Opens the device chosen by spec (-d; NULL or "": cfg->device, then the default; see
+ * clstyle_device_select) with configuration cfg (NULL: clstyle_config_from_env now).
+ * profiling enables event timing (bench). */
+clstyle_status clstyle_ctx_create(clstyle_ctx **out, const clstyle_config *cfg, const char *spec, int profiling,
                                   clstyle_error *err);
 void clstyle_ctx_free(clstyle_ctx *ctx);
 

@@ -190,11 +190,11 @@ static int match_spec(const clstyle_device_desc *list, int n, const char *spec)
 }
 
 clstyle_status clstyle_device_select(const clstyle_device_desc *list, int n, const char *spec,
-                                     int *index, clstyle_error *err)
+                                     const char *env_spec, int *index, clstyle_error *err)
 {
     const char *source = "-d/--device";
     if (!spec || !*spec) {
-        spec = getenv("CLSTYLE_DEVICE");
+        spec = env_spec;
         source = "CLSTYLE_DEVICE";
     }
     if (!spec || !*spec) {

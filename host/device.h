@@ -28,11 +28,12 @@ typedef struct clstyle_device_desc {
 /* Enumerates every device of every platform. No platform: CLSTYLE_ERR_NODEVICE. */
 clstyle_status clstyle_device_list(clstyle_device_desc **out, int *n, clstyle_error *err);
 /* Picks a device by SPEC: global index "1", "platform:device" "0:1", a type "gpu"/"cpu"/
- * "accel", or a case-insensitive substring of the name. NULL or "" means
- * $CLSTYLE_DEVICE, else the first GPU, else the first CPU, else device 0.
- * No match: CLSTYLE_ERR_NODEVICE naming the SPEC. */
+ * "accel", or a case-insensitive substring of the name. NULL or "" means env_spec
+ * (the configuration's CLSTYLE_DEVICE), and when that is NULL or "" too, the first GPU,
+ * else the first CPU, else device 0. No match: CLSTYLE_ERR_NODEVICE naming the SPEC and
+ * where it came from. */
 clstyle_status clstyle_device_select(const clstyle_device_desc *list, int n, const char *spec,
-                                     int *index, clstyle_error *err);
+                                     const char *env_spec, int *index, clstyle_error *err);
 const char *clstyle_device_type_name(cl_device_type t);
 /* Prints the list as a table (json=0) or JSON (json=1). */
 void clstyle_device_print(FILE *f, const clstyle_device_desc *list, int n, int json);

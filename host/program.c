@@ -57,12 +57,8 @@ static int mkdir_p(const char *path)
 void clstyle_program_cache_init(clstyle_ctx *ctx)
 {
     ctx->cache_dir[0] = '\0';
-    const char *off = getenv("CLSTYLE_NO_CACHE");
-    if (off && *off && strcmp(off, "0") != 0) return;
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg) snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s/clstyle", xdg);
-    else if (home && *home) snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s/.cache/clstyle", home);
+    if (ctx->cfg.no_cache) return;
+    snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", ctx->cfg.cache_dir);
     if (ctx->cache_dir[0] && mkdir_p(ctx->cache_dir) != 0) ctx->cache_dir[0] = '\0';
 }
 
@@ -70,7 +66,7 @@ void clstyle_program_cache_init(clstyle_ctx *ctx)
 static clstyle_status load_source(clstyle_ctx *ctx, const char *file, char **src, size_t *len,
                                   clstyle_error *err)
 {
-    if (!ctx->kernel_dir[0]) {
+    if (!ctx->cfg.kernel_dir[0]) {
         for (int i = 0; clstyle_embedded_kernels[i].name; i++) {
             if (strcmp(clstyle_embedded_kernels[i].name, file) != 0) continue;
             *len = clstyle_embedded_kernels[i].len;
@@ -83,7 +79,7 @@ static clstyle_status load_source(clstyle_ctx *ctx, const char *file, char **src
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "kernel file %s is not embedded", file);
     }
     char path[8192];
-    snprintf(path, sizeof path, "%s/%s", ctx->kernel_dir, file);
+    snprintf(path, sizeof path, "%s/%s", ctx->cfg.kernel_dir, file);
     FILE *f = fopen(path, "rb");
     if (!f)
         return clstyle_err_set(err, CLSTYLE_ERR_NOINPUT, "kernel file %s (CLSTYLE_KERNEL_DIR): %s",
@@ -205,7 +201,7 @@ static clstyle_status build_failed(clstyle_ctx *ctx, cl_program prog, const char
     }
     clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
                     "building kernel file %s%s%s for %s failed (%s), options '%s%s%s'; build log:\n%s",
-                    ctx->kernel_dir[0] ? ctx->kernel_dir : "cl", "/", file, ctx->dev.name,
+                    ctx->cfg.kernel_dir[0] ? ctx->cfg.kernel_dir : "cl", "/", file, ctx->dev.name,
                     clstyle_cl_error_name(rc), BUILD_BASE_OPTIONS, *options ? " " : "", options,
                     log ? log : "(none)");
     free(log);

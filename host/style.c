@@ -58,6 +58,7 @@ typedef struct job {
     int ntaps, nconv, nstyle, profiling;
     int keep_z[CLSTYLE_VGG_NCONV];
     int has_tap[2 * CLSTYLE_VGG_NCONV];
+    clstyle_config cfg;    /* the environment's settings, read once when the job starts */
     clstyle_weights weights;
     clstyle_ctx *ctx;
     clstyle_net net;
@@ -564,12 +565,12 @@ static clstyle_status optimise(job *J, clstyle_error *err)
 static clstyle_status setup_device(job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
-    clstyle_status st = clstyle_ctx_create(&J->ctx, o->device, J->profiling, err);
+    clstyle_status st = clstyle_ctx_create(&J->ctx, &J->cfg, o->device, J->profiling, err);
     if (st) return st;
     info(o, "device: [%d] %s (%s)", J->ctx->dev.index, J->ctx->dev.name, J->ctx->dev.platform_name);
     int h = J->content.h, w = J->content.w;
     clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
-    if ((st = clstyle_tune_convs(J->ctx, &J->weights, J->weights.nconv, h, w, clstyle_tune_mode_env(), 0, choice,
+    if ((st = clstyle_tune_convs(J->ctx, &J->weights, J->weights.nconv, h, w, clstyle_tune_mode_of(&J->ctx->cfg), 0, choice,
                                  o->info, o->progress_user, err)) ||
         (st = clstyle_net_init(J->ctx, &J->net, &J->weights, o->pooling_avg ? CLSTYLE_POOL_AVG : CLSTYLE_POOL_MAX,
                                choice, err)))
@@ -634,11 +635,12 @@ clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
     job *J = calloc(1, sizeof *J);
     if (!J) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
     J->o = o;
+    clstyle_config_from_env(&J->cfg);
     clstyle_status st = validate_numbers(o, err);
     if (!st) st = parse_taps(J, err);
     if (!st) st = load_inputs(J, err);
     if (!st) st = check_output_path(o, err);
-    if (!st) st = clstyle_weights_open(&J->weights, o->weights, J->nconv, err);
+    if (!st) st = clstyle_weights_open(&J->weights, o->weights, J->cfg.weights, J->nconv, err);
     if (!st && J->weights.synthetic)
         info(o, "weights: synthetic (seed %llu): the output carries colour and texture statistics only",
              (unsigned long long)J->weights.seed);
@@ -673,6 +675,7 @@ clstyle_status clstyle_job_open(const clstyle_options *o, const clstyle_image *c
     if (!J) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
     J->o = o;
     J->profiling = profiling;
+    clstyle_config_from_env(&J->cfg);
     if (nstyle < 1 || nstyle > CLSTYLE_MAX_STYLES) nstyle = 1;
     clstyle_status st = validate_numbers(o, err);
     if (!st) st = parse_taps(J, err);
@@ -682,7 +685,7 @@ clstyle_status clstyle_job_open(const clstyle_options *o, const clstyle_image *c
         st = copy_image(&J->styles[i], &styles[i], err);
     }
     if (!st && o->init == CLSTYLE_INIT_FILE) st = clstyle_err_set(err, CLSTYLE_ERR_USAGE, "job: --init FILE unsupported");
-    if (!st) st = clstyle_weights_open(&J->weights, o->weights, J->nconv, err);
+    if (!st) st = clstyle_weights_open(&J->weights, o->weights, J->cfg.weights, J->nconv, err);
     J->nstyle = nstyle;
     if (!st) st = setup_device(J, err);
     if (st) {

@@ -21,6 +21,7 @@
 #define TUNE_MAGIC "# clstyle conv tune v2"
 #define TUNE_MAX 256  /* shapes kept per device */
 #define TUNE_REPS 3   /* timed repetitions per candidate (after one warm-up); the minimum counts */
+#define XGEMM_MARK "tuned-xgemm" /* a CLBLAST line's options column when it ran with tuned Xgemm */
 
 typedef struct entry {
     int cin, cout, octave, h, w;
@@ -32,11 +33,9 @@ typedef struct table {
     int n;
 } table;
 
-clstyle_tune_mode clstyle_tune_mode_env(void)
+clstyle_tune_mode clstyle_tune_mode_of(const clstyle_config *cfg)
 {
-    const char *no = getenv("CLSTYLE_NO_TUNE"), *algo = getenv("CLSTYLE_CONV_ALGO");
-    if ((no && *no && strcmp(no, "0")) || (algo && *algo)) return CLSTYLE_TUNE_OFF;
-    return CLSTYLE_TUNE_AUTO;
+    return cfg->no_tune || cfg->conv_algo[0] ? CLSTYLE_TUNE_OFF : CLSTYLE_TUNE_AUTO;
 }
 
 /* One file per device, driver, clstyle version and set of kernel sources. */
@@ -95,6 +94,10 @@ static int parse_line(char *line, entry *e)
         parse_algo(f[1], &e->c.algo))
         return -1;
     const char *opt = strcmp(f[2], "-") ? f[2] : "";
+    if (e->c.algo == CLSTYLE_CONV_ALGO_CLBLAST) { /* its options column: XGEMM_MARK or "-" */
+        e->c.xgemm_tuned = !strcmp(opt, XGEMM_MARK);
+        opt = "";
+    }
     if (strlen(opt) >= sizeof e->c.options) return -1;
     memcpy(e->c.options, opt, strlen(opt) + 1);
     char *end;
@@ -104,7 +107,7 @@ static int parse_line(char *line, entry *e)
     e->c.local0 = (size_t)l0;
     e->c.ms = strtod(f[4], &end);
     if (*end || !(e->c.ms >= 0)) return -1;
-    e->c.source = "cache";
+    e->c.source = CLSTYLE_CONV_FROM_CACHE;
     return 0;
 }
 
@@ -134,8 +137,9 @@ static clstyle_status save(clstyle_ctx *ctx, const table *t, clstyle_error *err)
     fprintf(af.fp, "%s | %s | %s | %s\n", TUNE_MAGIC, ctx->dev.name, ctx->dev.driver, ctx->dev.platform_name);
     for (int i = 0; i < t->n; i++) {
         const entry *e = &t->e[i];
+        const char *opt = e->c.xgemm_tuned ? XGEMM_MARK : e->c.options[0] ? e->c.options : "-";
         fprintf(af.fp, "%d %d %d %d %d\t%s\t%s\t%zu\t%.4f\n", e->cin, e->cout, e->octave, e->h, e->w,
-                clstyle_conv_algo_name(e->c.algo), e->c.options[0] ? e->c.options : "-", e->c.local0, e->c.ms);
+                clstyle_conv_algo_name(e->c.algo), opt, e->c.local0, e->c.ms);
     }
     return clstyle_atomic_commit(&af, err);
 }
@@ -216,7 +220,7 @@ static int candidate(const clstyle_ctx *ctx, int i, int xgemm_tuned, clstyle_con
     while (clstyle_gemm_candidate(ctx, ntiled, &opt, &local0)) ntiled++;
     if (CLSTYLE_CONV_ALGO_TILED + 1 + (i - ntiled) >= CLSTYLE_CONV_ALGO_COUNT) return 0;
     c->algo = (clstyle_conv_algo)(CLSTYLE_CONV_ALGO_TILED + 1 + (i - ntiled));
-    if (c->algo == CLSTYLE_CONV_ALGO_CLBLAST && xgemm_tuned) snprintf(c->options, sizeof c->options, "tuned-xgemm");
+    c->xgemm_tuned = c->algo == CLSTYLE_CONV_ALGO_CLBLAST && xgemm_tuned;
     return 1;
 }
 
@@ -261,12 +265,12 @@ static void measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, i
     if (best->ms < 0) {
         /* nothing ran (a strict or odd device): the run goes on with the default, untimed and not cached */
         memset(best, 0, sizeof *best);
-        best->source = "default";
+        best->source = CLSTYLE_CONV_FROM_DEFAULT;
         say(log, user, "tune %s %d->%d at %dx%d: no candidate ran on %s; using the default (%s)", L->name, L->cin,
             L->cout, w, h, ctx->dev.name, clstyle_conv_algo_name(best->algo));
         return;
     }
-    best->source = "measured";
+    best->source = CLSTYLE_CONV_FROM_MEASURED;
     if (!verbose) {
         clstyle_conv_choice_describe(best, what, sizeof what);
         say(log, user, "tune %s %d->%d at %dx%d: %s, %.2f ms (fastest of %d)", L->name, L->cin, L->cout, w, h, what,
@@ -280,16 +284,14 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
 {
     for (int l = 0; l < nconv; l++) {
         memset(&out[l], 0, sizeof out[l]);
-        out[l].source = getenv("CLSTYLE_CONV_ALGO") && *getenv("CLSTYLE_CONV_ALGO") ? "env" : "default";
+        out[l].source = ctx->cfg.conv_algo[0] ? CLSTYLE_CONV_FROM_ENV : CLSTYLE_CONV_FROM_DEFAULT;
     }
-    const char *no = getenv("CLSTYLE_NO_TUNE");
-    int xgemm_tuned = (no && *no && strcmp(no, "0")) ? 0 : xgemm_apply(ctx, log, user);
-    const char *algo = getenv("CLSTYLE_CONV_ALGO");
-    for (int l = 0; l < nconv && algo && *algo; l++) {
+    int xgemm_tuned = ctx->cfg.no_tune ? 0 : xgemm_apply(ctx, log, user);
+    const char *algo = ctx->cfg.conv_algo;
+    for (int l = 0; l < nconv && *algo; l++) {
         clstyle_status st = clstyle_conv_algo_parse(algo, l, &out[l].algo, err);
         if (st) return st;
-        if (xgemm_tuned && out[l].algo == CLSTYLE_CONV_ALGO_CLBLAST)
-            snprintf(out[l].options, sizeof out[l].options, "tuned-xgemm");
+        out[l].xgemm_tuned = xgemm_tuned && out[l].algo == CLSTYLE_CONV_ALGO_CLBLAST;
     }
     if (mode == CLSTYLE_TUNE_OFF) return CLSTYLE_OK;
     table *t = calloc(1, sizeof *t);
@@ -302,7 +304,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
         int hl, wl;
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
         entry *e = find(t, L->cin, L->cout, hl, wl);
-        if (e && (mode == CLSTYLE_TUNE_AUTO || (e->c.source && !strcmp(e->c.source, "measured")))) {
+        if (e && (mode == CLSTYLE_TUNE_AUTO || e->c.source == CLSTYLE_CONV_FROM_MEASURED)) {
             out[l] = e->c; /* cached, or measured earlier in this call (FORCE) */
             continue;
         }
@@ -310,7 +312,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
             say(log, user, "tuning the convolutions for %s at %dx%d (once per device and size; "
                   "CLSTYLE_NO_TUNE=1 skips it)", ctx->dev.name, w, h);
         measure(ctx, wt, l, hl, wl, xgemm_tuned, verbose, &out[l], log, user);
-        if (strcmp(out[l].source, "measured")) continue; /* the default after every candidate failed */
+        if (out[l].source != CLSTYLE_CONV_FROM_MEASURED) continue; /* the default: every candidate failed */
         entry ne = {L->cin, L->cout, octave(hl, wl), hl, wl, out[l]};
         if (!e && t->n == TUNE_MAX) t->n = 0; /* full: start over rather than grow without bound */
         if (!e) e = &t->e[t->n++];

@@ -14,8 +14,8 @@ typedef enum clstyle_tune_mode {
     CLSTYLE_TUNE_FORCE = 2, /* measure every shape again (clstyle tune --force) */
 } clstyle_tune_mode;
 
-/* OFF when CLSTYLE_NO_TUNE=1 or CLSTYLE_CONV_ALGO is set, else AUTO. */
-clstyle_tune_mode clstyle_tune_mode_env(void);
+/* OFF when the configuration has CLSTYLE_NO_TUNE=1 or CLSTYLE_CONV_ALGO, else AUTO. */
+clstyle_tune_mode clstyle_tune_mode_of(const clstyle_config *cfg);
 
 /* Chooses an algorithm for each of the first nconv VGG layers at an h x w input, with
  * wt's weights. log (may be NULL) receives one line per measured shape, or per measured

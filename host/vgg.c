@@ -156,15 +156,8 @@ done:
     return st;
 }
 
-void clstyle_weights_default_path(char *buf, size_t len)
-{
-    const char *env = getenv("CLSTYLE_WEIGHTS"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-    if (env && *env) snprintf(buf, len, "%s", env);
-    else if (xdg && *xdg) snprintf(buf, len, "%s/clstyle/vgg19.safetensors", xdg);
-    else snprintf(buf, len, "%s/.local/share/clstyle/vgg19.safetensors", home ? home : ".");
-}
-
-clstyle_status clstyle_weights_open(clstyle_weights *wt, const char *spec, int nconv, clstyle_error *err)
+clstyle_status clstyle_weights_open(clstyle_weights *wt, const char *spec, const char *default_path, int nconv,
+                                    clstyle_error *err)
 {
     if (spec && !strncmp(spec, "synthetic:", 10)) {
         char *end;
@@ -175,17 +168,15 @@ clstyle_status clstyle_weights_open(clstyle_weights *wt, const char *spec, int n
                                    "non-negative integer", spec);
         return clstyle_weights_synthetic(wt, seed, nconv, err);
     }
-    char def[4096];
     if (!spec || !*spec) {
-        clstyle_weights_default_path(def, sizeof def);
-        spec = def;
-        FILE *f = fopen(def, "rb");
+        spec = default_path;
+        FILE *f = fopen(spec, "rb");
         if (!f)
             return clstyle_err_set(err, CLSTYLE_ERR_NOINPUT,
                                    "no VGG19 weights at %s: run scripts/fetch-weights.sh to download them, "
                                    "or pass --weights FILE, or --weights synthetic:SEED for an offline demo "
                                    "(colour and texture statistics only)",
-                                   def);
+                                   spec);
         fclose(f);
     }
     return clstyle_weights_load(wt, spec, nconv, err);
@@ -224,7 +215,7 @@ clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, clstyle_weig
     for (int l = 0; l < wt->nconv; l++) {
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         const clstyle_conv_choice *c = choices ? &choices[l] : NULL;
-        int chosen = c && c->source && (!strcmp(c->source, "measured") || !strcmp(c->source, "cache"));
+        int chosen = c && (c->source == CLSTYLE_CONV_FROM_MEASURED || c->source == CLSTYLE_CONV_FROM_CACHE);
         clstyle_status st =
             chosen ? clstyle_conv_init_tile(ctx, &net->conv[l], L->cin, L->cout, wt->w[l], wt->b[l], c->algo,
                                             c->options[0] || c->local0 ? c->options : NULL, c->local0, err)
@@ -235,7 +226,7 @@ clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, clstyle_weig
         }
         net->nconv = l + 1;
         if (c) net->choice[l] = *c;
-        else net->choice[l] = (clstyle_conv_choice){.algo = net->conv[l].algo, .source = "default"};
+        else net->choice[l] = (clstyle_conv_choice){.algo = net->conv[l].algo, .source = CLSTYLE_CONV_FROM_DEFAULT};
         net->choice[l].algo = net->conv[l].algo;
     }
     return CLSTYLE_OK;

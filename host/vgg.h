@@ -39,10 +39,10 @@ typedef struct clstyle_weights {
 clstyle_status clstyle_weights_synthetic(clstyle_weights *wt, uint64_t seed, int nconv, clstyle_error *err);
 /* Loads conv1_1 .. conv(nconv) from a safetensors file with strict checks. */
 clstyle_status clstyle_weights_load(clstyle_weights *wt, const char *path, int nconv, clstyle_error *err);
-/* "synthetic:SEED" or a path; NULL/"" = the default location ($CLSTYLE_WEIGHTS, ...). */
-clstyle_status clstyle_weights_open(clstyle_weights *wt, const char *spec, int nconv, clstyle_error *err);
-/* The default weights path (see README); writes into buf. */
-void clstyle_weights_default_path(char *buf, size_t len);
+/* "synthetic:SEED" or a path; NULL/"" = default_path (the configuration's weights:
+ * $CLSTYLE_WEIGHTS, else the XDG data folder; see config.h). */
+clstyle_status clstyle_weights_open(clstyle_weights *wt, const char *spec, const char *default_path, int nconv,
+                                    clstyle_error *err);
 void clstyle_weights_free(clstyle_weights *wt);
 /* Folds the convention's scale and channel order into conv1_1 and returns the
  * per-channel mean (pixel units, RGB order) the image must have subtracted. */

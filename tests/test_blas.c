@@ -10,7 +10,7 @@ int main(void)
 {
     clstyle_ctx *ctx = NULL;
     clstyle_error err = {0};
-    if (clstyle_ctx_create(&ctx, NULL, 0, &err)) {
+    if (clstyle_ctx_create(&ctx, NULL, NULL, 0, &err)) {
         fprintf(stderr, "test_blas: no device: %s\n", err.msg);
         return 1;
     }

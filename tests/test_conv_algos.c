@@ -188,7 +188,7 @@ out:
 
 int main(void)
 {
-    if (clstyle_ctx_create(&ctx, NULL, 0, &err)) {
+    if (clstyle_ctx_create(&ctx, NULL, NULL, 0, &err)) {
         fprintf(stderr, "test_conv_algos: no device: %s\n", err.msg);
         return 1;
     }

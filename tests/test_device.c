@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "device.h"
 #include "testutil.h"
 
@@ -25,7 +26,9 @@ static int sel(const clstyle_device_desc *list, int n, const char *spec, clstyle
 {
     int idx = -7;
     clstyle_err_clear(err);
-    clstyle_status st = clstyle_device_select(list, n, spec, &idx, err);
+    clstyle_config cfg;
+    clstyle_config_from_env(&cfg); /* test_env sets CLSTYLE_DEVICE */
+    clstyle_status st = clstyle_device_select(list, n, spec, cfg.device, &idx, err);
     if (st != CLSTYLE_OK) {
         CHECK(st == CLSTYLE_ERR_NODEVICE, "spec '%s': status %d, want CLSTYLE_ERR_NODEVICE", spec ? spec : "(null)",
               (int)st);

@@ -401,7 +401,7 @@ static void run(clstyle_pool_kind kind)
 
 int main(void)
 {
-    if (clstyle_ctx_create(&ctx, NULL, 0, &err)) {
+    if (clstyle_ctx_create(&ctx, NULL, NULL, 0, &err)) {
         fprintf(stderr, "test_gradcheck: no device: %s\n", err.msg);
         return 1;
     }

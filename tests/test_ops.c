@@ -522,7 +522,7 @@ static double lap(const char *what, double t0)
 
 int main(void)
 {
-    if (clstyle_ctx_create(&ctx, NULL, 0, &err)) {
+    if (clstyle_ctx_create(&ctx, NULL, NULL, 0, &err)) {
         fprintf(stderr, "test_ops: no device: %s\n", err.msg);
         return 1;
     }

@@ -21,7 +21,7 @@ static clstyle_ctx *open_ctx(void)
 {
     clstyle_ctx *ctx = NULL;
     clstyle_error e = {0};
-    clstyle_status st = clstyle_ctx_create(&ctx, NULL, 0, &e);
+    clstyle_status st = clstyle_ctx_create(&ctx, NULL, NULL, 0, &e);
     CHECK(st == CLSTYLE_OK && ctx, "clstyle_ctx_create: %s", e.msg);
     return st ? NULL : ctx;
 }
@@ -127,7 +127,7 @@ static void test_miss_then_hit(void)
     clstyle_ctx *ctx = open_ctx();
     if (!ctx) return;
     CHECK(!strcmp(ctx->cache_dir, cache_dir), "cache dir '%s', want '%s'", ctx->cache_dir, cache_dir);
-    CHECK(ctx->kernel_dir[0] == '\0', "kernel dir '%s' with CLSTYLE_KERNEL_DIR unset", ctx->kernel_dir);
+    CHECK(ctx->cfg.kernel_dir[0] == '\0', "kernel dir '%s' with CLSTYLE_KERNEL_DIR unset", ctx->cfg.kernel_dir);
     CHECK(ctx->compile.cache_hits + ctx->compile.cache_misses + ctx->compile.builds == 0,
           "creating a context compiled something");
     CHECK(nbins() == 0, "cache not empty before the first build");
@@ -327,7 +327,7 @@ static void test_kernel_dir(void)
     int before = nbins();
     clstyle_ctx *ctx = open_ctx();
     if (ctx) {
-        CHECK(!strcmp(ctx->kernel_dir, dir), "kernel dir '%s', want '%s'", ctx->kernel_dir, dir);
+        CHECK(!strcmp(ctx->cfg.kernel_dir, dir), "kernel dir '%s', want '%s'", ctx->cfg.kernel_dir, dir);
         float x[N], y[N];
         clstyle_error e = {0};
         clstyle_status st = run_relu(ctx, x, y, &e);

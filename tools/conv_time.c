@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     }
     clstyle_error err = {0};
     clstyle_ctx *ctx;
-    if (clstyle_ctx_create(&ctx, NULL, 1, &err)) {
+    if (clstyle_ctx_create(&ctx, NULL, NULL, 1, &err)) {
         fprintf(stderr, "conv_time: %s\n", err.msg);
         return 69;
     }

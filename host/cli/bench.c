@@ -65,7 +65,7 @@ static void print_convs(FILE *f, const clstyle_bench_result *r, int md)
     for (int l = 0; l < r->nconv; l++) {
         char what[200];
         clstyle_conv_choice_describe(&r->conv[l], what, sizeof what);
-        const char *name = clstyle_vgg_layers[l].name, *src = r->conv[l].source ? r->conv[l].source : "default";
+        const char *name = clstyle_vgg_layers[l].name, *src = clstyle_conv_source_name(r->conv[l].source);
         if (md) fprintf(f, "| %s | %s | %s | %.2f |\n", name, what, src, r->conv[l].ms);
         else fprintf(f, "  %-8s %-32s %-9s %10.2f\n", name, what, src, r->conv[l].ms);
     }
@@ -134,7 +134,7 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
             fprintf(f, "%s\n    {\"layer\": \"%s\", \"algorithm\": ", l ? "," : "", clstyle_vgg_layers[l].name);
             json_str(f, what);
             fprintf(f, ", \"chosen_by\": \"%s\", \"tuning_ms\": %.4f}",
-                    b->conv[l].source ? b->conv[l].source : "default", b->conv[l].ms);
+                    clstyle_conv_source_name(b->conv[l].source), b->conv[l].ms);
         }
         fprintf(f, "], \"ops\": [");
         for (int k = 0; k < b->nops; k++) {

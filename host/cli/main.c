@@ -54,7 +54,7 @@ static int cmd_devices(int argc, char **argv)
 /* Opens the device; on a SPEC that matches nothing, prints the list as well. */
 int clstyle_cli_open(clstyle_ctx **ctx, const char *spec, int profiling, clstyle_error *err)
 {
-    clstyle_status st = clstyle_ctx_create(ctx, spec, profiling, err);
+    clstyle_status st = clstyle_ctx_create(ctx, NULL, spec, profiling, err);
     if (st == CLSTYLE_ERR_NODEVICE && ((spec && *spec) || getenv("CLSTYLE_DEVICE"))) {
         clstyle_device_desc *list;
         int n;

@@ -40,7 +40,7 @@ static int tune_size(clstyle_ctx *ctx, const clstyle_weights *wt, int size, clst
     for (int l = 0; l < wt->nconv; l++) {
         char what[200];
         clstyle_conv_choice_describe(&ch[l], what, sizeof what);
-        printf("  %-8s %-32s %-9s %9.2f ms\n", clstyle_vgg_layers[l].name, what, ch[l].source, ch[l].ms);
+        printf("  %-8s %-32s %-9s %9.2f ms\n", clstyle_vgg_layers[l].name, what, clstyle_conv_source_name(ch[l].source), ch[l].ms);
     }
     return 0;
 }

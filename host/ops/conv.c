@@ -15,9 +15,15 @@ const char *clstyle_conv_algo_name(clstyle_conv_algo algo)
     return algo == CLSTYLE_CONV_ALGO_CLBLAST ? "clblast" : algo == CLSTYLE_CONV_ALGO_WINOGRAD ? "winograd" : "tiled";
 }
 
+const char *clstyle_conv_source_name(clstyle_conv_source s)
+{
+    static const char *names[] = {"default", "env", "cache", "measured"};
+    return s >= 0 && s < (int)(sizeof names / sizeof *names) ? names[s] : "?";
+}
+
 void clstyle_conv_choice_describe(const clstyle_conv_choice *c, char *buf, size_t len)
 {
-    if (c->algo == CLSTYLE_CONV_ALGO_CLBLAST && c->options[0])
+    if (c->algo == CLSTYLE_CONV_ALGO_CLBLAST && c->xgemm_tuned)
         snprintf(buf, len, "clblast (tuned Xgemm)");
     else if (c->algo != CLSTYLE_CONV_ALGO_TILED || (!c->options[0] && !c->local0))
         snprintf(buf, len, "%s", clstyle_conv_algo_name(c->algo));
@@ -157,9 +163,8 @@ clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int layer, 
                                  const float *b, clstyle_error *err)
 {
     clstyle_conv_algo algo = CLSTYLE_CONV_ALGO_TILED;
-    const char *env = getenv("CLSTYLE_CONV_ALGO");
-    if (env && *env) {
-        clstyle_status st = clstyle_conv_algo_parse(env, layer, &algo, err);
+    if (ctx->cfg.conv_algo[0]) {
+        clstyle_status st = clstyle_conv_algo_parse(ctx->cfg.conv_algo, layer, &algo, err);
         if (st) return st;
     }
     return clstyle_conv_init_algo(ctx, cv, cin, cout, w, b, algo, err);

@@ -58,7 +58,7 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
     memset(t, 0, sizeof *t);
     size_t i = 0, n = sizeof gemm_tunables / sizeof *gemm_tunables;
     while (i + 1 < n && !(gemm_tunables[i].type & ctx->dev.type)) i++;
-    const char *extra = options ? "" : getenv("CLSTYLE_CONV_OPTIONS");
+    const char *extra = options ? "" : ctx->cfg.conv_options;
     const char *base = options ? options : gemm_tunables[i].options;
     int len = snprintf(t->options, sizeof t->options, "%s%s%s", base, extra && *extra && *base ? " " : "",
                        extra ? extra : "");

@@ -93,13 +93,25 @@ typedef struct clstyle_conv {
     cl_mem wtu;   /* (16, ceil(cin/mr), cout, mr) */
 } clstyle_conv;
 
+/* Where a conv choice came from. */
+typedef enum clstyle_conv_source {
+    CLSTYLE_CONV_FROM_DEFAULT = 0, /* the built-in default (no tuning, or every candidate failed) */
+    CLSTYLE_CONV_FROM_ENV,         /* CLSTYLE_CONV_ALGO */
+    CLSTYLE_CONV_FROM_CACHE,       /* the tuning cache */
+    CLSTYLE_CONV_FROM_MEASURED,    /* measured in this run */
+} clstyle_conv_source;
+
+/* "default", "env", "cache", "measured" (bench's JSON `chosen_by`). */
+const char *clstyle_conv_source_name(clstyle_conv_source s);
+
 /* An algorithm with its settings, as the tuner (host/tune.c) picks it per layer shape. */
 typedef struct clstyle_conv_choice {
     clstyle_conv_algo algo;
-    char options[128];  /* TILED: gemm.cl build options ("" with local0 0 = device defaults) */
-    size_t local0;      /* TILED: work-group size along dim 0 */
-    double ms;          /* measured forward + input-gradient time, 0 = not measured */
-    const char *source; /* "measured", "cache", "default" or "env" */
+    char options[128];          /* TILED: gemm.cl build options ("" with local0 0 = device defaults) */
+    size_t local0;              /* TILED: work-group size along dim 0 */
+    double ms;                  /* measured forward + input-gradient time, 0 = not measured */
+    clstyle_conv_source source;
+    int xgemm_tuned;            /* CLBLAST: runs with the device's tuned Xgemm parameters */
 } clstyle_conv_choice;
 
 /* "tiled -DMR=8 -DNR=32 /8" or "clblast": the choice in a few words. */
@@ -120,7 +132,8 @@ clstyle_status clstyle_conv_init_tile(clstyle_ctx *ctx, clstyle_conv *cv, int ci
  * conv1_1 on whose last entry repeats; anything else is CLSTYLE_ERR_USAGE. */
 clstyle_status clstyle_conv_algo_parse(const char *spec, int layer, clstyle_conv_algo *algo, clstyle_error *err);
 /* clstyle_conv_init_algo with the default algorithm of conv layer `layer`: TILED, or
- * its entry of $CLSTYLE_CONV_ALGO (clstyle_conv_algo_parse). */
+ * its entry of the configuration's CLSTYLE_CONV_ALGO (ctx->cfg.conv_algo,
+ * clstyle_conv_algo_parse). */
 clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int layer, int cin, int cout, const float *w,
                                  const float *b, clstyle_error *err);
 const char *clstyle_conv_algo_name(clstyle_conv_algo algo);

@@ -1,0 +1,37 @@
+/* Reads the configuration variables once (see config.h); the only getenv of the library. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* $name, or "" when unset. */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v ? v : "";
+}
+
+/* Set, non-empty and not "0". */
+static int env_flag(const char *name)
+{
+    const char *v = env(name);
+    return *v && strcmp(v, "0") != 0;
+}
+
+void clstyle_config_from_env(clstyle_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->device, sizeof cfg->device, "%s", env("CLSTYLE_DEVICE"));
+    snprintf(cfg->conv_algo, sizeof cfg->conv_algo, "%s", env("CLSTYLE_CONV_ALGO"));
+    cfg->no_tune = env_flag("CLSTYLE_NO_TUNE");
+    snprintf(cfg->conv_options, sizeof cfg->conv_options, "%s", env("CLSTYLE_CONV_OPTIONS"));
+    snprintf(cfg->kernel_dir, sizeof cfg->kernel_dir, "%s", env("CLSTYLE_KERNEL_DIR"));
+    cfg->no_cache = env_flag("CLSTYLE_NO_CACHE");
+    const char *xdg = env("XDG_CACHE_HOME"), *home = env("HOME"), *data = env("XDG_DATA_HOME");
+    if (*xdg) snprintf(cfg->cache_dir, sizeof cfg->cache_dir, "%s/clstyle", xdg);
+    else if (*home) snprintf(cfg->cache_dir, sizeof cfg->cache_dir, "%s/.cache/clstyle", home);
+    if (*env("CLSTYLE_WEIGHTS")) snprintf(cfg->weights, sizeof cfg->weights, "%s", env("CLSTYLE_WEIGHTS"));
+    else if (*data) snprintf(cfg->weights, sizeof cfg->weights, "%s/clstyle/vgg19.safetensors", data);
+    else snprintf(cfg->weights, sizeof cfg->weights, "%s/.local/share/clstyle/vgg19.safetensors", *home ? home : ".");
+}

@@ -1,0 +1,25 @@
+/* The run's configuration from the environment, read once: host/config.c is the only
+ * library file that calls getenv. A clstyle_config is filled at the start of a job (or
+ * of a CLI command), handed to clstyle_ctx_create, which keeps a copy (ctx->cfg), and
+ * read from there by the modules that need it. Flags override it where both exist
+ * (-d over CLSTYLE_DEVICE, -w over CLSTYLE_WEIGHTS). */
+#ifndef CLSTYLE_CONFIG_H
+#define CLSTYLE_CONFIG_H
+
+typedef struct clstyle_config {
+    char device[256];         /* CLSTYLE_DEVICE: the device spec when -d is not given ("" = none) */
+    char conv_algo[512];      /* CLSTYLE_CONV_ALGO: one name, or a per-layer comma list ("" = none) */
+    int no_tune;              /* CLSTYLE_NO_TUNE set and not "0": the built-in defaults, no measuring */
+    char conv_options[256];   /* CLSTYLE_CONV_OPTIONS: appended to the default GEMM tile's build options */
+    char kernel_dir[4096];    /* CLSTYLE_KERNEL_DIR: kernel sources from this folder ("" = embedded) */
+    int no_cache;             /* CLSTYLE_NO_CACHE set and not "0": no kernel binary or tuning cache */
+    char cache_dir[4096];     /* $XDG_CACHE_HOME/clstyle, else $HOME/.cache/clstyle ("" = none) */
+    char weights[4096];       /* the default weights file: $CLSTYLE_WEIGHTS, else
+                               * $XDG_DATA_HOME/clstyle/vgg19.safetensors, else
+                               * $HOME/.local/share/clstyle/vgg19.safetensors */
+} clstyle_config;
+
+/* Fills cfg from the environment (the documented variables above). */
+void clstyle_config_from_env(clstyle_config *cfg);
+
+#endif
