@@ -34,15 +34,6 @@ clstyle_status clstyle_blas_tune_xgemm(clstyle_ctx *ctx, size_t m, size_t n, siz
     return CLSTYLE_OK;
 }
 
-clstyle_status clstyle_blas_get_xgemm(clstyle_ctx *ctx, char *params, size_t len, clstyle_error *err)
-{
-    int rc = clstyle_clblast_get_xgemm(ctx->dev.device, params, len);
-    if (rc != CLBlastSuccess)
-        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "CLBlast RetrieveParameters(Xgemm) on %s: %s",
-                               ctx->dev.name, clstyle_clblast_error_name(rc));
-    return CLSTYLE_OK;
-}
-
 #define XGEMM_MAX_PARAMS 32
 
 clstyle_status clstyle_blas_set_xgemm(clstyle_ctx *ctx, const char *params, clstyle_error *err)

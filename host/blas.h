@@ -13,11 +13,10 @@ clstyle_status clstyle_blas_sgemm(clstyle_ctx *ctx, int trans_a, int trans_b, si
 
 /* CLBlast's Xgemm tuning parameters for ctx's device, as text "NAME=VALUE ..." (sorted):
  * tune runs CLBlast's tuner on an m x n x k product over `fraction` of its search space
- * (slow: it compiles every configuration it tries); get reads the ones in force; set
+ * (slow: it compiles every configuration it tries); set
  * overrides them (CLBlastOverrideParameters) for every later CLBlast GEMM on the device. */
 clstyle_status clstyle_blas_tune_xgemm(clstyle_ctx *ctx, size_t m, size_t n, size_t k, double fraction,
                                        char *params, size_t len, clstyle_error *err);
-clstyle_status clstyle_blas_get_xgemm(clstyle_ctx *ctx, char *params, size_t len, clstyle_error *err);
 clstyle_status clstyle_blas_set_xgemm(clstyle_ctx *ctx, const char *params, clstyle_error *err);
 
 /* The C++ bridge (host/blas_tune.cpp); return CLBlast status codes. */
@@ -26,7 +25,6 @@ extern "C" {
 #endif
 int clstyle_clblast_tune_xgemm(cl_command_queue queue, size_t m, size_t n, size_t k, double fraction,
                                char *params, size_t len);
-int clstyle_clblast_get_xgemm(cl_device_id device, char *params, size_t len);
 #ifdef __cplusplus
 }
 #endif

@@ -36,15 +36,3 @@ extern "C" int clstyle_clblast_tune_xgemm(cl_command_queue queue, size_t m, size
     }
     return p.empty() || to_text(p, params, len) ? static_cast<int>(clblast::StatusCode::kUnknownError) : 0;
 }
-
-extern "C" int clstyle_clblast_get_xgemm(cl_device_id device, char *params, size_t len)
-{
-    std::unordered_map<std::string, size_t> p;
-    try {
-        clblast::StatusCode rc = clblast::RetrieveParameters(device, "Xgemm", clblast::Precision::kSingle, p);
-        if (rc != clblast::StatusCode::kSuccess) return static_cast<int>(rc);
-    } catch (...) {
-        return static_cast<int>(clblast::StatusCode::kUnknownError);
-    }
-    return to_text(p, params, len) ? static_cast<int>(clblast::StatusCode::kUnknownError) : 0;
-}

@@ -9,16 +9,6 @@
 
 #include "safetensors.h"
 
-uint64_t clstyle_ckpt_hash(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 static void hex(char *buf, uint64_t v)
 {
     snprintf(buf, 17, "%016" PRIx64, v);

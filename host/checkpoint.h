@@ -22,9 +22,6 @@ typedef struct clstyle_ckpt {
     uint64_t seed;
 } clstyle_ckpt;
 
-uint64_t clstyle_ckpt_hash(uint64_t h, const void *data, size_t len);
-#define CLSTYLE_CKPT_HASH_INIT 0xcbf29ce484222325ull
-
 clstyle_status clstyle_ckpt_write(const char *path, const clstyle_ckpt *c, const clstyle_ckpt_keys *keys,
                                   clstyle_error *err);
 /* Reads and validates path against keys and the expected image size. */

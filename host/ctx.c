@@ -57,7 +57,6 @@ clstyle_status clstyle_ctx_create(clstyle_ctx **out, const clstyle_config *cfg, 
         st = clstyle_ctx_clerr(ctx, err, rc, "clCreateContext");
         goto fail;
     }
-    ctx->profiling = profiling;
     ctx->queue = clCreateCommandQueue(ctx->context, ctx->dev.device,
                                       profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
     if (rc != CL_SUCCESS) {
@@ -180,9 +179,11 @@ clstyle_status clstyle_ctx_alloc(clstyle_ctx *ctx, size_t bytes, const char *wha
     return CLSTYLE_OK;
 }
 
-void clstyle_ctx_release(clstyle_ctx *ctx, cl_mem *mem, size_t bytes)
+void clstyle_ctx_release(clstyle_ctx *ctx, cl_mem *mem)
 {
     if (!*mem) return;
+    size_t bytes = 0;
+    if (clGetMemObjectInfo(*mem, CL_MEM_SIZE, sizeof bytes, &bytes, NULL) != CL_SUCCESS) bytes = 0;
     clReleaseMemObject(*mem);
     *mem = NULL;
     if (bytes == 0) bytes = 4;
@@ -239,14 +240,38 @@ clstyle_status clstyle_ctx_launch(clstyle_ctx *ctx, cl_kernel k, cl_uint dims, c
 clstyle_status clstyle_ctx_args(clstyle_ctx *ctx, cl_kernel k, const char *what,
                                 const clstyle_arg *args, int n, clstyle_error *err)
 {
-    for (int i = 0; i < n; i++) {
-        cl_int rc = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
-        if (rc != CL_SUCCESS) {
-            clstyle_ctx_clerr(ctx, err, rc, "clSetKernelArg");
-            return clstyle_err_wrap(err, "%s argument %d", what, i);
-        }
-    }
-    return CLSTYLE_OK;
+    clstyle_status st = CLSTYLE_OK;
+    for (int i = 0; i < n && !st; i++) st = clstyle_ctx_arg(ctx, k, what, i, args[i], err);
+    return st;
+}
+
+clstyle_status clstyle_ctx_arg(clstyle_ctx *ctx, cl_kernel k, const char *what, int index, clstyle_arg arg,
+                               clstyle_error *err)
+{
+    cl_int rc = clSetKernelArg(k, (cl_uint)index, arg.size, arg.ptr);
+    if (rc == CL_SUCCESS) return CLSTYLE_OK;
+    clstyle_ctx_clerr(ctx, err, rc, "clSetKernelArg");
+    return clstyle_err_wrap(err, "%s argument %d", what, index);
+}
+
+clstyle_status clstyle_ctx_fill(clstyle_ctx *ctx, cl_mem buf, size_t off_bytes, size_t bytes, float value,
+                                const char *what, clstyle_error *err)
+{
+    if (!bytes) return CLSTYLE_OK;
+    cl_int rc = clEnqueueFillBuffer(ctx->queue, buf, &value, sizeof value, off_bytes, bytes, 0, NULL, NULL);
+    if (rc == CL_SUCCESS) return CLSTYLE_OK;
+    clstyle_ctx_clerr(ctx, err, rc, "clEnqueueFillBuffer");
+    return clstyle_err_wrap(err, "filling %s", what);
+}
+
+clstyle_status clstyle_ctx_copy(clstyle_ctx *ctx, cl_mem dst, size_t dst_off, cl_mem src, size_t src_off,
+                                size_t bytes, const char *what, clstyle_error *err)
+{
+    if (!bytes) return CLSTYLE_OK;
+    cl_int rc = clEnqueueCopyBuffer(ctx->queue, src, dst, src_off, dst_off, bytes, 0, NULL, NULL);
+    if (rc == CL_SUCCESS) return CLSTYLE_OK;
+    clstyle_ctx_clerr(ctx, err, rc, "clEnqueueCopyBuffer");
+    return clstyle_err_wrap(err, "copying %s", what);
 }
 
 clstyle_status clstyle_ctx_finish(clstyle_ctx *ctx, clstyle_error *err)

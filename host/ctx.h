@@ -38,7 +38,6 @@ typedef struct clstyle_ctx {
     clstyle_device_desc dev;
     cl_context context;
     cl_command_queue queue;
-    int profiling;           /* queue created with CL_QUEUE_PROFILING_ENABLE */
     int record;              /* append launched events to prof[] */
     const char *label;       /* current op label for recording */
     double label_flops, label_bytes;
@@ -73,7 +72,14 @@ clstyle_status clstyle_ctx_build_all(clstyle_ctx *ctx, const char *options, clst
  * errors. Tracks current and peak allocation. */
 clstyle_status clstyle_ctx_alloc(clstyle_ctx *ctx, size_t bytes, const char *what, cl_mem *out,
                                  clstyle_error *err);
-void clstyle_ctx_release(clstyle_ctx *ctx, cl_mem *mem, size_t bytes);
+/* Releases *mem (NULL is fine) and sets it to NULL; the accounting asks the buffer its size. */
+void clstyle_ctx_release(clstyle_ctx *ctx, cl_mem *mem);
+/* Enqueues: bytes at off_bytes of buf set to `value` (a float pattern); bytes copied from
+ * src at src_off to dst at dst_off. `what` names the buffer in errors. */
+clstyle_status clstyle_ctx_fill(clstyle_ctx *ctx, cl_mem buf, size_t off_bytes, size_t bytes, float value,
+                                const char *what, clstyle_error *err);
+clstyle_status clstyle_ctx_copy(clstyle_ctx *ctx, cl_mem dst, size_t dst_off, cl_mem src, size_t src_off,
+                                size_t bytes, const char *what, clstyle_error *err);
 
 /* Enqueues a kernel over `global` (rounded up to a multiple of `local` when given),
  * recording its event under ctx->label when recording. */
@@ -97,8 +103,14 @@ typedef struct clstyle_arg {
     const void *ptr;
 } clstyle_arg;
 #define CLSTYLE_ARG(x) ((clstyle_arg){sizeof(x), &(x)})
+/* The element count of an argument array (no literal counts at call sites). */
+#define CLSTYLE_NARGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+/* Sets arguments 0 .. n-1 from args; errors name the kernel and the index. */
 clstyle_status clstyle_ctx_args(clstyle_ctx *ctx, cl_kernel k, const char *what,
                                 const clstyle_arg *args, int n, clstyle_error *err);
+/* Sets argument `index` alone (a per-chunk offset). */
+clstyle_status clstyle_ctx_arg(clstyle_ctx *ctx, cl_kernel k, const char *what, int index, clstyle_arg arg,
+                               clstyle_error *err);
 
 /* Error helper for OpenCL calls: names the operation, the device and the code. */
 clstyle_status clstyle_ctx_clerr(clstyle_ctx *ctx, clstyle_error *err, cl_int rc, const char *what);

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json.h"
+
 const char *clstyle_device_type_name(cl_device_type t)
 {
     if (t & CL_DEVICE_TYPE_GPU) return "GPU";
@@ -214,18 +216,6 @@ clstyle_status clstyle_device_select(const clstyle_device_desc *list, int n, con
     return CLSTYLE_OK;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void print_json(FILE *f, const clstyle_device_desc *list, int n)
 {
     fprintf(f, "[\n");
@@ -233,15 +223,15 @@ static void print_json(FILE *f, const clstyle_device_desc *list, int n)
         const clstyle_device_desc *d = &list[i];
         fprintf(f, "  {\"index\": %d, \"platform_index\": %d, \"device_index\": %d, \"platform\": ",
                 d->index, d->platform_index, d->device_index);
-        json_str(f, d->platform_name);
+        clstyle_json_write_string(f, d->platform_name);
         fprintf(f, ", \"name\": ");
-        json_str(f, d->name);
+        clstyle_json_write_string(f, d->name);
         fprintf(f, ", \"type\": \"%s\", \"vendor\": ", clstyle_device_type_name(d->type));
-        json_str(f, d->vendor);
+        clstyle_json_write_string(f, d->vendor);
         fprintf(f, ", \"driver\": ");
-        json_str(f, d->driver);
+        clstyle_json_write_string(f, d->driver);
         fprintf(f, ", \"opencl_c\": ");
-        json_str(f, d->clc_version);
+        clstyle_json_write_string(f, d->clc_version);
         fprintf(f,
                 ", \"compute_units\": %u, \"clock_mhz\": %u, \"global_mem_bytes\": %llu, "
                 "\"max_alloc_bytes\": %llu, \"local_mem_bytes\": %llu, \"fp16\": %s, \"fp64\": %s}%s\n",

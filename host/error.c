@@ -21,6 +21,17 @@ const char *clstyle_status_name(clstyle_status s)
     return "unknown status";
 }
 
+void clstyle_notify(void (*log)(void *user, const char *line), void *user, const char *fmt, ...)
+{
+    if (!log) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log(user, line);
+}
+
 void clstyle_err_clear(clstyle_error *err)
 {
     if (!err) return;

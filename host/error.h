@@ -11,13 +11,16 @@
 #define CLSTYLE_PRINTF(a, b)
 #endif
 
-/* Sets err (if non-NULL) and returns status. Keeps the first error: a later call
- * with an error already set leaves the message unchanged unless err->status is OK. */
+/* Sets err (if non-NULL) to status and the message and returns status; an earlier
+ * message is replaced (callers add context on the way up with clstyle_err_wrap). */
 clstyle_status clstyle_err_set(clstyle_error *err, clstyle_status status, const char *fmt, ...)
     CLSTYLE_PRINTF(3, 4);
 /* Prepends "prefix: " to an existing message (adds context on the way up). */
 clstyle_status clstyle_err_wrap(clstyle_error *err, const char *fmt, ...) CLSTYLE_PRINTF(2, 3);
 void clstyle_err_clear(clstyle_error *err);
+/* Formats one notice line and hands it to log(user, line); nothing when log is NULL. */
+void clstyle_notify(void (*log)(void *user, const char *line), void *user, const char *fmt, ...)
+    CLSTYLE_PRINTF(3, 4);
 
 const char *clstyle_cl_error_name(int code);
 const char *clstyle_clblast_error_name(int code);

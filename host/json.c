@@ -4,6 +4,7 @@
 #include "json.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -562,4 +563,16 @@ int clstyle_json_i64(const clstyle_json *v, int64_t *out)
     else if (v->magnitude == (uint64_t)INT64_MAX + 1) *out = INT64_MIN;
     else *out = -(int64_t)v->magnitude;
     return 1;
+}
+
+void clstyle_json_write_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
 }

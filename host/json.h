@@ -1,10 +1,12 @@
 /* Strict JSON (RFC 8259) parser for safetensors headers: parses a byte buffer into a
  * flat array of nodes linked as a tree. Iterative with a depth cap, validates UTF-8,
- * detects integer overflow and duplicate object keys. No printing, no global state. */
+ * detects integer overflow and duplicate object keys. No global state; one printer, for
+ * strings. */
 #ifndef CLSTYLE_JSON_H
 #define CLSTYLE_JSON_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "clstyle.h"
@@ -76,5 +78,9 @@ int clstyle_json_i64(const clstyle_json *v, int64_t *out);
 /* Offset of the first byte that is not part of well-formed UTF-8 (no overlong forms,
  * no surrogates, at most U+10FFFF), or len when all of s is valid. */
 size_t clstyle_utf8_check(const void *s, size_t len);
+
+/* Writes s as a JSON string (quotes; ", \\ and control characters escaped) to f: the
+ * one JSON writer (devices --json, bench --json). */
+void clstyle_json_write_string(FILE *f, const char *s);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "fileio.h"
+#include "hash.h"
 
 struct clstyle_embedded {
     const char *name;
@@ -29,16 +30,6 @@ const char *clstyle_program_file(int i)
     for (int k = 0; k <= i; k++)
         if (!clstyle_embedded_kernels[k].name) return NULL;
     return clstyle_embedded_kernels[i].name;
-}
-
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
 }
 
 static int mkdir_p(const char *path)
@@ -110,11 +101,11 @@ done:
 static void cache_key(clstyle_ctx *ctx, const char *src, size_t len, const char *options, char *key,
                       size_t keylen, uint64_t *hash)
 {
-    uint64_t h = fnv1a(0xcbf29ce484222325ull, src, len);
+    uint64_t h = clstyle_hash(CLSTYLE_HASH_INIT, src, len);
     snprintf(key, keylen, "clstyle %s|src %016llx|opt %s %s|dev %s|drv %s|plat %s", CLSTYLE_VERSION,
              (unsigned long long)h, BUILD_BASE_OPTIONS, options, ctx->dev.name, ctx->dev.driver,
              ctx->dev.platform_name);
-    *hash = fnv1a(0xcbf29ce484222325ull, key, strlen(key));
+    *hash = clstyle_hash(CLSTYLE_HASH_INIT, key, strlen(key));
 }
 
 uint64_t clstyle_program_key(clstyle_ctx *ctx, const char *file)
@@ -152,7 +143,7 @@ static unsigned char *cache_read(const char *path, const char *key, size_t *binl
     if (fread(&blen, 8, 1, f) != 1 || blen == 0 || blen > (1ull << 31)) goto bad;
     bin = malloc((size_t)blen);
     if (!bin || fread(bin, 1, (size_t)blen, f) != blen) goto bad;
-    if (fread(&sum, 8, 1, f) != 1 || sum != fnv1a(0xcbf29ce484222325ull, bin, (size_t)blen)) goto bad;
+    if (fread(&sum, 8, 1, f) != 1 || sum != clstyle_hash(CLSTYLE_HASH_INIT, bin, (size_t)blen)) goto bad;
     fclose(f);
     *binlen = (size_t)blen;
     return bin;
@@ -175,7 +166,7 @@ static void cache_write(clstyle_ctx *ctx, cl_program prog, const char *path, con
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) != CL_SUCCESS) goto out;
     if (clstyle_atomic_open(&af, path, &ignored) != CLSTYLE_OK) goto out;
     uint32_t fmt = CACHE_FORMAT, klen = (uint32_t)strlen(key);
-    uint64_t b64 = blen, sum = fnv1a(0xcbf29ce484222325ull, bin, blen);
+    uint64_t b64 = blen, sum = clstyle_hash(CLSTYLE_HASH_INIT, bin, blen);
     if (clstyle_atomic_write(&af, CACHE_MAGIC, 8, &ignored) || clstyle_atomic_write(&af, &fmt, 4, &ignored) ||
         clstyle_atomic_write(&af, &klen, 4, &ignored) || clstyle_atomic_write(&af, key, klen, &ignored) ||
         clstyle_atomic_write(&af, &b64, 8, &ignored) || clstyle_atomic_write(&af, bin, blen, &ignored) ||

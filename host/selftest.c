@@ -1,4 +1,4 @@
-/* Device self-test: kernel compilation, CLBlast SGEMM and our conv forward vs the CPU. */
+/* Device self-test: kernel compilation, CLBlast SGEMM and our ReLU forward vs the CPU. */
 #include "selftest.h"
 
 #include <math.h>
@@ -58,9 +58,9 @@ static clstyle_status check_gemm(clstyle_ctx *ctx, FILE *out, clstyle_error *err
             K, w <= 1 ? "pass" : "FAIL", clstyle_now() - t0, w);
     if (!(w <= 1)) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "selftest: CLBlast SGEMM result wrong on %s", ctx->dev.name);
 done:
-    clstyle_ctx_release(ctx, &da, sizeof(float) * M * K);
-    clstyle_ctx_release(ctx, &db, sizeof(float) * K * N);
-    clstyle_ctx_release(ctx, &dc, sizeof(float) * M * N);
+    clstyle_ctx_release(ctx, &da);
+    clstyle_ctx_release(ctx, &db);
+    clstyle_ctx_release(ctx, &dc);
     free(a);
     free(ref);
     return st;
@@ -85,7 +85,7 @@ static clstyle_status check_relu(clstyle_ctx *ctx, FILE *out, clstyle_error *err
     fprintf(out, "  relu_forward (ours) n=%d      %s  (%.3f s)\n", N, bad ? "FAIL" : "pass", clstyle_now() - t0);
     if (bad) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "selftest: relu_forward wrong on %s", ctx->dev.name);
 done:
-    clstyle_ctx_release(ctx, &d, sizeof x);
+    clstyle_ctx_release(ctx, &d);
     return st;
 }
 

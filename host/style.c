@@ -15,6 +15,7 @@
 #include "png_io.h"
 #include "rng.h"
 #include "style.h"
+#include "hash.h"
 #include "tune.h"
 #include "vgg.h"
 
@@ -73,18 +74,8 @@ typedef struct job {
     long start;            /* iterations already done (a resumed checkpoint's) */
 } job;
 
-static void info(const clstyle_options *o, const char *fmt, ...) CLSTYLE_PRINTF(2, 3);
-#include <stdarg.h>
-static void info(const clstyle_options *o, const char *fmt, ...)
-{
-    if (!o->info) return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    o->info(o->progress_user, line);
-}
+/* One notice line through the caller's info callback. */
+#define info(o, ...) clstyle_notify((o)->info, (o)->progress_user, __VA_ARGS__)
 
 /* ---- validation before any device work ---- */
 
@@ -206,7 +197,7 @@ static clstyle_status alloc_t(job *J, clstyle_tensor *t, int c, int h, int w, co
 
 static void free_t(job *J, clstyle_tensor *t)
 {
-    if (J->ctx) clstyle_ctx_release(J->ctx, &t->buf, clstyle_tensor_numel(t) * sizeof(float));
+    if (J->ctx) clstyle_ctx_release(J->ctx, &t->buf);
 }
 
 static clstyle_status upload_image(job *J, clstyle_tensor t, const clstyle_image *img, clstyle_error *err)
@@ -225,13 +216,9 @@ static clstyle_status alloc_targets(job *J, clstyle_error *err)
         clstyle_status st = t->style ? alloc_t(J, &t->target, L->cout, L->cout, 1, "style target Gram", err)
                                      : alloc_t(J, &t->target, L->cout, hl, wl, "content target", err);
         if (st) return st;
-        if (t->style) {
-            float zero = 0.0f;
-            CLSTYLE_CL(J->ctx, err,
-                       clEnqueueFillBuffer(J->ctx->queue, t->target.buf, &zero, 4, 0,
-                                           (size_t)L->cout * L->cout * 4, 0, NULL, NULL),
-                       "clEnqueueFillBuffer (style target)");
-        }
+        if (t->style && (st = clstyle_ctx_fill(J->ctx, t->target.buf, 0, (size_t)L->cout * L->cout * 4, 0.0f,
+                                               "style target Gram", err)))
+            return st;
         if (t->style && L->cout > cmax) cmax = L->cout;
     }
     if (cmax == 0) cmax = 1;
@@ -275,9 +262,8 @@ static clstyle_status content_targets(job *J, clstyle_error *err)
         tap *t = &J->taps[i];
         if (t->style) continue;
         clstyle_tensor f = clstyle_acts_at(&J->acts, t->l, t->relu);
-        cl_int rc = clEnqueueCopyBuffer(J->ctx->queue, f.buf, t->target.buf, f.off * 4, 0,
-                                        clstyle_tensor_numel(&f) * 4, 0, NULL, NULL);
-        if (rc != CL_SUCCESS) st = clstyle_ctx_clerr(J->ctx, err, rc, "clEnqueueCopyBuffer (content target)");
+        st = clstyle_ctx_copy(J->ctx, t->target.buf, 0, f.buf, f.off * 4, clstyle_tensor_numel(&f) * 4,
+                              "content target", err);
     }
     return st;
 }
@@ -300,14 +286,10 @@ static clstyle_status init_image(job *J, clstyle_error *err)
     }
     clstyle_status st = clstyle_ctx_write(J->ctx, J->x.buf, 0, 3 * hw * sizeof *x0, x0, err);
     free(x0);
-    float zero = 0.0f;
     size_t bytes = 3 * hw * sizeof(float);
-    if (!st) {
-        cl_int rc = clEnqueueFillBuffer(J->ctx->queue, J->m.buf, &zero, 4, 0, bytes, 0, NULL, NULL);
-        if (rc == CL_SUCCESS) rc = clEnqueueFillBuffer(J->ctx->queue, J->v.buf, &zero, 4, 0, bytes, 0, NULL, NULL);
-        if (rc == CL_SUCCESS) rc = clEnqueueCopyBuffer(J->ctx->queue, J->x.buf, J->x_good.buf, 0, 0, bytes, 0, NULL, NULL);
-        if (rc != CL_SUCCESS) st = clstyle_ctx_clerr(J->ctx, err, rc, "initialising the image");
-    }
+    if (!st) st = clstyle_ctx_fill(J->ctx, J->m.buf, 0, bytes, 0.0f, "Adam m", err);
+    if (!st) st = clstyle_ctx_fill(J->ctx, J->v.buf, 0, bytes, 0.0f, "Adam v", err);
+    if (!st) st = clstyle_ctx_copy(J->ctx, J->x_good.buf, 0, J->x.buf, 0, bytes, "last good image", err);
     return st;
 }
 
@@ -437,36 +419,36 @@ static clstyle_status sync_rows(job *J, long first, long last, double now, clsty
 
 static uint64_t hash_image(uint64_t h, const clstyle_image *img)
 {
-    h = clstyle_ckpt_hash(h, &img->w, sizeof img->w);
-    h = clstyle_ckpt_hash(h, &img->h, sizeof img->h);
-    return clstyle_ckpt_hash(h, img->data, (size_t)3 * img->w * img->h * sizeof(float));
+    h = clstyle_hash(h, &img->w, sizeof img->w);
+    h = clstyle_hash(h, &img->h, sizeof img->h);
+    return clstyle_hash(h, img->data, (size_t)3 * img->w * img->h * sizeof(float));
 }
 
 /* Fingerprints of everything that decides the trajectory (not iters, output, device). */
 static void checkpoint_keys(job *J)
 {
     const clstyle_options *o = J->o;
-    uint64_t h = CLSTYLE_CKPT_HASH_INIT;
+    uint64_t h = CLSTYLE_HASH_INIT;
     const double nums[] = {o->content_weight, o->style_weight, o->tv_weight, o->lr, o->style_scale,
                            (double)o->size, (double)o->pooling_avg, (double)o->init, (double)o->seed,
                            (double)o->original_colors};
-    h = clstyle_ckpt_hash(h, nums, sizeof nums);
+    h = clstyle_hash(h, nums, sizeof nums);
     for (int i = 0; i < J->ntaps; i++) {
         const tap *t = &J->taps[i];
         const double v[4] = {t->l, t->relu, t->style, t->weight};
-        h = clstyle_ckpt_hash(h, v, sizeof v);
+        h = clstyle_hash(h, v, sizeof v);
     }
-    h = clstyle_ckpt_hash(h, J->blend, sizeof(double) * (size_t)J->nstyle);
+    h = clstyle_hash(h, J->blend, sizeof(double) * (size_t)J->nstyle);
     J->keys.settings = h;
-    h = clstyle_ckpt_hash(CLSTYLE_CKPT_HASH_INIT, &J->weights.convention, sizeof J->weights.convention);
+    h = clstyle_hash(CLSTYLE_HASH_INIT, &J->weights.convention, sizeof J->weights.convention);
     for (int l = 0; l < J->weights.nconv; l++) {
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
-        h = clstyle_ckpt_hash(h, J->weights.w[l], (size_t)L->cout * L->cin * 9 * sizeof(float));
-        h = clstyle_ckpt_hash(h, J->weights.b[l], (size_t)L->cout * sizeof(float));
+        h = clstyle_hash(h, J->weights.w[l], (size_t)L->cout * L->cin * 9 * sizeof(float));
+        h = clstyle_hash(h, J->weights.b[l], (size_t)L->cout * sizeof(float));
     }
     J->keys.weights = h;
-    J->keys.content = hash_image(CLSTYLE_CKPT_HASH_INIT, &J->content);
-    h = CLSTYLE_CKPT_HASH_INIT;
+    J->keys.content = hash_image(CLSTYLE_HASH_INIT, &J->content);
+    h = CLSTYLE_HASH_INIT;
     for (int i = 0; i < J->nstyle; i++) h = hash_image(h, &J->styles[i]);
     J->keys.style = h;
 }
@@ -528,14 +510,19 @@ static clstyle_status optimise(job *J, clstyle_error *err)
         now = clstyle_now();
         if ((st = sync_rows(J, reported + 1, k, now, &p, &bad, err))) return st;
         if (bad) {
-            save_image(J, o->output, J->x_good, err);
+            const char *what = isnan(p.total) ? "NaN" : "infinite";
+            clstyle_error werr = {0};
+            if (save_image(J, o->output, J->x_good, &werr))
+                return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
+                                       "the loss became %s at iteration %ld (try a lower --lr or other weights); "
+                                       "the last image with a finite loss (iteration %ld) could not be written: %s",
+                                       what, bad, reported, werr.msg);
             return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
                                    "the loss became %s at iteration %ld (try a lower --lr or other weights); "
                                    "wrote the last image with a finite loss (iteration %ld) to %s",
-                                   isnan(p.total) ? "NaN" : "infinite", bad, reported, o->output);
+                                   what, bad, reported, o->output);
         }
-        CLSTYLE_CL(J->ctx, err, clEnqueueCopyBuffer(J->ctx->queue, J->x.buf, J->x_good.buf, 0, 0, xbytes, 0, NULL, NULL),
-                   "clEnqueueCopyBuffer (last good image)");
+        if ((st = clstyle_ctx_copy(J->ctx, J->x_good.buf, 0, J->x.buf, 0, xbytes, "last good image", err))) return st;
         double per_it = (now - J->t0) / (double)(k - J->start);
         p.elapsed = now - J->t0;
         p.it_per_s = per_it > 0 ? 1.0 / per_it : 0;

@@ -16,6 +16,7 @@
 
 #include "blas.h"
 #include "fileio.h"
+#include "hash.h"
 #include "program.h"
 
 #define TUNE_MAGIC "# clstyle conv tune v2"
@@ -41,9 +42,11 @@ clstyle_tune_mode clstyle_tune_mode_of(const clstyle_config *cfg)
 /* One file per device, driver, clstyle version and set of kernel sources. */
 static void cache_path(clstyle_ctx *ctx, char *path, size_t len)
 {
-    uint64_t h = 0;
-    for (int i = 0; clstyle_program_file(i); i++)
-        h = h * 0x100000001b3ull ^ clstyle_program_key(ctx, clstyle_program_file(i));
+    uint64_t h = CLSTYLE_HASH_INIT;
+    for (int i = 0; clstyle_program_file(i); i++) {
+        uint64_t key = clstyle_program_key(ctx, clstyle_program_file(i));
+        h = clstyle_hash(h, &key, sizeof key);
+    }
     snprintf(path, len, "%s/conv-tune-%016" PRIx64 ".tsv", ctx->cache_dir, h);
 }
 
@@ -152,7 +155,7 @@ typedef struct bench_bufs {
 static void bufs_free(clstyle_ctx *ctx, bench_bufs *b)
 {
     clstyle_tensor *all[] = {&b->x, &b->y, &b->dx, &b->ws};
-    for (int i = 0; i < 4; i++) clstyle_ctx_release(ctx, &all[i]->buf, clstyle_tensor_numel(all[i]) * 4);
+    for (int i = 0; i < 4; i++) clstyle_ctx_release(ctx, &all[i]->buf);
 }
 
 static clstyle_status alloc_fill(clstyle_ctx *ctx, clstyle_tensor *t, int c, int h, int w, clstyle_error *err)
@@ -161,10 +164,7 @@ static clstyle_status alloc_fill(clstyle_ctx *ctx, clstyle_tensor *t, int c, int
     size_t bytes = clstyle_tensor_numel(t) * 4;
     clstyle_status st = clstyle_ctx_alloc(ctx, bytes, "tuning buffer", &t->buf, err);
     if (st) return st;
-    float v = 0.5f;
-    CLSTYLE_CL(ctx, err, clEnqueueFillBuffer(ctx->queue, t->buf, &v, 4, 0, bytes, 0, NULL, NULL),
-               "clEnqueueFillBuffer (tuning buffer)");
-    return CLSTYLE_OK;
+    return clstyle_ctx_fill(ctx, t->buf, 0, bytes, 0.5f, "tuning buffer", err);
 }
 
 /* One forward (bias + ReLU) and one input gradient (ReLU mask) of cv, finished. */
@@ -224,19 +224,6 @@ static int candidate(const clstyle_ctx *ctx, int i, int xgemm_tuned, clstyle_con
     return 1;
 }
 
-static void say(void (*log)(void *, const char *), void *user, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(void (*log)(void *, const char *), void *user, const char *fmt, ...)
-{
-    if (!log) return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    log(user, line);
-}
-
 /* Times every candidate for layer l at h x w; the fastest goes to *best (source
  * "measured"). A candidate that fails (a build error, a CLBlast error, too little memory)
  * is skipped and logged; when every one fails, *best is the default (source "default"). */
@@ -254,11 +241,11 @@ static void measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, i
         double ms;
         clstyle_conv_choice_describe(&c, what, sizeof what);
         if (time_candidate(ctx, wt, l, h, w, &c, best->ms > 0 ? best->ms : 0, &ms, &e)) {
-            say(log, user, "tune %s %d->%d at %dx%d: %-28s skipped: %s", L->name, L->cin, L->cout, w, h, what,
+            clstyle_notify(log, user, "tune %s %d->%d at %dx%d: %-28s skipped: %s", L->name, L->cin, L->cout, w, h, what,
                   e.msg);
             continue;
         }
-        if (verbose) say(log, user, "tune %s %d->%d at %dx%d: %-28s %9.2f ms", L->name, L->cin, L->cout, w, h, what, ms);
+        if (verbose) clstyle_notify(log, user, "tune %s %d->%d at %dx%d: %-28s %9.2f ms", L->name, L->cin, L->cout, w, h, what, ms);
         n++;
         if (best->ms < 0 || ms < best->ms) *best = c, best->ms = ms;
     }
@@ -266,14 +253,14 @@ static void measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, i
         /* nothing ran (a strict or odd device): the run goes on with the default, untimed and not cached */
         memset(best, 0, sizeof *best);
         best->source = CLSTYLE_CONV_FROM_DEFAULT;
-        say(log, user, "tune %s %d->%d at %dx%d: no candidate ran on %s; using the default (%s)", L->name, L->cin,
+        clstyle_notify(log, user, "tune %s %d->%d at %dx%d: no candidate ran on %s; using the default (%s)", L->name, L->cin,
             L->cout, w, h, ctx->dev.name, clstyle_conv_algo_name(best->algo));
         return;
     }
     best->source = CLSTYLE_CONV_FROM_MEASURED;
     if (!verbose) {
         clstyle_conv_choice_describe(best, what, sizeof what);
-        say(log, user, "tune %s %d->%d at %dx%d: %s, %.2f ms (fastest of %d)", L->name, L->cin, L->cout, w, h, what,
+        clstyle_notify(log, user, "tune %s %d->%d at %dx%d: %s, %.2f ms (fastest of %d)", L->name, L->cin, L->cout, w, h, what,
             best->ms, n);
     }
 }
@@ -309,7 +296,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
             continue;
         }
         if (!changed)
-            say(log, user, "tuning the convolutions for %s at %dx%d (once per device and size; "
+            clstyle_notify(log, user, "tuning the convolutions for %s at %dx%d (once per device and size; "
                   "CLSTYLE_NO_TUNE=1 skips it)", ctx->dev.name, w, h);
         measure(ctx, wt, l, hl, wl, xgemm_tuned, verbose, &out[l], log, user);
         if (out[l].source != CLSTYLE_CONV_FROM_MEASURED) continue; /* the default: every candidate failed */
@@ -321,7 +308,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
     }
     if (!st && changed) {
         clstyle_error e;
-        if (save(ctx, t, &e)) say(log, user, "tune: results not kept: %s", e.msg);
+        if (save(ctx, t, &e)) clstyle_notify(log, user, "tune: results not kept: %s", e.msg);
     }
     free(t);
     return st;
@@ -341,7 +328,7 @@ static int xgemm_apply(clstyle_ctx *ctx, void (*log)(void *, const char *), void
     memset(&e, 0, sizeof e);
     line[strcspn(line, "\n")] = '\0';
     if (ok && !clstyle_blas_set_xgemm(ctx, line, &e)) return 1;
-    say(log, user, "tune: ignoring %s: %s", path, ok ? e.msg : "not a parameter file");
+    clstyle_notify(log, user, "tune: ignoring %s: %s", path, ok ? e.msg : "not a parameter file");
     return 0;
 }
 
@@ -352,7 +339,7 @@ clstyle_status clstyle_tune_clblast(clstyle_ctx *ctx, int size, double fraction,
      * rounded up to the multiple of 128 that CLBlast's tuner requires */
     size_t side = (size_t)(size / 4 > 4 ? size / 4 : 4), m = 256, n = (side * side + 127) / 128 * 128, k = 256 * 9;
     char params[1024], path[4400];
-    say(log, user, "tune: CLBlast's Xgemm tuner on %zux%zux%zu over %.3g of its search space (slow: it "
+    clstyle_notify(log, user, "tune: CLBlast's Xgemm tuner on %zux%zux%zu over %.3g of its search space (slow: it "
         "compiles every configuration it tries)", m, n, k, fraction);
     /* CLBlast samples configurations at random and fails when every one it tried was
      * invalid on the device, which a small fraction makes likely: retry a few times */
@@ -362,10 +349,10 @@ clstyle_status clstyle_tune_clblast(clstyle_ctx *ctx, int size, double fraction,
             clstyle_err_clear(err);
             break;
         }
-        say(log, user, "tune: attempt %d: %s", attempt, err->msg);
+        clstyle_notify(log, user, "tune: attempt %d: %s", attempt, err->msg);
     }
     if (st || (st = clstyle_blas_set_xgemm(ctx, params, err))) return st;
-    say(log, user, "tune: CLBlast Xgemm parameters: %s", params);
+    clstyle_notify(log, user, "tune: CLBlast Xgemm parameters: %s", params);
     if (!ctx->cache_dir[0]) return CLSTYLE_OK;
     xgemm_path(ctx, path, sizeof path);
     clstyle_atomic_file af;

@@ -262,7 +262,7 @@ static clstyle_status alloc_tensor(clstyle_ctx *ctx, clstyle_acts *acts, clstyle
 
 static void free_tensor(clstyle_ctx *ctx, clstyle_tensor *t)
 {
-    clstyle_ctx_release(ctx, &t->buf, clstyle_tensor_numel(t) * sizeof(float));
+    clstyle_ctx_release(ctx, &t->buf);
 }
 
 void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts)
@@ -366,11 +366,8 @@ clstyle_status clstyle_net_backward(clstyle_ctx *ctx, const clstyle_net *net, cl
 {
     int top = net->nconv - 1;
     clstyle_tensor g = shaped(acts->g0, acts->a[top]), other = acts->g1;
-    float zero = 0.0f;
-    CLSTYLE_CL(ctx, err,
-               clEnqueueFillBuffer(ctx->queue, g.buf, &zero, sizeof zero, 0, clstyle_tensor_numel(&g) * sizeof(float),
-                                   0, NULL, NULL),
-               "clEnqueueFillBuffer (gradient)");
+    clstyle_status st0 = clstyle_ctx_fill(ctx, g.buf, 0, clstyle_tensor_numel(&g) * sizeof(float), 0.0f, "gradient", err);
+    if (st0) return st0;
     /* Invariant at the top of the loop: g = dL/d a[l] (post-ReLU), not yet masked;
      * `masked` says whether it is already dL/d z[l] (the ReLU mask was fused). */
     int masked = 0;

@@ -42,9 +42,9 @@ int main(void)
     for (int i = 0; i < 16; i++) good += out[i] == 4.0f;
     CHECK(st || good == 16, "valid SGEMM: %d of 16 entries are 4", good);
 
-    clstyle_ctx_release(ctx, &a, 64);
-    clstyle_ctx_release(ctx, &b, 64);
-    clstyle_ctx_release(ctx, &c, 64);
+    clstyle_ctx_release(ctx, &a);
+    clstyle_ctx_release(ctx, &b);
+    clstyle_ctx_release(ctx, &c);
     clstyle_ctx_free(ctx);
     return tu_finish("test_blas");
 }

@@ -163,7 +163,7 @@ static void chain_free(chain *ch, const net *nt)
 {
     chain_buf b[32];
     int n = chain_bufs(ch, nt, b);
-    for (int i = 0; i < n; i++) clstyle_ctx_release(ctx, b[i].m, b[i].n * sizeof(float));
+    for (int i = 0; i < n; i++) clstyle_ctx_release(ctx, b[i].m);
     clstyle_conv_free(ctx, &ch->cv1);
     clstyle_conv_free(ctx, &ch->cv2);
     clstyle_loss_free(ctx, &ch->loss);

@@ -85,7 +85,7 @@ static int run_relu(clstyle_ctx *ctx, float *x, float *y, clstyle_error *e)
         clstyle_tensor t = clstyle_tensor_view(d, 0, 1, 1, N);
         if (!(st = clstyle_relu_forward(ctx, t, t, e))) st = clstyle_ctx_read(ctx, d, 0, sizeof(float) * N, y, e);
     }
-    clstyle_ctx_release(ctx, &d, sizeof(float) * N);
+    clstyle_ctx_release(ctx, &d);
     return st;
 }
 

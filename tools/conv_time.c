@@ -105,10 +105,10 @@ static clstyle_status time_layer(clstyle_ctx *ctx, const shape *s, clstyle_conv_
                gf / (fms - fcol) * 1e3, bms, gf / bms * 1e3, bcol, gf / (bms - bcol) * 1e3);
         fflush(stdout);
     }
-    clstyle_ctx_release(ctx, &bx, nx * 4);
-    clstyle_ctx_release(ctx, &by, ny * 4);
-    clstyle_ctx_release(ctx, &bm, nx * 4);
-    clstyle_ctx_release(ctx, &bws, nws * 4);
+    clstyle_ctx_release(ctx, &bx);
+    clstyle_ctx_release(ctx, &by);
+    clstyle_ctx_release(ctx, &bm);
+    clstyle_ctx_release(ctx, &bws);
     clstyle_conv_free(ctx, &cv);
 done:
     free(w), free(b), free(x);

@@ -8,6 +8,7 @@
 
 #include "bench.h"
 #include "fileio.h"
+#include "json.h"
 #include "cli.h"
 
 #define MAX_RUNS 32
@@ -21,18 +22,6 @@ static void usage(FILE *f)
             "square synthetic images: compile time, s/iteration (median, min, max after a warm-up),\n"
             "GFLOP/s, device and host memory, and a per-operation table of one iteration.\n"
             "Defaults: the default device, --size 256, --iters 5, --weights synthetic:7.\n");
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
 }
 
 static double gf(double flops, double s)
@@ -115,11 +104,11 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
     for (int i = 0; i < n; i++) {
         const clstyle_bench_result *b = &r[i];
         fprintf(f, "  {\"tool\": \"clstyle\", \"version\": \"%s\", \"device\": ", CLSTYLE_VERSION);
-        json_str(f, b->dev.name);
+        clstyle_json_write_string(f, b->dev.name);
         fprintf(f, ", \"type\": \"%s\", \"platform\": ", clstyle_device_type_name(b->dev.type));
-        json_str(f, b->dev.platform_name);
+        clstyle_json_write_string(f, b->dev.platform_name);
         fprintf(f, ", \"driver\": ");
-        json_str(f, b->dev.driver);
+        clstyle_json_write_string(f, b->dev.driver);
         fprintf(f,
                 ", \"size\": %d, \"iterations\": %d, \"sec_per_iter_median\": %.6f, \"sec_per_iter_min\": %.6f, "
                 "\"sec_per_iter_max\": %.6f, \"iters_per_sec\": %.4f, \"gflops\": %.3f, \"flop_per_iter\": %.0f, "
@@ -132,7 +121,7 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
             char what[200];
             clstyle_conv_choice_describe(&b->conv[l], what, sizeof what);
             fprintf(f, "%s\n    {\"layer\": \"%s\", \"algorithm\": ", l ? "," : "", clstyle_vgg_layers[l].name);
-            json_str(f, what);
+            clstyle_json_write_string(f, what);
             fprintf(f, ", \"chosen_by\": \"%s\", \"tuning_ms\": %.4f}",
                     clstyle_conv_source_name(b->conv[l].source), b->conv[l].ms);
         }
@@ -140,7 +129,7 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
         for (int k = 0; k < b->nops; k++) {
             const clstyle_bench_op *o = &b->ops[k];
             fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
-            json_str(f, o->label);
+            clstyle_json_write_string(f, o->label);
             fprintf(f, ", \"launches\": %d, \"seconds\": %.6f, \"gflops\": %.3f, \"gbps\": %.3f, \"share\": %.4f}",
                     o->launches, o->seconds, gf(o->flops, o->seconds), gf(o->bytes, o->seconds),
                     b->ops_total_s > 0 ? o->seconds / b->ops_total_s : 0);

@@ -20,7 +20,7 @@ clstyle_status clstyle_adam_step(clstyle_ctx *ctx, clstyle_tensor x, clstyle_ten
     clstyle_arg a[] = {CLSTYLE_ARG(x.buf), CLSTYLE_ARG(m.buf), CLSTYLE_ARG(v.buf), CLSTYLE_ARG(g.buf),
                        CLSTYLE_ARG(n),     CLSTYLE_ARG(step),  CLSTYLE_ARG(bc2),   CLSTYLE_ARG(fb1),
                        CLSTYLE_ARG(fb2),   CLSTYLE_ARG(feps),  CLSTYLE_ARG(omb1),  CLSTYLE_ARG(omb2)};
-    if ((st = clstyle_ctx_args(ctx, k, "adam_step", a, 12, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, k, "adam_step", a, CLSTYLE_NARGS(a), err))) return st;
     size_t gs = n;
     return clstyle_ctx_launch(ctx, k, 1, &gs, NULL, "adam_step", err);
 }

@@ -172,16 +172,13 @@ clstyle_status clstyle_conv_init(clstyle_ctx *ctx, clstyle_conv *cv, int layer, 
 
 void clstyle_conv_free(clstyle_ctx *ctx, clstyle_conv *cv)
 {
-    size_t nw = (size_t)cv->cin * cv->cout * 9 * 4;
-    clstyle_ctx_release(ctx, &cv->w, nw);
-    clstyle_ctx_release(ctx, &cv->wt, nw);
-    clstyle_ctx_release(ctx, &cv->bias, (size_t)cv->cout * 4);
-    if (cv->tile.mr > 0) {
-        clstyle_ctx_release(ctx, &cv->wp, clstyle_gemm_packed_floats(cv->cout, cv->cin * 9, cv->tile.mr) * 4);
-        clstyle_ctx_release(ctx, &cv->wtp, clstyle_gemm_packed_floats(cv->cin, cv->cout * 9, cv->tile.mr) * 4);
-        clstyle_ctx_release(ctx, &cv->wu, wino_u_floats(cv->cout, cv->cin, cv->tile.mr) * 4);
-        clstyle_ctx_release(ctx, &cv->wtu, wino_u_floats(cv->cin, cv->cout, cv->tile.mr) * 4);
-    }
+    clstyle_ctx_release(ctx, &cv->w);
+    clstyle_ctx_release(ctx, &cv->wt);
+    clstyle_ctx_release(ctx, &cv->bias);
+    clstyle_ctx_release(ctx, &cv->wp);
+    clstyle_ctx_release(ctx, &cv->wtp);
+    clstyle_ctx_release(ctx, &cv->wu);
+    clstyle_ctx_release(ctx, &cv->wtu);
 }
 
 /* Floats of the column matrix for `c` input channels: TILED packs chunks of whole
@@ -251,15 +248,15 @@ static clstyle_status tiled(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle_te
     cl_ulong co = ws.off, xo = in.off;
     clstyle_arg ia[] = {CLSTYLE_ARG(ws.buf), CLSTYLE_ARG(co), CLSTYLE_ARG(in.buf), CLSTYLE_ARG(xo),
                         CLSTYLE_ARG(in.c),   CLSTYLE_ARG(in.h), CLSTYLE_ARG(in.w), CLSTYLE_ARG(p)};
-    if ((st = clstyle_ctx_args(ctx, ik, "im2col3x3_packed", ia, 8, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, ik, "im2col3x3_packed", ia, CLSTYLE_NARGS(ia), err))) return st;
     clstyle_gemm_args g = {.y = out.buf, .a = ap, .b = ws.buf, .aux = aux, .y_off = out.off, .b_off = ws.off,
                            .aux_off = aux_off, .m = out.c, .n = n, .k = kk, .epi = epi};
     for (size_t done = 0; done < tiles; done += chunk) {
         g.tiles = tiles - done < chunk ? tiles - done : chunk;
         int pt0 = g.t0 * (t->nr / t->panel);
         size_t ig[2] = {g.tiles * (size_t)(t->nr / t->panel), (size_t)in.c};
-        CLSTYLE_CL(ctx, err, clSetKernelArg(ik, 8, sizeof pt0, &pt0), "clSetKernelArg(im2col3x3_packed, 8)");
-        if ((st = clstyle_ctx_launch(ctx, ik, 2, ig, NULL, "im2col3x3_packed", err)) ||
+        if ((st = clstyle_ctx_arg(ctx, ik, "im2col3x3_packed", CLSTYLE_NARGS(ia), CLSTYLE_ARG(pt0), err)) ||
+            (st = clstyle_ctx_launch(ctx, ik, 2, ig, NULL, "im2col3x3_packed", err)) ||
             (st = clstyle_gemm_run(ctx, t, &g, err)))
             return st;
         g.t0 += (int)g.tiles;
@@ -300,7 +297,7 @@ static clstyle_status wino_input(clstyle_ctx *ctx, const wino_chunk_args *c, cls
     clstyle_arg a[] = {CLSTYLE_ARG(c->ws),   CLSTYLE_ARG(vo),      CLSTYLE_ARG(c->in.buf), CLSTYLE_ARG(xo),
                        CLSTYLE_ARG(c->in.c), CLSTYLE_ARG(c->in.h), CLSTYLE_ARG(c->in.w),   CLSTYLE_ARG(T),
                        CLSTYLE_ARG(c->t0),   CLSTYLE_ARG(c->tp)};
-    return wino_launch(ctx, "winograd_input", a, 10, (size_t)c->in.c, (size_t)c->tp / CLSTYLE_GEMM_PANEL, err);
+    return wino_launch(ctx, "winograd_input", a, CLSTYLE_NARGS(a), (size_t)c->in.c, (size_t)c->tp / CLSTYLE_GEMM_PANEL, err);
 }
 
 /* M[ξ] = U[ξ] · V[ξ] for the 16 ξ: one GEMM launch each. */
@@ -329,7 +326,7 @@ static clstyle_status wino_output(clstyle_ctx *ctx, const wino_chunk_args *c, cl
                        CLSTYLE_ARG(c->aux),     CLSTYLE_ARG(ao),       CLSTYLE_ARG(c->out.c), CLSTYLE_ARG(c->out.h),
                        CLSTYLE_ARG(c->out.w),   CLSTYLE_ARG(T),        CLSTYLE_ARG(c->t0),    CLSTYLE_ARG(c->tp),
                        CLSTYLE_ARG(c->epi)};
-    return wino_launch(ctx, "winograd_output", a, 13, (size_t)c->tp / CLSTYLE_GEMM_PANEL, (size_t)c->out.c, err);
+    return wino_launch(ctx, "winograd_output", a, CLSTYLE_NARGS(a), (size_t)c->tp / CLSTYLE_GEMM_PANEL, (size_t)c->out.c, err);
 }
 
 /* out (co, H, W) = epilogue(conv(in (ci, H, W))) with u the 16 U[ξ] (co, ci). Per chunk
@@ -361,7 +358,7 @@ static clstyle_status im2col(clstyle_ctx *ctx, clstyle_tensor col, clstyle_tenso
     cl_ulong co = col.off, xo = x.off;
     clstyle_arg a[] = {CLSTYLE_ARG(col.buf), CLSTYLE_ARG(co), CLSTYLE_ARG(x.buf), CLSTYLE_ARG(xo),
                        CLSTYLE_ARG(x.c), CLSTYLE_ARG(x.h), CLSTYLE_ARG(x.w)};
-    if ((st = clstyle_ctx_args(ctx, k, "im2col3x3", a, 7, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, k, "im2col3x3", a, CLSTYLE_NARGS(a), err))) return st;
     size_t g[2] = {(size_t)x.h * x.w, (size_t)x.c * 9};
     return clstyle_ctx_launch(ctx, k, 2, g, NULL, "im2col3x3", err);
 }
@@ -393,7 +390,7 @@ clstyle_status clstyle_conv_forward(clstyle_ctx *ctx, const clstyle_conv *cv, cl
     int c = y.c, n = y.h * y.w;
     clstyle_arg a[] = {CLSTYLE_ARG(y.buf), CLSTYLE_ARG(yo), CLSTYLE_ARG(cv->bias), CLSTYLE_ARG(c), CLSTYLE_ARG(n),
                        CLSTYLE_ARG(relu)};
-    if ((st = clstyle_ctx_args(ctx, k, "bias_act", a, 6, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, k, "bias_act", a, CLSTYLE_NARGS(a), err))) return st;
     size_t g[2] = {(size_t)n, (size_t)c};
     return clstyle_ctx_launch(ctx, k, 2, g, NULL, "bias_act", err);
 }

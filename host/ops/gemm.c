@@ -75,10 +75,10 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
     if ((st = clstyle_ctx_alloc(ctx, sizeof cfg, "GEMM tile query", &buf, err))) return st;
     clstyle_arg a[] = {CLSTYLE_ARG(buf)};
     size_t g = 1;
-    if (!(st = clstyle_ctx_args(ctx, k, "gemm_config", a, 1, err)) &&
+    if (!(st = clstyle_ctx_args(ctx, k, "gemm_config", a, CLSTYLE_NARGS(a), err)) &&
         !(st = clstyle_ctx_launch(ctx, k, 1, &g, NULL, "gemm_config", err)))
         st = clstyle_ctx_read(ctx, buf, 0, sizeof cfg, cfg, err);
-    clstyle_ctx_release(ctx, &buf, sizeof cfg);
+    clstyle_ctx_release(ctx, &buf);
     if (st) return st;
     t->mr = cfg[0];
     t->nr = cfg[1];
@@ -126,7 +126,7 @@ clstyle_status clstyle_gemm_pack_rows(clstyle_ctx *ctx, const clstyle_gemm_tile 
     clstyle_arg a[] = {CLSTYLE_ARG(dst), CLSTYLE_ARG(d), CLSTYLE_ARG(src), CLSTYLE_ARG(s),
                        CLSTYLE_ARG(rows), CLSTYLE_ARG(k),   CLSTYLE_ARG(ld),  CLSTYLE_ARG(width),
                        CLSTYLE_ARG(scale)};
-    if ((st = clstyle_ctx_args(ctx, kn, "pack_row_panels", a, 9, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, kn, "pack_row_panels", a, CLSTYLE_NARGS(a), err))) return st;
     size_t g[2] = {(size_t)k, (size_t)panels};
     return clstyle_ctx_launch(ctx, kn, 2, g, NULL, "pack_row_panels", err);
 }
@@ -141,7 +141,7 @@ clstyle_status clstyle_gemm_pack_cols(clstyle_ctx *ctx, const clstyle_gemm_tile 
     cl_ulong d = dst_off, s = src_off;
     clstyle_arg a[] = {CLSTYLE_ARG(dst), CLSTYLE_ARG(d), CLSTYLE_ARG(src), CLSTYLE_ARG(s),
                        CLSTYLE_ARG(rows), CLSTYLE_ARG(k), CLSTYLE_ARG(kp),  CLSTYLE_ARG(t0)};
-    if ((st = clstyle_ctx_args(ctx, kn, "pack_col_panels", a, 8, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, kn, "pack_col_panels", a, CLSTYLE_NARGS(a), err))) return st;
     size_t g[2] = {(size_t)panels, (size_t)rows};
     return clstyle_ctx_launch(ctx, kn, 2, g, NULL, "pack_col_panels", err);
 }
@@ -158,7 +158,7 @@ clstyle_status clstyle_gemm_run(clstyle_ctx *ctx, const clstyle_gemm_tile *t, co
                        CLSTYLE_ARG(g->b), CLSTYLE_ARG(bo),   CLSTYLE_ARG(aux),  CLSTYLE_ARG(xo),
                        CLSTYLE_ARG(g->m), CLSTYLE_ARG(g->n), CLSTYLE_ARG(g->k), CLSTYLE_ARG(g->epi),
                        CLSTYLE_ARG(g->t0)};
-    if ((st = clstyle_ctx_args(ctx, k, "gemm_packed", a, 13, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, k, "gemm_packed", a, CLSTYLE_NARGS(a), err))) return st;
     size_t mt = clstyle_round_up((size_t)g->m, (size_t)t->mr) / (size_t)t->mr;
     size_t gg[2] = {t->mfast ? mt : g->tiles, t->mfast ? g->tiles : mt}, local[2] = {t->local0, 1};
     return clstyle_ctx_launch(ctx, k, 2, gg, t->local0 ? local : NULL, "gemm_packed", err);

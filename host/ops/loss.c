@@ -18,18 +18,14 @@ clstyle_status clstyle_loss_init(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t r
 
 void clstyle_loss_free(clstyle_ctx *ctx, clstyle_loss_ws *ws)
 {
-    clstyle_ctx_release(ctx, &ws->partial, CLSTYLE_LOSS_MAX_GROUPS * sizeof(float));
-    clstyle_ctx_release(ctx, &ws->values, ws->rows * CLSTYLE_LOSS_NSLOTS * sizeof(float));
+    clstyle_ctx_release(ctx, &ws->partial);
+    clstyle_ctx_release(ctx, &ws->values);
 }
 
 clstyle_status clstyle_loss_reset(clstyle_ctx *ctx, clstyle_loss_ws *ws, clstyle_error *err)
 {
-    float zero = 0.0f;
-    CLSTYLE_CL(ctx, err,
-               clEnqueueFillBuffer(ctx->queue, ws->values, &zero, sizeof zero, 0,
-                                   ws->rows * CLSTYLE_LOSS_NSLOTS * sizeof(float), 0, NULL, NULL),
-               "clEnqueueFillBuffer (loss values)");
-    return CLSTYLE_OK;
+    return clstyle_ctx_fill(ctx, ws->values, 0, ws->rows * CLSTYLE_LOSS_NSLOTS * sizeof(float), 0.0f, "loss values",
+                            err);
 }
 
 /* The reduction work-group size is the kernel's own (reqd_work_group_size). */
@@ -70,7 +66,7 @@ static clstyle_status reduce(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot,
     cl_ulong s = slot;
     clstyle_arg fa[] = {CLSTYLE_ARG(ws->partial), CLSTYLE_ARG(count), CLSTYLE_ARG(ws->values), CLSTYLE_ARG(s),
                         CLSTYLE_ARG(vscale)};
-    if ((st = clstyle_ctx_args(ctx, fin, "reduce_finish", fa, 5, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, fin, "reduce_finish", fa, CLSTYLE_NARGS(fa), err))) return st;
     size_t fwg;
     if ((st = group_size(ctx, fin, &fwg, err))) return st;
     return clstyle_ctx_launch(ctx, fin, 1, &fwg, &fwg, "reduce_finish", err);
@@ -86,7 +82,7 @@ clstyle_status clstyle_loss_content(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_
     clstyle_arg a[] = {CLSTYLE_ARG(gb), CLSTYLE_ARG(go),    CLSTYLE_ARG(use_g), CLSTYLE_ARG(gscale),
                        CLSTYLE_ARG(f.buf), CLSTYLE_ARG(fo), CLSTYLE_ARG(p.buf), CLSTYLE_ARG(po),
                        CLSTYLE_ARG(n),  CLSTYLE_ARG(gb)};
-    return reduce(ctx, ws, slot, "content_loss", a, 10, n, vscale, err);
+    return reduce(ctx, ws, slot, "content_loss", a, CLSTYLE_NARGS(a), n, vscale, err);
 }
 
 clstyle_status clstyle_loss_gram_diff(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, clstyle_tensor d,
@@ -98,7 +94,7 @@ clstyle_status clstyle_loss_gram_diff(clstyle_ctx *ctx, clstyle_loss_ws *ws, siz
     cl_ulong n = clstyle_tensor_numel(&gram);
     clstyle_arg a[] = {CLSTYLE_ARG(d.buf), CLSTYLE_ARG(gram.buf), CLSTYLE_ARG(target.buf), CLSTYLE_ARG(n),
                        CLSTYLE_ARG(d.buf)};
-    return reduce(ctx, ws, slot, "gram_diff", a, 5, n, vscale, err);
+    return reduce(ctx, ws, slot, "gram_diff", a, CLSTYLE_NARGS(a), n, vscale, err);
 }
 
 clstyle_status clstyle_loss_tv(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, const clstyle_tensor *g,
@@ -110,5 +106,5 @@ clstyle_status clstyle_loss_tv(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slo
     clstyle_arg a[] = {CLSTYLE_ARG(gb),  CLSTYLE_ARG(go),  CLSTYLE_ARG(use_g), CLSTYLE_ARG(gscale),
                        CLSTYLE_ARG(x.buf), CLSTYLE_ARG(xo), CLSTYLE_ARG(x.c),  CLSTYLE_ARG(x.h),
                        CLSTYLE_ARG(x.w), CLSTYLE_ARG(gb)};
-    return reduce(ctx, ws, slot, "tv_loss", a, 10, clstyle_tensor_numel(&x), vscale, err);
+    return reduce(ctx, ws, slot, "tv_loss", a, CLSTYLE_NARGS(a), clstyle_tensor_numel(&x), vscale, err);
 }

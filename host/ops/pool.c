@@ -14,7 +14,7 @@ clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, cl
     cl_ulong yo = y.off, xo = x.off;
     clstyle_arg a[] = {CLSTYLE_ARG(y.buf), CLSTYLE_ARG(yo), CLSTYLE_ARG(x.buf), CLSTYLE_ARG(xo),
                        CLSTYLE_ARG(x.c),   CLSTYLE_ARG(x.h), CLSTYLE_ARG(x.w)};
-    if ((st = clstyle_ctx_args(ctx, k, name, a, 7, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, k, name, a, CLSTYLE_NARGS(a), err))) return st;
     size_t g[2] = {(size_t)(x.h / 2) * (size_t)(x.w / 2), (size_t)x.c};
     return clstyle_ctx_launch(ctx, k, 2, g, NULL, name, err);
 }
@@ -31,11 +31,11 @@ clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, c
         clstyle_arg a[] = {CLSTYLE_ARG(dx.buf), CLSTYLE_ARG(dxo), CLSTYLE_ARG(dy.buf), CLSTYLE_ARG(dyo),
                            CLSTYLE_ARG(x.buf),  CLSTYLE_ARG(xo),  CLSTYLE_ARG(dx.c),   CLSTYLE_ARG(dx.h),
                            CLSTYLE_ARG(dx.w)};
-        st = clstyle_ctx_args(ctx, k, name, a, 9, err);
+        st = clstyle_ctx_args(ctx, k, name, a, CLSTYLE_NARGS(a), err);
     } else {
         clstyle_arg a[] = {CLSTYLE_ARG(dx.buf), CLSTYLE_ARG(dxo), CLSTYLE_ARG(dy.buf), CLSTYLE_ARG(dyo),
                            CLSTYLE_ARG(dx.c),   CLSTYLE_ARG(dx.h), CLSTYLE_ARG(dx.w)};
-        st = clstyle_ctx_args(ctx, k, name, a, 7, err);
+        st = clstyle_ctx_args(ctx, k, name, a, CLSTYLE_NARGS(a), err);
     }
     if (st) return st;
     size_t g[2] = {((size_t)dx.h + 1) / 2, (size_t)dx.c}; /* one work-item per pair of rows */

@@ -12,7 +12,7 @@ clstyle_status clstyle_preprocess_forward(clstyle_ctx *ctx, clstyle_tensor y, cl
     int hw = x.h * x.w;
     clstyle_arg a[] = {CLSTYLE_ARG(y.buf), CLSTYLE_ARG(x.buf), CLSTYLE_ARG(hw),
                        CLSTYLE_ARG(mean[0]), CLSTYLE_ARG(mean[1]), CLSTYLE_ARG(mean[2])};
-    if ((st = clstyle_ctx_args(ctx, k, "sub_mean", a, 6, err))) return st;
+    if ((st = clstyle_ctx_args(ctx, k, "sub_mean", a, CLSTYLE_NARGS(a), err))) return st;
     size_t g[2] = {(size_t)hw, 3};
     return clstyle_ctx_launch(ctx, k, 2, g, NULL, "sub_mean", err);
 }

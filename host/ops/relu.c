@@ -14,7 +14,7 @@ clstyle_status clstyle_relu_forward(clstyle_ctx *ctx, clstyle_tensor y, clstyle_
 {
     cl_ulong n = clstyle_tensor_numel(&x), yo = y.off, xo = x.off;
     clstyle_arg a[] = {CLSTYLE_ARG(y.buf), CLSTYLE_ARG(yo), CLSTYLE_ARG(x.buf), CLSTYLE_ARG(xo), CLSTYLE_ARG(n)};
-    return launch_1d(ctx, "relu_forward", a, 5, n, err);
+    return launch_1d(ctx, "relu_forward", a, CLSTYLE_NARGS(a), n, err);
 }
 
 clstyle_status clstyle_relu_backward(clstyle_ctx *ctx, clstyle_tensor dx, clstyle_tensor dy, clstyle_tensor y,
@@ -23,5 +23,5 @@ clstyle_status clstyle_relu_backward(clstyle_ctx *ctx, clstyle_tensor dx, clstyl
     cl_ulong n = clstyle_tensor_numel(&dy), dxo = dx.off, dyo = dy.off, yo = y.off;
     clstyle_arg a[] = {CLSTYLE_ARG(dx.buf), CLSTYLE_ARG(dxo), CLSTYLE_ARG(dy.buf), CLSTYLE_ARG(dyo),
                        CLSTYLE_ARG(y.buf),  CLSTYLE_ARG(yo),  CLSTYLE_ARG(n)};
-    return launch_1d(ctx, "relu_backward", a, 7, n, err);
+    return launch_1d(ctx, "relu_backward", a, CLSTYLE_NARGS(a), n, err);
 }

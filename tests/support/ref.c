@@ -353,7 +353,7 @@ int ref_dev_get(clstyle_ctx *ctx, const ref_dev *d, float *out)
 
 void ref_dev_free(clstyle_ctx *ctx, ref_dev *d)
 {
-    clstyle_ctx_release(ctx, &d->buf, d->total * sizeof(float));
+    clstyle_ctx_release(ctx, &d->buf);
 }
 
 size_t ref_band_damage(const ref_dev *d, const float *all, float fill)
