@@ -19,8 +19,7 @@
                  // panel (read once from memory, reused from cache); 0: dim 0 walks column tiles
 #endif
 
-// Positions per packed im2col panel: one float16 per k. A layout constant, not a tunable.
-#define PANEL 16
+// PANEL (cl/common.cl): positions per packed im2col panel, one float16 per k.
 #if NR == 16
 #define NP 1  // im2col panels per work-item
 #elif NR == 32
@@ -29,12 +28,7 @@
 #error "NR must be 16 or 32"
 #endif
 
-// Epilogues (the host's enum mirrors these values).
-#define EPI_NONE 0       // y = acc
-#define EPI_BIAS 1       // y = acc + bias[m]
-#define EPI_BIAS_RELU 2  // y = max(acc + bias[m], 0)
-#define EPI_MASK 3       // y = mask > 0 ? acc : 0   (the ReLU backward of the layer below)
-#define EPI_ADD 4        // y = y + acc
+// The epilogues EPI_* are in cl/common.cl.
 
 // cfg[0..4] = MR, NR, KU, PANEL, MFAST: the host sizes buffers and grids from these
 // instead of repeating them.

@@ -10,15 +10,9 @@
 // as two halves of 8: a half that stays in one tile row (always when TW is a multiple of
 // 8) takes the vector path, else the panel goes tile by tile.
 
-// Tiles per panel: the GEMM's B panel width (CLSTYLE_GEMM_PANEL). A layout constant.
-#define PANEL 16
+// Tiles per panel: PANEL (cl/common.cl), the GEMM's B panel width; the epilogues EPI_*
+// are there too.
 #define HALF 8
-
-// Epilogues of the output transform (the host's CLSTYLE_EPI_* values).
-#define EPI_NONE 0       // y = acc
-#define EPI_BIAS 1       // y = acc + bias[m]
-#define EPI_BIAS_RELU 2  // y = max(acc + bias[m], 0)
-#define EPI_MASK 3       // y = mask > 0 ? acc : 0
 
 // x[i, j] of a (H, W) plane, zero outside.
 float pix(__global const float *x, const int i, const int j, const int H, const int W)

@@ -27,9 +27,11 @@ extern const struct clstyle_embedded clstyle_embedded_kernels[];
 
 const char *clstyle_program_file(int i)
 {
-    for (int k = 0; k <= i; k++)
-        if (!clstyle_embedded_kernels[k].name) return NULL;
-    return clstyle_embedded_kernels[i].name;
+    for (int k = 0; clstyle_embedded_kernels[k].name; k++) {
+        if (!strcmp(clstyle_embedded_kernels[k].name, CLSTYLE_KERNEL_HEADER)) continue;
+        if (i-- == 0) return clstyle_embedded_kernels[k].name;
+    }
+    return NULL;
 }
 
 static int mkdir_p(const char *path)
@@ -53,11 +55,11 @@ void clstyle_program_cache_init(clstyle_ctx *ctx)
     if (ctx->cache_dir[0] && mkdir_p(ctx->cache_dir) != 0) ctx->cache_dir[0] = '\0';
 }
 
-/* Source text of `file`: embedded, or read from the override folder (malloc'd). */
-static clstyle_status load_source(clstyle_ctx *ctx, const char *file, char **src, size_t *len,
-                                  clstyle_error *err)
+/* Raw text of `file` (malloc'd): from the override folder when from_dir, else embedded. */
+static clstyle_status load_raw(clstyle_ctx *ctx, const char *file, int from_dir, char **src, size_t *len,
+                               clstyle_error *err)
 {
-    if (!ctx->cfg.kernel_dir[0]) {
+    if (!from_dir) {
         for (int i = 0; clstyle_embedded_kernels[i].name; i++) {
             if (strcmp(clstyle_embedded_kernels[i].name, file) != 0) continue;
             *len = clstyle_embedded_kernels[i].len;
@@ -95,6 +97,33 @@ ioerr:
     *src = NULL;
 done:
     fclose(f);
+    return st;
+}
+
+/* Source text of `file` as compiled (malloc'd): the header (cl/common.cl; from the
+ * override folder when it has one, else the embedded one), a #line 1, then the file. */
+static clstyle_status load_source(clstyle_ctx *ctx, const char *file, char **src, size_t *len,
+                                  clstyle_error *err)
+{
+    char *head = NULL, *body = NULL;
+    size_t hl = 0, bl = 0;
+    static const char sep[] = "\n#line 1\n";
+    int dir = ctx->cfg.kernel_dir[0] != '\0';
+    char hpath[8192];
+    snprintf(hpath, sizeof hpath, "%s/%s", ctx->cfg.kernel_dir, CLSTYLE_KERNEL_HEADER);
+    struct stat sb;
+    clstyle_status st = load_raw(ctx, CLSTYLE_KERNEL_HEADER, dir && stat(hpath, &sb) == 0, &head, &hl, err);
+    if (!st) st = load_raw(ctx, file, dir, &body, &bl, err);
+    if (!st && !(*src = malloc(hl + sizeof sep - 1 + bl + 1)))
+        st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    if (!st) {
+        memcpy(*src, head, hl);
+        memcpy(*src + hl, sep, sizeof sep - 1);
+        memcpy(*src + hl + sizeof sep - 1, body, bl + 1);
+        *len = hl + sizeof sep - 1 + bl;
+    }
+    free(head);
+    free(body);
     return st;
 }
 

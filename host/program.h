@@ -7,7 +7,10 @@
 
 #include "ctx.h"
 
-/* Name of the i-th embedded kernel file, NULL past the end. */
+/* The shared kernel header, prepended to every other kernel file when it is compiled. */
+#define CLSTYLE_KERNEL_HEADER "common.cl"
+
+/* Name of the i-th embedded kernel file (the header excepted), NULL past the end. */
 const char *clstyle_program_file(int i);
 /* Builds cl/`file` with `options` for ctx's device, from the cache when possible. */
 clstyle_status clstyle_program_build(clstyle_ctx *ctx, const char *file, const char *options,

@@ -19,7 +19,7 @@
 #include "tune.h"
 #include "vgg.h"
 
-#define MIN_SIDE 16
+#define MIN_SIDE CLSTYLE_MIN_SIDE
 
 void clstyle_options_default(clstyle_options *o)
 {
@@ -600,8 +600,9 @@ static void job_free(job *J)
 
 static clstyle_status validate_numbers(const clstyle_options *o, clstyle_error *err)
 {
-    if (o->size < MIN_SIDE || o->size > 32768)
-        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--size %d: must be between %d and 32768", o->size, MIN_SIDE);
+    if (o->size < MIN_SIDE || o->size > CLSTYLE_MAX_SIDE)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--size %d: must be between %d and %d", o->size, MIN_SIDE,
+                               CLSTYLE_MAX_SIDE);
     if (!(o->style_scale > 0) || !isfinite(o->style_scale) || o->style_scale > 16)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-scale: must be in (0, 16]");
     if (o->iters < 1 || o->iters > 1000000)

@@ -1,6 +1,5 @@
-/* VGG19 definition: layer table and names, host-side weights (loaded from safetensors
- * or synthetic), the input-convention fold into conv1_1, and the device network with
- * its activation plan, forward pass and backward sweep. */
+/* The VGG19 network on the device (the layer table and host weights: weights.h): convs
+ * with their algorithm choices, the activation plan, forward pass and backward sweep. */
 #ifndef CLSTYLE_VGG_H
 #define CLSTYLE_VGG_H
 
@@ -8,45 +7,7 @@
 
 #include "ops/ops.h"
 
-#define CLSTYLE_VGG_NCONV 16
-
-typedef struct clstyle_vgg_layer {
-    const char *name;     /* "conv1_1" */
-    int features_index;   /* torchvision features.N */
-    int cin, cout;
-    int pool_after;       /* a 2x2 pool follows this conv's ReLU (blocks 1-4) */
-} clstyle_vgg_layer;
-
-extern const clstyle_vgg_layer clstyle_vgg_layers[CLSTYLE_VGG_NCONV];
-
-/* "reluB_K" / "convB_K" → conv index (0..15) and whether it is post-ReLU. */
-clstyle_status clstyle_vgg_parse_layer(const char *name, int *conv, int *relu, clstyle_error *err);
-
-typedef enum clstyle_convention { CLSTYLE_CONVENTION_TORCHVISION = 0, CLSTYLE_CONVENTION_CAFFE = 1 } clstyle_convention;
-const char *clstyle_convention_name(clstyle_convention c);
-
-/* Host copy of the conv weights in use, conv1_1 .. conv(nconv). */
-typedef struct clstyle_weights {
-    int nconv;
-    float *w[CLSTYLE_VGG_NCONV];   /* (cout, cin, 3, 3) */
-    float *b[CLSTYLE_VGG_NCONV];   /* (cout) */
-    clstyle_convention convention;
-    int synthetic;
-    uint64_t seed;                 /* synthetic only */
-} clstyle_weights;
-
-/* He-uniform synthetic weights from the documented PRNG (docs/ALGORITHM.md). */
-clstyle_status clstyle_weights_synthetic(clstyle_weights *wt, uint64_t seed, int nconv, clstyle_error *err);
-/* Loads conv1_1 .. conv(nconv) from a safetensors file with strict checks. */
-clstyle_status clstyle_weights_load(clstyle_weights *wt, const char *path, int nconv, clstyle_error *err);
-/* "synthetic:SEED" or a path; NULL/"" = default_path (the configuration's weights:
- * $CLSTYLE_WEIGHTS, else the XDG data folder; see config.h). */
-clstyle_status clstyle_weights_open(clstyle_weights *wt, const char *spec, const char *default_path, int nconv,
-                                    clstyle_error *err);
-void clstyle_weights_free(clstyle_weights *wt);
-/* Folds the convention's scale and channel order into conv1_1 and returns the
- * per-channel mean (pixel units, RGB order) the image must have subtracted. */
-void clstyle_weights_fold_input(clstyle_weights *wt, float mean[3]);
+#include "weights.h"
 
 /* Device network. */
 typedef struct clstyle_net {
@@ -58,9 +19,10 @@ typedef struct clstyle_net {
     float mean[3];
 } clstyle_net;
 
-/* choices (NULL: the default algorithm, or $CLSTYLE_CONV_ALGO) gives each conv's
- * algorithm, as clstyle_tune_convs picks them. */
-clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, clstyle_weights *wt, clstyle_pool_kind pool,
+/* Uploads wt (not changed: the convention is folded into the network's own copy of
+ * conv1_1). choices (NULL: the default algorithm, or the configuration's
+ * CLSTYLE_CONV_ALGO) gives each conv's algorithm, as clstyle_tune_convs picks them. */
+clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, const clstyle_weights *wt, clstyle_pool_kind pool,
                                 const clstyle_conv_choice *choices, clstyle_error *err);
 void clstyle_net_free(clstyle_ctx *ctx, clstyle_net *net);
 

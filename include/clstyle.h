@@ -37,6 +37,8 @@ const char *clstyle_status_name(clstyle_status s);
 /* ---- style transfer ---- */
 
 #define CLSTYLE_MAX_STYLES 16
+#define CLSTYLE_MIN_SIDE 16    /* every image side at the working size, and --size, at least this */
+#define CLSTYLE_MAX_SIDE 32768 /* --size at most this (run, bench and tune alike) */
 #define CLSTYLE_MAX_LAYERS 32
 
 typedef struct clstyle_layer_weight {

@@ -141,21 +141,6 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
     return 0;
 }
 
-int clstyle_cli_parse_sizes(const char *cmd, char *arg, int *sizes, int *n)
-{
-    *n = 0;
-    for (char *t = strtok(arg, ","); t; t = strtok(NULL, ",")) {
-        char *end;
-        long v = strtol(t, &end, 10);
-        if (*end || v < 16 || v > 8192 || *n == 8) {
-            fprintf(stderr, "clstyle %s: --size '%s': expected sizes between 16 and 8192 (at most 8)\n", cmd, t);
-            return CLSTYLE_ERR_USAGE;
-        }
-        sizes[(*n)++] = (int)v;
-    }
-    return *n ? 0 : CLSTYLE_ERR_USAGE;
-}
-
 /* Expands "all" into every device index; else splits the comma list. */
 static int device_specs(char *arg, char specs[][64], int *n)
 {
@@ -192,16 +177,11 @@ int clstyle_cli_bench(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "d:n:w:h", opts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'd': dev = optarg; break;
         case 's': snprintf(sizes_arg, sizeof sizes_arg, "%s", optarg); break;
         case 'n':
-            o.iters = strtol(optarg, &end, 10);
-            if (*end || o.iters < 1 || o.iters > 10000) {
-                fprintf(stderr, "clstyle bench: --iters '%s': expected 1..10000\n", optarg);
-                return CLSTYLE_ERR_USAGE;
-            }
+            if (clstyle_cli_parse_long("bench --iters", optarg, 1, 10000, &o.iters)) return CLSTYLE_ERR_USAGE;
             break;
         case 'w': o.weights = optarg; break;
         case 'j': json = optarg; break;

@@ -11,7 +11,17 @@ int clstyle_cli_run(int argc, char **argv);
 int clstyle_cli_weights(int argc, char **argv);
 int clstyle_cli_bench(int argc, char **argv);
 int clstyle_cli_tune(int argc, char **argv);
-/* Parses "N[,N...]" (16..8192, at most 8) for `clstyle cmd --size`; prints the error. */
+/* The shared argument parsers (host/cli/args.c): each prints a one-line error naming
+ * the flag and returns CLSTYLE_ERR_USAGE, or 0. */
+#define CLSTYLE_CLI_MAX_SIZES 8
+/* A whole finite number. */
+int clstyle_cli_parse_double(const char *flag, const char *arg, double *out);
+/* A whole integer in lo..hi (overflow is an error). */
+int clstyle_cli_parse_long(const char *flag, const char *arg, long lo, long hi, long *out);
+/* Splits a comma list in place into at most max non-empty items; the count, or -1. */
+int clstyle_cli_split(char *s, char **items, int max, const char *flag);
+/* "N[,N...]" for `clstyle cmd --size`: CLSTYLE_MIN_SIDE..CLSTYLE_MAX_SIDE (the run's
+ * limits), at most CLSTYLE_CLI_MAX_SIZES. */
 int clstyle_cli_parse_sizes(const char *cmd, char *arg, int *sizes, int *n);
 
 #endif

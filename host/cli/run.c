@@ -60,67 +60,24 @@ static void help(void)
         "  -d, --device SPEC         index, platform:device, gpu|cpu|accel, or a name substring\n"
         "                            (default $CLSTYLE_DEVICE, else the first GPU, else the CPU)\n"
         "  -h, --help, -V, --version\n\n"
-        "Other commands: clstyle devices [--json] | selftest | weights FILE | bench\n"
+        "Other commands: clstyle devices [--json] | selftest [-d SPEC] | weights FILE |\n"
+        "                tune [-d SPEC] [--size N,...] [--force] [--clblast] | bench [options]\n"
+        "                (each with --help)\n"
         "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 no device,\n"
         "            70 internal/OpenCL, 73 cannot create output, 74 I/O, 130/143 interrupted.\n");
-}
-
-static int bad_number(const char *flag, const char *arg)
-{
-    fprintf(stderr, "clstyle: %s '%s': not a valid number\n", flag, arg);
-    return CLSTYLE_ERR_USAGE;
-}
-
-static int parse_double(const char *flag, const char *arg, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(arg, &end);
-    if (!*arg || *end || errno || !isfinite(v)) return bad_number(flag, arg);
-    *out = v;
-    return 0;
-}
-
-static int parse_long(const char *flag, const char *arg, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (!*arg || *end || errno) return bad_number(flag, arg);
-    if (v < lo || v > hi) {
-        fprintf(stderr, "clstyle: %s %ld: must be between %ld and %ld\n", flag, v, lo, hi);
-        return CLSTYLE_ERR_USAGE;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Splits a comma list in place into at most max items. */
-static int split(char *s, char **items, int max, const char *flag)
-{
-    int n = 0;
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
-        if (n == max) {
-            fprintf(stderr, "clstyle: %s: at most %d items\n", flag, max);
-            return -1;
-        }
-        items[n++] = tok;
-    }
-    if (n == 0) fprintf(stderr, "clstyle: %s: empty list\n", flag);
-    return n ? n : -1;
 }
 
 static int parse_layers(const char *flag, char *arg, clstyle_layer_weight *out, int *n, double def)
 {
     char *items[CLSTYLE_MAX_LAYERS];
-    int k = split(arg, items, CLSTYLE_MAX_LAYERS, flag);
+    int k = clstyle_cli_split(arg, items, CLSTYLE_MAX_LAYERS, flag);
     if (k < 0) return CLSTYLE_ERR_USAGE;
     for (int i = 0; i < k; i++) {
         char *colon = strchr(items[i], ':');
         out[i].weight = def;
         if (colon) {
             *colon = '\0';
-            if (parse_double(flag, colon + 1, &out[i].weight)) return CLSTYLE_ERR_USAGE;
+            if (clstyle_cli_parse_double(flag, colon + 1, &out[i].weight)) return CLSTYLE_ERR_USAGE;
         }
         if (strlen(items[i]) >= sizeof out[i].name) {
             fprintf(stderr, "clstyle: %s: unknown layer '%s'\n", flag, items[i]);
@@ -184,13 +141,13 @@ int clstyle_cli_run(int argc, char **argv)
         case OPT_BLEND: blend = optarg; break;
         case 'o': o.output = optarg; break;
         case 'w': o.weights = optarg; break;
-        case OPT_SIZE: if (!(rc = parse_long("--size", optarg, 16, 32768, &v))) o.size = (int)v; break;
-        case OPT_SSCALE: rc = parse_double("--style-scale", optarg, &o.style_scale); break;
-        case 'n': rc = parse_long("--iters", optarg, 1, 1000000, &o.iters); break;
-        case OPT_CW: rc = parse_double("--content-weight", optarg, &o.content_weight); break;
-        case OPT_SW: rc = parse_double("--style-weight", optarg, &o.style_weight); break;
-        case OPT_TW: rc = parse_double("--tv-weight", optarg, &o.tv_weight); break;
-        case OPT_LR: rc = parse_double("--lr", optarg, &o.lr); break;
+        case OPT_SIZE: if (!(rc = clstyle_cli_parse_long("--size", optarg, CLSTYLE_MIN_SIDE, CLSTYLE_MAX_SIDE, &v))) o.size = (int)v; break;
+        case OPT_SSCALE: rc = clstyle_cli_parse_double("--style-scale", optarg, &o.style_scale); break;
+        case 'n': rc = clstyle_cli_parse_long("--iters", optarg, 1, 1000000, &o.iters); break;
+        case OPT_CW: rc = clstyle_cli_parse_double("--content-weight", optarg, &o.content_weight); break;
+        case OPT_SW: rc = clstyle_cli_parse_double("--style-weight", optarg, &o.style_weight); break;
+        case OPT_TW: rc = clstyle_cli_parse_double("--tv-weight", optarg, &o.tv_weight); break;
+        case OPT_LR: rc = clstyle_cli_parse_double("--lr", optarg, &o.lr); break;
         case OPT_CL: rc = parse_layers("--content-layers", optarg, o.content_layers, &o.ncontent_layers, 1.0); break;
         case OPT_SL: rc = parse_layers("--style-layers", optarg, o.style_layers, &o.nstyle_layers, 0.2); break;
         case OPT_INIT:
@@ -201,7 +158,7 @@ int clstyle_cli_run(int argc, char **argv)
                 o.init_file = optarg;
             }
             break;
-        case OPT_SEED: if (!(rc = parse_long("--seed", optarg, 0, 0x7fffffffL, &v))) o.seed = (uint64_t)v; break;
+        case OPT_SEED: if (!(rc = clstyle_cli_parse_long("--seed", optarg, 0, 0x7fffffffL, &v))) o.seed = (uint64_t)v; break;
         case OPT_POOL:
             if (!strcmp(optarg, "max")) o.pooling_avg = 0;
             else if (!strcmp(optarg, "avg")) o.pooling_avg = 1;
@@ -211,8 +168,8 @@ int clstyle_cli_run(int argc, char **argv)
             }
             break;
         case OPT_OC: o.original_colors = 1; break;
-        case OPT_PE: rc = parse_long("--print-every", optarg, 0, 1000000, &o.print_every); break;
-        case OPT_SE: rc = parse_long("--save-every", optarg, 0, 1000000, &o.save_every); break;
+        case OPT_PE: rc = clstyle_cli_parse_long("--print-every", optarg, 0, 1000000, &o.print_every); break;
+        case OPT_SE: rc = clstyle_cli_parse_long("--save-every", optarg, 0, 1000000, &o.save_every); break;
         case OPT_LOG: o.log = optarg; break;
         case OPT_16: o.output_bits = 16; break;
         case OPT_CKPT: o.checkpoint = optarg; break;
@@ -241,15 +198,15 @@ int clstyle_cli_run(int argc, char **argv)
         return CLSTYLE_ERR_USAGE;
     }
     char *items[CLSTYLE_MAX_STYLES];
-    int n = split(styles, items, CLSTYLE_MAX_STYLES, "--style");
+    int n = clstyle_cli_split(styles, items, CLSTYLE_MAX_STYLES, "--style");
     if (n < 0) return CLSTYLE_ERR_USAGE;
     for (int i = 0; i < n; i++) o.style[i] = items[i];
     o.nstyle = n;
     if (blend) {
-        int nb = split(blend, items, CLSTYLE_MAX_STYLES, "--style-blend");
+        int nb = clstyle_cli_split(blend, items, CLSTYLE_MAX_STYLES, "--style-blend");
         if (nb < 0) return CLSTYLE_ERR_USAGE;
         for (int i = 0; i < nb; i++)
-            if (parse_double("--style-blend", items[i], &o.blend[i])) return CLSTYLE_ERR_USAGE;
+            if (clstyle_cli_parse_double("--style-blend", items[i], &o.blend[i])) return CLSTYLE_ERR_USAGE;
         o.nblend = nb;
     }
     int live = !quiet && isatty(STDERR_FILENO);

@@ -55,7 +55,6 @@ int clstyle_cli_tune(int argc, char **argv)
     clstyle_tune_mode mode = CLSTYLE_TUNE_AUTO;
     int c, clblast = 0;
     double fraction = 0.01;
-    char *end;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "d:h", opts, NULL)) != -1) {
@@ -65,8 +64,8 @@ int clstyle_cli_tune(int argc, char **argv)
         case 'f': mode = CLSTYLE_TUNE_FORCE; break;
         case 'c': clblast = 1; break;
         case 'F':
-            fraction = strtod(optarg, &end);
-            if (*end || !(fraction > 0 && fraction <= 1)) {
+            if (clstyle_cli_parse_double("tune --fraction", optarg, &fraction)) return CLSTYLE_ERR_USAGE;
+            if (!(fraction > 0 && fraction <= 1)) {
                 fprintf(stderr, "clstyle tune: --fraction '%s': expected a number in (0, 1]\n", optarg);
                 return CLSTYLE_ERR_USAGE;
             }

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "safetensors.h"
-#include "vgg.h"
+#include "weights.h"
 
 static void print_shape(const clstyle_st_tensor *t)
 {

@@ -202,10 +202,9 @@ static size_t wino_tiles(int h, int w)
 
 static size_t wino_chunk(const clstyle_conv *cv, int h, int w)
 {
-    size_t nr = (size_t)cv->tile.nr, all = clstyle_round_up(wino_tiles(h, w), nr);
-    if (!cv->tile.chunk_bytes) return all;
-    size_t c = cv->tile.chunk_bytes / (16 * (size_t)(cv->cin + cv->cout) * sizeof(float)) / nr * nr;
-    return c < nr ? nr : c < all ? c : all;
+    size_t nr = (size_t)cv->tile.nr;
+    return clstyle_gemm_chunk(&cv->tile, 16 * (size_t)(cv->cin + cv->cout) * sizeof(float), nr,
+                              clstyle_round_up(wino_tiles(h, w), nr));
 }
 
 /* Workspace floats of one direction, `c` input channels. */

@@ -10,41 +10,44 @@
 
 #include "ops.h"
 
-/* Per device type (the first matching row wins): overrides of cl/gemm.cl's tunables
- * ("" keeps the kernel's defaults; $CLSTYLE_CONV_OPTIONS is appended, for tuning
- * experiments), the GEMM's work-group size along grid dim 0 (0: the runtime's choice)
- * and the bytes of packed B per GEMM launch (0: all at once). */
-static const struct {
+/* The tunables, one row per device type (the first row whose type matches wins):
+ * chunk_bytes, the bytes of packed operands per GEMM launch (0: all at once; the one
+ * budget of every chunked op: conv columns, Winograd tiles, Gram positions), and the
+ * tile settings: overrides of cl/gemm.cl's MR / NR ("" keeps the kernel's #ifndef
+ * defaults) with the work-group size along grid dim 0 (0: the runtime's choice).
+ * tiles[0] is the default (the configuration's CLSTYLE_CONV_OPTIONS is appended to it,
+ * for experiments); the conv tuner (host/tune.c) times all of them. */
+#define GEMM_MAX_TILES 4
+static const struct gemm_row {
     cl_device_type type;
-    const char *options;
-    size_t local0, chunk_bytes;
+    size_t chunk_bytes;
+    struct {
+        const char *options;
+        size_t local0;
+    } tiles[GEMM_MAX_TILES];
 } gemm_tunables[] = {
-    {CL_DEVICE_TYPE_CPU, "-DMR=8 -DNR=32", 8, (size_t)8 << 20},
-    {CL_DEVICE_TYPE_ALL, "", 0, 0},
+    /* CPUs (PoCL on AVX-512): 8 MB chunks stay in cache between packing and the GEMM */
+    {CL_DEVICE_TYPE_CPU,
+     (size_t)8 << 20,
+     {{"-DMR=8 -DNR=32", 8}, {"-DMR=6 -DNR=32", 8}, {"-DMR=12 -DNR=16", 8}, {"-DMR=4 -DNR=32", 16}}},
+    /* GPUs and the rest */
+    {CL_DEVICE_TYPE_ALL, 0, {{"", 0}, {"-DMR=4 -DNR=16", 64}, {"-DMR=8 -DNR=16", 32}, {"-DMR=6 -DNR=32", 0}}},
 };
 
-/* Further tile settings the conv tuner (host/tune.c) times, per device type: work-item
- * tile (MR rows x NR columns) and work-group size. */
-static const struct {
-    int cpu; /* 1: CPU devices, 0: the others */
-    const char *options;
-    size_t local0;
-} gemm_candidates[] = {
-    {1, "-DMR=8 -DNR=32", 8},  {1, "-DMR=6 -DNR=32", 8},  {1, "-DMR=12 -DNR=16", 8},
-    {1, "-DMR=4 -DNR=32", 16}, {0, "", 0},                 {0, "-DMR=4 -DNR=16", 64},
-    {0, "-DMR=8 -DNR=16", 32}, {0, "-DMR=6 -DNR=32", 0},
-};
+static const struct gemm_row *gemm_row_of(const clstyle_ctx *ctx)
+{
+    size_t i = 0, n = sizeof gemm_tunables / sizeof *gemm_tunables;
+    while (i + 1 < n && !(gemm_tunables[i].type & ctx->dev.type)) i++;
+    return &gemm_tunables[i];
+}
 
 int clstyle_gemm_candidate(const clstyle_ctx *ctx, int i, const char **options, size_t *local0)
 {
-    int cpu = (ctx->dev.type & CL_DEVICE_TYPE_CPU) != 0;
-    for (size_t j = 0; j < sizeof gemm_candidates / sizeof *gemm_candidates; j++) {
-        if (gemm_candidates[j].cpu != cpu || i-- > 0) continue;
-        *options = gemm_candidates[j].options;
-        *local0 = gemm_candidates[j].local0;
-        return 1;
-    }
-    return 0;
+    const struct gemm_row *r = gemm_row_of(ctx);
+    if (i < 0 || i >= GEMM_MAX_TILES || !r->tiles[i].options) return 0;
+    *options = r->tiles[i].options;
+    *local0 = r->tiles[i].local0;
+    return 1;
 }
 
 size_t clstyle_round_up(size_t n, size_t m)
@@ -56,16 +59,15 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
                                      clstyle_error *err)
 {
     memset(t, 0, sizeof *t);
-    size_t i = 0, n = sizeof gemm_tunables / sizeof *gemm_tunables;
-    while (i + 1 < n && !(gemm_tunables[i].type & ctx->dev.type)) i++;
+    const struct gemm_row *row = gemm_row_of(ctx);
     const char *extra = options ? "" : ctx->cfg.conv_options;
-    const char *base = options ? options : gemm_tunables[i].options;
+    const char *base = options ? options : row->tiles[0].options;
     int len = snprintf(t->options, sizeof t->options, "%s%s%s", base, extra && *extra && *base ? " " : "",
                        extra ? extra : "");
     if (len < 0 || (size_t)len >= sizeof t->options)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "GEMM options too long: '%s%s'", base, extra ? extra : "");
-    t->local0 = options ? local0 : gemm_tunables[i].local0;
-    t->chunk_bytes = gemm_tunables[i].chunk_bytes;
+    t->local0 = options ? local0 : row->tiles[0].local0;
+    t->chunk_bytes = row->chunk_bytes;
 
     cl_kernel k;
     clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "gemm_config", &k, err);
@@ -91,13 +93,18 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
     return CLSTYLE_OK;
 }
 
+size_t clstyle_gemm_chunk(const clstyle_gemm_tile *t, size_t unit_bytes, size_t multiple, size_t cap)
+{
+    if (!t->chunk_bytes) return cap;
+    size_t c = t->chunk_bytes / (unit_bytes ? unit_bytes : 1) / multiple * multiple;
+    if (c < multiple) c = multiple;
+    return c < cap ? c : cap;
+}
+
 size_t clstyle_gemm_chunk_cols(const clstyle_gemm_tile *t, size_t k, size_t n)
 {
-    size_t cols = clstyle_round_up(n ? n : 1, (size_t)t->nr);
-    if (!t->chunk_bytes) return cols;
-    size_t tiles = t->chunk_bytes / ((k ? k : 1) * (size_t)t->nr * sizeof(float));
-    if (tiles < 1) tiles = 1;
-    return tiles * t->nr < cols ? tiles * t->nr : cols;
+    size_t nr = (size_t)t->nr;
+    return clstyle_gemm_chunk(t, (k ? k : 1) * sizeof(float), nr, clstyle_round_up(n ? n : 1, nr));
 }
 
 float *clstyle_gemm_pack_host(const float *a, int m, int k, int mr)

@@ -15,10 +15,7 @@ clstyle_status clstyle_gram_init(clstyle_ctx *ctx, clstyle_gram *gm, clstyle_err
 static size_t fwd_chunk(const clstyle_gemm_tile *t, size_t c, size_t n)
 {
     size_t rows = clstyle_round_up(c, (size_t)t->mr) + clstyle_round_up(c, (size_t)t->nr);
-    if (!t->chunk_bytes) return n;
-    size_t k = t->chunk_bytes / (rows * sizeof(float));
-    k = k < CLSTYLE_GEMM_PANEL ? CLSTYLE_GEMM_PANEL : k / CLSTYLE_GEMM_PANEL * CLSTYLE_GEMM_PANEL;
-    return k < n ? k : n;
+    return clstyle_gemm_chunk(t, rows * sizeof(float), CLSTYLE_GEMM_PANEL, n);
 }
 
 size_t clstyle_gram_workspace(const clstyle_gram *gm, int c, int h, int w)

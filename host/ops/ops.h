@@ -42,6 +42,10 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
                                      clstyle_error *err);
 /* The i-th tile setting the tuner tries on ctx's device (0 past the end of the list). */
 int clstyle_gemm_candidate(const clstyle_ctx *ctx, int i, const char **options, size_t *local0);
+/* The one chunk rule: how many units of unit_bytes each fit the tile's chunk budget,
+ * rounded down to a multiple of `multiple` (at least one multiple), at most cap; cap
+ * when the device has no budget. */
+size_t clstyle_gemm_chunk(const clstyle_gemm_tile *t, size_t unit_bytes, size_t multiple, size_t cap);
 /* Columns of B (a multiple of nr, at most n rounded up) whose packed panels, k deep, fit
  * the tile's chunk budget: the step of a chunked GEMM. */
 size_t clstyle_gemm_chunk_cols(const clstyle_gemm_tile *t, size_t k, size_t n);

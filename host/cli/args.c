@@ -1,0 +1,77 @@
+/* The command line's one set of argument parsers: integers and floats parsed whole
+ * with overflow checks, comma lists without empty items, image sizes in one range.
+ * Each prints its own one-line error and returns CLSTYLE_ERR_USAGE (0 when fine). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int bad_number(const char *flag, const char *arg)
+{
+    fprintf(stderr, "clstyle: %s '%s': not a valid number\n", flag, arg);
+    return CLSTYLE_ERR_USAGE;
+}
+
+int clstyle_cli_parse_double(const char *flag, const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (!*arg || *end || errno || !isfinite(v)) return bad_number(flag, arg);
+    *out = v;
+    return 0;
+}
+
+int clstyle_cli_parse_long(const char *flag, const char *arg, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || errno) return bad_number(flag, arg);
+    if (v < lo || v > hi) {
+        fprintf(stderr, "clstyle: %s %ld: must be between %ld and %ld\n", flag, v, lo, hi);
+        return CLSTYLE_ERR_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+int clstyle_cli_split(char *s, char **items, int max, const char *flag)
+{
+    int n = 0;
+    for (char *p = s;; p++) {
+        char *comma = strchr(p, ',');
+        if (comma) *comma = '\0';
+        if (!*p) {
+            fprintf(stderr, "clstyle: %s: empty item in the list\n", flag);
+            return -1;
+        }
+        if (n == max) {
+            fprintf(stderr, "clstyle: %s: at most %d items\n", flag, max);
+            return -1;
+        }
+        items[n++] = p;
+        if (!comma) break;
+        p = comma;
+    }
+    return n;
+}
+
+int clstyle_cli_parse_sizes(const char *cmd, char *arg, int *sizes, int *n)
+{
+    char *items[CLSTYLE_CLI_MAX_SIZES], flag[64];
+    snprintf(flag, sizeof flag, "%s --size", cmd);
+    int k = clstyle_cli_split(arg, items, CLSTYLE_CLI_MAX_SIZES, flag);
+    if (k < 0) return CLSTYLE_ERR_USAGE;
+    *n = 0;
+    for (int i = 0; i < k; i++) {
+        long v;
+        int rc = clstyle_cli_parse_long(flag, items[i], CLSTYLE_MIN_SIDE, CLSTYLE_MAX_SIDE, &v);
+        if (rc) return rc;
+        sizes[(*n)++] = (int)v;
+    }
+    return 0;
+}
