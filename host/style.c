@@ -155,36 +155,52 @@ static clstyle_status load_sized(const clstyle_options *o, const char *path, int
     return st;
 }
 
-static clstyle_status load_inputs(job *J, clstyle_error *err)
+/* J->blend[0 .. nstyle) from --style-blend (all equal when none is given), normalised
+ * to sum 1: the run and the benchmark alike. */
+static clstyle_status blend_weights(job *J, int nstyle, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
-    if (!o->content || !*o->content) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -c/--content FILE");
-    if (o->nstyle < 1) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -s/--style FILE");
-    if (o->nblend && o->nblend != o->nstyle)
+    if (o->nblend && o->nblend != nstyle)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend has %d weights for %d style images", o->nblend,
-                               o->nstyle);
+                               nstyle);
     double sum = 0;
-    for (int i = 0; i < o->nstyle; i++) {
+    for (int i = 0; i < nstyle; i++) {
         J->blend[i] = o->nblend ? o->blend[i] : 1.0;
         if (!isfinite(J->blend[i]) || J->blend[i] < 0)
             return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend: weights must be finite and >= 0");
         sum += J->blend[i];
     }
-    if (!(sum > 0)) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend: weights sum to zero");
-    for (int i = 0; i < o->nstyle; i++) J->blend[i] /= sum;
-    J->nstyle = o->nstyle;
-    clstyle_status st = load_sized(o, o->content, o->size, "content image", &J->content, err);
+    if (!(sum > 0) || !isfinite(sum)) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend: weights sum to %s",
+                                                             sum > 0 ? "more than a double holds" : "zero");
+    for (int i = 0; i < nstyle; i++) J->blend[i] /= sum;
+    J->nstyle = nstyle;
+    return CLSTYLE_OK;
+}
+
+/* --init FILE, resized to the content's size (after the content is in J). */
+static clstyle_status load_init(job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (o->init != CLSTYLE_INIT_FILE) return CLSTYLE_OK;
+    if (!o->init_file || !*o->init_file) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--init FILE: no file given");
+    clstyle_image raw = {0};
+    clstyle_status st = clstyle_png_read(o->init_file, o->max_pixels, &raw, err);
+    if (!st) st = clstyle_image_resize(&raw, J->content.w, J->content.h, &J->init, err);
+    clstyle_image_free(&raw);
+    return st;
+}
+
+static clstyle_status load_inputs(job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (!o->content || !*o->content) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -c/--content FILE");
+    if (o->nstyle < 1) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -s/--style FILE");
+    clstyle_status st = blend_weights(J, o->nstyle, err);
+    if (!st) st = load_sized(o, o->content, o->size, "content image", &J->content, err);
     int slong = (int)lround(o->size * o->style_scale);
     for (int i = 0; i < o->nstyle && !st; i++)
         st = load_sized(o, o->style[i], slong < 1 ? 1 : slong, "style image", &J->styles[i], err);
-    if (!st && o->init == CLSTYLE_INIT_FILE) {
-        clstyle_image raw = {0};
-        if (!(st = clstyle_png_read(o->init_file, o->max_pixels, &raw, err))) {
-            st = clstyle_image_resize(&raw, J->content.w, J->content.h, &J->init, err);
-            clstyle_image_free(&raw);
-        }
-    }
-    return st;
+    return st ? st : load_init(J, err);
 }
 
 /* ---- device side ---- */
@@ -303,23 +319,22 @@ static clstyle_status add_taps(void *user, int l, int relu, clstyle_tensor g, cl
         if (t->l != l || t->relu != relu) continue;
         clstyle_tensor f = clstyle_acts_at(&J->acts, l, relu);
         double C = f.c, N = (double)f.h * f.w;
+        clstyle_loss_scale sc = t->style ? clstyle_loss_scale_style(f.c, f.h, f.w, t->weight, o->style_weight)
+                                         : clstyle_loss_scale_content(f.c, f.h, f.w, t->weight, o->content_weight);
         clstyle_status st;
         clstyle_ctx_set_label(J->ctx, t->style ? "style loss+grad" : "content loss+grad",
                               t->style ? 4.0 * C * C * N : 3.0 * C * N, t->style ? 8.0 * C * N : 12.0 * C * N);
         if (!t->style) {
             st = clstyle_loss_content(J->ctx, &J->loss, J->row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_CONTENT, &g,
-                                      (float)(o->content_weight * t->weight / (2 * C * N)), f, t->target,
-                                      (float)(t->weight / (4 * C * N)), err);
+                                      (float)sc.grad, f, t->target, (float)sc.value, err);
         } else {
             clstyle_tensor G = clstyle_tensor_view(J->gram.buf, 0, f.c, f.c, 1);
             clstyle_tensor D = clstyle_tensor_view(J->diff.buf, 0, f.c, f.c, 1);
             st = clstyle_gram_forward(J->ctx, &J->net.gram, G, f, J->acts.ws, err);
             if (!st)
                 st = clstyle_loss_gram_diff(J->ctx, &J->loss, J->row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_STYLE, D, G,
-                                            t->target, (float)(t->weight / (4 * C * C * N * N)), err);
-            if (!st)
-                st = clstyle_gram_backward(J->ctx, &J->net.gram, g, D, f,
-                                           (float)(o->style_weight * t->weight / (C * C * N * N)), J->acts.ws, err);
+                                            t->target, (float)sc.value, err);
+            if (!st) st = clstyle_gram_backward(J->ctx, &J->net.gram, g, D, f, (float)sc.grad, J->acts.ws, err);
         }
         if (st) return st;
     }
@@ -332,11 +347,11 @@ static clstyle_status iterate(job *J, long k, clstyle_error *err)
     clstyle_status st = clstyle_net_forward(J->ctx, &J->net, &J->acts, J->x, err);
     if (!st) st = clstyle_net_backward(J->ctx, &J->net, &J->acts, J->has_tap, add_taps, J, err);
     double hw = (double)J->x.h * J->x.w;
-    double tvs = 1.0 / (255.0 * 255.0 * 3.0 * hw);
+    clstyle_loss_scale tv = clstyle_loss_scale_tv(J->x.h, J->x.w, o->tv_weight);
     clstyle_ctx_set_label(J->ctx, "tv loss+grad", 0, 8.0 * 3 * hw);
     if (!st)
         st = clstyle_loss_tv(J->ctx, &J->loss, J->row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_TV, &J->acts.gx,
-                             (float)(o->tv_weight * tvs), J->x, (float)tvs, err);
+                             (float)tv.grad, J->x, (float)tv.value, err);
     clstyle_ctx_set_label(J->ctx, "adam", 0, 7.0 * 4 * 3 * hw);
     if (!st) st = clstyle_adam_step(J->ctx, J->x, J->m, J->v, J->acts.gx, k, o->lr, 0.9, 0.999, 1e-8, err);
     return st;
@@ -618,6 +633,20 @@ static clstyle_status validate_numbers(const clstyle_options *o, clstyle_error *
     return CLSTYLE_OK;
 }
 
+/* What the run and the benchmark share once the images are in J: the weights, their
+ * notice, the checkpoint fingerprints. setup_device follows (after the run's own checks). */
+static clstyle_status load_weights(job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    clstyle_status st = clstyle_weights_open(&J->weights, o->weights, J->cfg.weights, J->nconv, err);
+    if (st) return st;
+    if (J->weights.synthetic)
+        info(o, "weights: synthetic (seed %llu): the output carries colour and texture statistics only",
+             (unsigned long long)J->weights.seed);
+    checkpoint_keys(J);
+    return CLSTYLE_OK;
+}
+
 clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
 {
     job *J = calloc(1, sizeof *J);
@@ -628,12 +657,8 @@ clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
     if (!st) st = parse_taps(J, err);
     if (!st) st = load_inputs(J, err);
     if (!st) st = check_output_path(o, err);
-    if (!st) st = clstyle_weights_open(&J->weights, o->weights, J->cfg.weights, J->nconv, err);
-    if (!st && J->weights.synthetic)
-        info(o, "weights: synthetic (seed %llu): the output carries colour and texture statistics only",
-             (unsigned long long)J->weights.seed);
+    if (!st) st = load_weights(J, err);
     if (!st) info(o, "content %dx%d, %d style image(s), %ld iterations", J->content.w, J->content.h, o->nstyle, o->iters);
-    if (!st) checkpoint_keys(J);
     if (!st && o->resume) st = clstyle_ckpt_read(o->resume, &J->keys, J->content.h, J->content.w, &J->ckpt, err);
     if (!st && o->checkpoint) st = check_writable(o->checkpoint, "--checkpoint", err);
     if (!st) st = open_log(J, err);
@@ -667,14 +692,11 @@ clstyle_status clstyle_job_open(const clstyle_options *o, const clstyle_image *c
     if (nstyle < 1 || nstyle > CLSTYLE_MAX_STYLES) nstyle = 1;
     clstyle_status st = validate_numbers(o, err);
     if (!st) st = parse_taps(J, err);
+    if (!st) st = blend_weights(J, nstyle, err);
     if (!st) st = copy_image(&J->content, content, err);
-    for (int i = 0; i < nstyle && !st; i++) {
-        J->blend[i] = 1.0 / nstyle;
-        st = copy_image(&J->styles[i], &styles[i], err);
-    }
-    if (!st && o->init == CLSTYLE_INIT_FILE) st = clstyle_err_set(err, CLSTYLE_ERR_USAGE, "job: --init FILE unsupported");
-    if (!st) st = clstyle_weights_open(&J->weights, o->weights, J->cfg.weights, J->nconv, err);
-    J->nstyle = nstyle;
+    for (int i = 0; i < nstyle && !st; i++) st = copy_image(&J->styles[i], &styles[i], err);
+    if (!st) st = load_init(J, err);
+    if (!st) st = load_weights(J, err);
     if (!st) st = setup_device(J, err);
     if (st) {
         job_free(J);

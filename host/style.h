@@ -10,9 +10,10 @@
 
 typedef struct job clstyle_job;
 
-/* Prepares a job on in-memory images (copied): weights, device, targets, x0;
- * profiling enables OpenCL event timing on its queue.
- * Uses o's weights, layers, loss weights, pooling, init and device; paths are unused. */
+/* Prepares a job on in-memory images (copied) through the same steps as clstyle_run
+ * (style blend, --init FILE, weights, checkpoint fingerprints, device, targets, x0);
+ * profiling enables OpenCL event timing on its queue. The content and style paths of o
+ * are unused; its outputs (-o, --log, --checkpoint) are not written. */
 clstyle_status clstyle_job_open(const clstyle_options *o, const clstyle_image *content, const clstyle_image *styles,
                                 int nstyle, int profiling, clstyle_job **out, clstyle_error *err);
 /* Enqueues iteration k (from 1) without waiting; k must not exceed o->iters. */

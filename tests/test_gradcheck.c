@@ -194,7 +194,11 @@ static int chain_init(chain *ch, const net *nt)
  * +1 normally, one −1 for the negative control. */
 static void device_grad(chain *ch, const net *nt, const float *x, const double sign[4], float *g, float vals[3])
 {
-    const double cn2 = (double)C2 * N2, c1n1 = (double)C1 * C1 * N1 * N1, c2n2 = (double)C2 * C2 * N2 * N2;
+    /* the library's own normalisations (the job uses the same functions) */
+    const clstyle_loss_scale sc = clstyle_loss_scale_content(C2, H2, W2, nt->wc, nt->alpha);
+    const clstyle_loss_scale s1 = clstyle_loss_scale_style(C1, H, W, nt->ws, nt->beta);
+    const clstyle_loss_scale s2 = clstyle_loss_scale_style(C2, H2, W2, nt->ws, nt->beta);
+    const clstyle_loss_scale stv = clstyle_loss_scale_tv(H, W, nt->gamma);
     static const float zero[NA2];
     clstyle_tensor tws = T(ch->ws, (int)ch->nws, 1, 1), ta1 = T(ch->a1, C1, H, W), tp1 = T(ch->p1, C1, H2, W2);
     clstyle_tensor ta2 = T(ch->a2, C2, H2, W2), tda2 = T(ch->da2, C2, H2, W2), tda1 = T(ch->da1, C1, H, W);
@@ -211,16 +215,15 @@ static void device_grad(chain *ch, const net *nt, const float *x, const double s
     /* losses and the gradient at the last ReLU */
     OP(clstyle_ctx_write(ctx, ch->da2, 0, sizeof zero, zero, &err));
     OP(clstyle_loss_content(ctx, &ch->loss, CLSTYLE_LOSS_CONTENT, &tda2,
-                            (float)(sign[0] * nt->alpha * nt->wc / (2.0 * cn2)), ta2, T(ch->p, C2, H2, W2),
-                            (float)(nt->wc / (4.0 * cn2)), &err));
+                            (float)(sign[0] * sc.grad), ta2, T(ch->p, C2, H2, W2), (float)sc.value, &err));
     OP(clstyle_gram_forward(ctx, &ch->gram, T(ch->g1, C1, C1, 1), ta1, tws, &err));
     OP(clstyle_loss_gram_diff(ctx, &ch->loss, CLSTYLE_LOSS_STYLE, T(ch->d1, C1, C1, 1), T(ch->g1, C1, C1, 1),
-                              T(ch->t1, C1, C1, 1), (float)(nt->ws / (4.0 * c1n1)), &err));
+                              T(ch->t1, C1, C1, 1), (float)s1.value, &err));
     OP(clstyle_gram_forward(ctx, &ch->gram, T(ch->g2, C2, C2, 1), ta2, tws, &err));
     OP(clstyle_loss_gram_diff(ctx, &ch->loss, CLSTYLE_LOSS_STYLE, T(ch->d2, C2, C2, 1), T(ch->g2, C2, C2, 1),
-                              T(ch->t2, C2, C2, 1), (float)(nt->ws / (4.0 * c2n2)), &err));
+                              T(ch->t2, C2, C2, 1), (float)s2.value, &err));
     OP(clstyle_gram_backward(ctx, &ch->gram, tda2, T(ch->d2, C2, C2, 1), ta2,
-                             (float)(sign[2] * nt->beta * nt->ws / c2n2), tws, &err));
+                             (float)(sign[2] * s2.grad), tws, &err));
     /* backward */
     OP(clstyle_relu_backward(ctx, tda2, tda2, ta2, &err));
     /* conv 2's input is pooled ReLU output: a zero there routes to a zero of a1, which
@@ -228,11 +231,11 @@ static void device_grad(chain *ch, const net *nt, const float *x, const double s
     OP(clstyle_conv_backward(ctx, &ch->cv2, T(ch->dp1, C1, H2, W2), tda2, &tp1, tws, &err));
     OP(clstyle_pool_backward(ctx, nt->kind, tda1, T(ch->dp1, C1, H2, W2), ta1, &err));
     OP(clstyle_gram_backward(ctx, &ch->gram, tda1, T(ch->d1, C1, C1, 1), ta1,
-                             (float)(sign[1] * nt->beta * nt->ws / c1n1), tws, &err));
+                             (float)(sign[1] * s1.grad), tws, &err));
     OP(clstyle_relu_backward(ctx, tda1, tda1, ta1, &err));
     OP(clstyle_conv_backward(ctx, &ch->cv1, tdx, tda1, NULL, tws, &err)); /* preprocess: identity */
-    OP(clstyle_loss_tv(ctx, &ch->loss, CLSTYLE_LOSS_TV, &tdx, (float)(sign[3] * nt->gamma / (255.0 * 255.0 * NX)),
-                       tx, (float)(1.0 / (255.0 * 255.0 * NX)), &err));
+    OP(clstyle_loss_tv(ctx, &ch->loss, CLSTYLE_LOSS_TV, &tdx, (float)(sign[3] * stv.grad), tx, (float)stv.value,
+                       &err));
     OP(clstyle_ctx_finish(ctx, &err));
     OP(clstyle_ctx_read(ctx, ch->dx, 0, NX * sizeof(float), g, &err));
     OP(clstyle_ctx_read(ctx, ch->loss.values, 0, 3 * sizeof(float), vals, &err));

@@ -108,3 +108,21 @@ clstyle_status clstyle_loss_tv(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slo
                        CLSTYLE_ARG(x.w), CLSTYLE_ARG(gb)};
     return reduce(ctx, ws, slot, "tv_loss", a, CLSTYLE_NARGS(a), clstyle_tensor_numel(&x), vscale, err);
 }
+
+clstyle_loss_scale clstyle_loss_scale_content(int c, int h, int w, double wl, double alpha)
+{
+    double C = c, N = (double)h * w; /* Lc = wl/(4CN) Σ(F−P)², ∂/∂F = wl/(2CN) (F−P) */
+    return (clstyle_loss_scale){wl / (4 * C * N), alpha * wl / (2 * C * N)};
+}
+
+clstyle_loss_scale clstyle_loss_scale_style(int c, int h, int w, double wl, double beta)
+{
+    double C = c, N = (double)h * w; /* Ls = wl/(4C²N²) Σ(G−A)², ∂/∂F = wl/(C²N²) (G−A) F */
+    return (clstyle_loss_scale){wl / (4 * C * C * N * N), beta * wl / (C * C * N * N)};
+}
+
+clstyle_loss_scale clstyle_loss_scale_tv(int h, int w, double gamma)
+{
+    double tvs = 1.0 / (255.0 * 255.0 * 3.0 * ((double)h * w)); /* on x/255, all channels */
+    return (clstyle_loss_scale){tvs, gamma * tvs};
+}

@@ -197,6 +197,17 @@ typedef struct clstyle_loss_ws {
 #define CLSTYLE_LOSS_MAX_GROUPS 256
 enum { CLSTYLE_LOSS_CONTENT = 0, CLSTYLE_LOSS_STYLE = 1, CLSTYLE_LOSS_TV = 2, CLSTYLE_LOSS_NSLOTS = 3 };
 
+/* The normalisation of each loss term (docs/ALGORITHM.md), in one place: `value` is what
+ * the term's reduction is scaled by (its layer weight wl included, the loss weight not:
+ * the log row holds Lc, Ls, Ltv), `grad` what its gradient is scaled by (the loss
+ * weight alpha / beta / gamma included). c, h, w: the feature map's shape (TV: the image). */
+typedef struct clstyle_loss_scale {
+    double value, grad;
+} clstyle_loss_scale;
+clstyle_loss_scale clstyle_loss_scale_content(int c, int h, int w, double wl, double alpha);
+clstyle_loss_scale clstyle_loss_scale_style(int c, int h, int w, double wl, double beta);
+clstyle_loss_scale clstyle_loss_scale_tv(int h, int w, double gamma);
+
 clstyle_status clstyle_loss_init(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t rows, clstyle_error *err);
 void clstyle_loss_free(clstyle_ctx *ctx, clstyle_loss_ws *ws);
 /* Zeroes every row (once, before the loop). */
