@@ -16,6 +16,7 @@
 #include "rng.h"
 #include "style.h"
 #include "hash.h"
+#include "optim.h"
 #include "tune.h"
 #include "vgg.h"
 
@@ -64,7 +65,8 @@ typedef struct job {
     clstyle_ctx *ctx;
     clstyle_net net;
     clstyle_acts acts;
-    clstyle_tensor x, m, v, x_good, gram, diff;
+    clstyle_tensor x, x_good, gram, diff; /* image, last image with a finite loss (3, H, W); Gram, difference (C, C) */
+    clstyle_optim opt;                     /* the optimizer and its state */
     clstyle_loss_ws loss;
     size_t row;            /* loss row of the current iteration */
     FILE *log;
@@ -303,8 +305,7 @@ static clstyle_status init_image(job *J, clstyle_error *err)
     clstyle_status st = clstyle_ctx_write(J->ctx, J->x.buf, 0, 3 * hw * sizeof *x0, x0, err);
     free(x0);
     size_t bytes = 3 * hw * sizeof(float);
-    if (!st) st = clstyle_ctx_fill(J->ctx, J->m.buf, 0, bytes, 0.0f, "Adam m", err);
-    if (!st) st = clstyle_ctx_fill(J->ctx, J->v.buf, 0, bytes, 0.0f, "Adam v", err);
+    if (!st) st = clstyle_optim_reset(J->ctx, &J->opt, err);
     if (!st) st = clstyle_ctx_copy(J->ctx, J->x_good.buf, 0, J->x.buf, 0, bytes, "last good image", err);
     return st;
 }
@@ -353,7 +354,7 @@ static clstyle_status iterate(job *J, long k, clstyle_error *err)
         st = clstyle_loss_tv(J->ctx, &J->loss, J->row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_TV, &J->acts.gx,
                              (float)tv.grad, J->x, (float)tv.value, err);
     clstyle_ctx_set_label(J->ctx, "adam", 0, 7.0 * 4 * 3 * hw);
-    if (!st) st = clstyle_adam_step(J->ctx, J->x, J->m, J->v, J->acts.gx, k, o->lr, 0.9, 0.999, 1e-8, err);
+    if (!st) st = clstyle_optim_step(J->ctx, &J->opt, J->x, J->acts.gx, k, err);
     return st;
 }
 
@@ -475,8 +476,8 @@ static clstyle_status write_checkpoint(job *J, long k, clstyle_error *err)
     clstyle_status st = CLSTYLE_OK;
     if (!c.x || !c.m || !c.v) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
     if (!st) st = clstyle_ctx_read(J->ctx, J->x.buf, 0, n * 4, c.x, err);
-    if (!st) st = clstyle_ctx_read(J->ctx, J->m.buf, 0, n * 4, c.m, err);
-    if (!st) st = clstyle_ctx_read(J->ctx, J->v.buf, 0, n * 4, c.v, err);
+    if (!st) st = clstyle_ctx_read(J->ctx, J->opt.state[0].buf, 0, n * 4, c.m, err); /* Adam m */
+    if (!st) st = clstyle_ctx_read(J->ctx, J->opt.state[1].buf, 0, n * 4, c.v, err); /* Adam v */
     if (!st) st = clstyle_ckpt_write(J->o->checkpoint, &c, &J->keys, err);
     clstyle_ckpt_free(&c);
     return st;
@@ -490,8 +491,8 @@ static clstyle_status resume(job *J, clstyle_error *err)
     clstyle_status st;
     if (!(st = clstyle_ctx_write(J->ctx, J->x.buf, 0, n, c->x, err)) &&
         !(st = clstyle_ctx_write(J->ctx, J->x_good.buf, 0, n, c->x, err)) &&
-        !(st = clstyle_ctx_write(J->ctx, J->m.buf, 0, n, c->m, err)))
-        st = clstyle_ctx_write(J->ctx, J->v.buf, 0, n, c->v, err);
+        !(st = clstyle_ctx_write(J->ctx, J->opt.state[0].buf, 0, n, c->m, err)))
+        st = clstyle_ctx_write(J->ctx, J->opt.state[1].buf, 0, n, c->v, err);
     J->start = c->iteration;
     clstyle_ckpt_free(&J->ckpt);
     return st;
@@ -578,8 +579,9 @@ static clstyle_status setup_device(job *J, clstyle_error *err)
                                choice, err)))
         return st;
     if ((st = clstyle_acts_init(J->ctx, &J->acts, &J->net, h, w, J->keep_z, 1, err))) return st;
-    if ((st = alloc_t(J, &J->x, 3, h, w, "image", err)) || (st = alloc_t(J, &J->m, 3, h, w, "Adam m", err)) ||
-        (st = alloc_t(J, &J->v, 3, h, w, "Adam v", err)) || (st = alloc_t(J, &J->x_good, 3, h, w, "last good image", err)))
+    if ((st = alloc_t(J, &J->x, 3, h, w, "image", err)) ||
+        (st = clstyle_optim_init(J->ctx, &J->opt, CLSTYLE_OPTIM_ADAM, o->lr, h, w, err)) ||
+        (st = alloc_t(J, &J->x_good, 3, h, w, "last good image", err)))
         return st;
     if ((st = clstyle_loss_init(J->ctx, &J->loss, (size_t)o->iters, err))) return st;
     if ((st = alloc_targets(J, err))) return st;
@@ -595,8 +597,7 @@ static void job_free(job *J)
     if (J->ctx) {
         for (int i = 0; i < J->ntaps; i++) free_t(J, &J->taps[i].target);
         free_t(J, &J->x);
-        free_t(J, &J->m);
-        free_t(J, &J->v);
+        clstyle_optim_free(J->ctx, &J->opt);
         free_t(J, &J->x_good);
         free_t(J, &J->gram);
         free_t(J, &J->diff);
