@@ -59,5 +59,6 @@ clstyle_status clstyle_blas_set_xgemm(clstyle_ctx *ctx, const char *params, clst
     if (rc != CLBlastSuccess)
         return clstyle_err_set(err, CLSTYLE_ERR_DATA, "CLBlastOverrideParameters(Xgemm) on %s: %s", ctx->dev.name,
                                clstyle_clblast_error_name(rc));
+    snprintf(ctx->xgemm, sizeof ctx->xgemm, "%s", params);
     return CLSTYLE_OK;
 }

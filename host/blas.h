@@ -14,7 +14,8 @@ clstyle_status clstyle_blas_sgemm(clstyle_ctx *ctx, int trans_a, int trans_b, si
 /* CLBlast's Xgemm tuning parameters for ctx's device, as text "NAME=VALUE ..." (sorted):
  * tune runs CLBlast's tuner on an m x n x k product over `fraction` of its search space
  * (slow: it compiles every configuration it tries); set
- * overrides them (CLBlastOverrideParameters) for every later CLBlast GEMM on the device. */
+ * overrides them (CLBlastOverrideParameters) for every later CLBlast GEMM on the device
+ * and records them in ctx->xgemm. */
 clstyle_status clstyle_blas_tune_xgemm(clstyle_ctx *ctx, size_t m, size_t n, size_t k, double fraction,
                                        char *params, size_t len, clstyle_error *err);
 clstyle_status clstyle_blas_set_xgemm(clstyle_ctx *ctx, const char *params, clstyle_error *err);

@@ -50,6 +50,7 @@ typedef struct clstyle_ctx {
     clstyle_config cfg;      /* the configuration the context was made with (kernel folder, cache, conv choice) */
     char cache_dir[4096];    /* "" when the binary cache is off (cfg.no_cache, or not creatable) */
     clstyle_compile_stats compile;
+    char xgemm[1024];        /* CLBlast Xgemm parameters this context put in force ("" = CLBlast's own) */
     size_t device_bytes, peak_device_bytes; /* bytes allocated through clstyle_ctx_alloc */
 } clstyle_ctx;
 

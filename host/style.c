@@ -573,6 +573,7 @@ static clstyle_status setup_device(job *J, clstyle_error *err)
     info(o, "device: [%d] %s (%s)", J->ctx->dev.index, J->ctx->dev.name, J->ctx->dev.platform_name);
     int h = J->content.h, w = J->content.w;
     clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
+    if (!J->cfg.no_tune) clstyle_tune_load_xgemm(J->ctx, o->info, o->progress_user);
     if ((st = clstyle_tune_convs(J->ctx, &J->weights, J->weights.nconv, h, w, clstyle_tune_mode_of(&J->ctx->cfg), 0, choice,
                                  o->info, o->progress_user, err)) ||
         (st = clstyle_net_init(J->ctx, &J->net, &J->weights, o->pooling_avg ? CLSTYLE_POOL_AVG : CLSTYLE_POOL_MAX,

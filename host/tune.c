@@ -61,8 +61,6 @@ static void xgemm_path(clstyle_ctx *ctx, char *path, size_t len)
     snprintf(path, len, "%s/clblast-xgemm%s", ctx->cache_dir, key ? key : "-.tsv");
 }
 
-/* Applies the device's tuned Xgemm parameters when the cache holds valid ones; 1 if so. */
-static int xgemm_apply(clstyle_ctx *ctx, void (*log)(void *, const char *), void *user);
 
 static int octave(int h, int w)
 {
@@ -273,7 +271,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
         memset(&out[l], 0, sizeof out[l]);
         out[l].source = ctx->cfg.conv_algo[0] ? CLSTYLE_CONV_FROM_ENV : CLSTYLE_CONV_FROM_DEFAULT;
     }
-    int xgemm_tuned = ctx->cfg.no_tune ? 0 : xgemm_apply(ctx, log, user);
+    int xgemm_tuned = ctx->xgemm[0] != '\0'; /* clstyle_tune_load_xgemm ran, or tune --clblast */
     const char *algo = ctx->cfg.conv_algo;
     for (int l = 0; l < nconv && *algo; l++) {
         clstyle_status st = clstyle_conv_algo_parse(algo, l, &out[l].algo, err);
@@ -314,7 +312,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
     return st;
 }
 
-static int xgemm_apply(clstyle_ctx *ctx, void (*log)(void *, const char *), void *user)
+int clstyle_tune_load_xgemm(clstyle_ctx *ctx, void (*log)(void *user, const char *line), void *user)
 {
     if (!ctx->cache_dir[0]) return 0;
     char path[4400], line[1024];

@@ -26,10 +26,16 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
                                   void (*log)(void *user, const char *line), void *user, clstyle_error *err);
 
 
+/* Puts the device's kept Xgemm parameters (from `clstyle tune --clblast`) in force on
+ * ctx when the cache holds valid ones (ctx->xgemm); 1 if so, 0 otherwise (a bad file is
+ * reported through log and ignored). A job calls it once at setup unless CLSTYLE_NO_TUNE;
+ * clstyle_tune_convs itself changes no CLBlast state. */
+int clstyle_tune_load_xgemm(clstyle_ctx *ctx, void (*log)(void *user, const char *line), void *user);
+
 /* Runs CLBlast's own Xgemm tuner (over `fraction` of its search space) on a product of
- * the shape of conv3_2 at a size x size input, applies the result and keeps it in the
- * cache folder; clstyle_tune_convs applies kept parameters on later runs (unless
- * CLSTYLE_NO_TUNE=1), and the CLBLAST candidate then runs with them. */
+ * the shape of conv3_2 at a size x size input, applies the result (ctx->xgemm) and keeps
+ * it in the cache folder for clstyle_tune_load_xgemm; the CLBLAST candidate then runs
+ * with them. */
 clstyle_status clstyle_tune_clblast(clstyle_ctx *ctx, int size, double fraction,
                                     void (*log)(void *user, const char *line), void *user, clstyle_error *err);
 

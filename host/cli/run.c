@@ -20,8 +20,28 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
+/* "relu1_1,relu2_1, weight 0.2 each" or "relu4_2" (one weight 1): a default layer list. */
+static void layer_list(char *buf, size_t len, const clstyle_layer_weight *l, int n)
+{
+    size_t at = 0;
+    int same = 1;
+    for (int i = 0; i < n && at < len; i++) {
+        at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? "," : "", l[i].name);
+        same = same && l[i].weight == l[0].weight;
+    }
+    if (at < len && n > 0 && (!same || l[0].weight != 1.0))
+        snprintf(buf + at, len - at, same ? ", weight %g each" : " (weights differ)", l[0].weight);
+}
+
+/* The option list; every default is printed from clstyle_options_default, the one place
+ * that sets them. */
 static void help(void)
 {
+    clstyle_options d;
+    clstyle_options_default(&d);
+    char content[256], style[256];
+    layer_list(content, sizeof content, d.content_layers, d.ncontent_layers);
+    layer_list(style, sizeof style, d.style_layers, d.nstyle_layers);
     printf(
         "usage: clstyle -c CONTENT.png -s STYLE.png[,STYLE2.png...] -o OUT.png [options]\n"
         "Paints CONTENT in the style of STYLE (Gatys et al., VGG19, Adam) on an OpenCL device.\n\n"
@@ -36,21 +56,21 @@ static void help(void)
         "                            ~/.local/share/clstyle/vgg19.safetensors)\n"
         "      --output-16bit        write a 16-bit PNG\n"
         "Size:\n"
-        "      --size N              longest side of the output (512)\n"
-        "      --style-scale F       style images' longest side is N*F (1.0)\n"
+        "      --size N              longest side of the output, %d..%d (%d)\n"
+        "      --style-scale F       style images' longest side is N*F (%g)\n"
         "Optimisation:\n"
-        "  -n, --iters N             iterations (500)\n"
-        "      --content-weight A    (1)     --style-weight B (100)     --tv-weight G (0)\n"
-        "      --lr F                Adam learning rate, pixel units (2.0)\n"
-        "      --content-layers L    comma list of NAME[:WEIGHT] (relu4_2)\n"
-        "      --style-layers L      (relu1_1,relu2_1,relu3_1,relu4_1,relu5_1, weight 0.2 each)\n"
+        "  -n, --iters N             iterations (%ld)\n"
+        "      --content-weight A    (%g)     --style-weight B (%g)     --tv-weight G (%g)\n"
+        "      --lr F                Adam learning rate, pixel units (%g)\n"
+        "      --content-layers L    comma list of NAME[:WEIGHT] (%s)\n"
+        "      --style-layers L      (%s)\n"
         "                            NAME is convB_K (before ReLU) or reluB_K (after)\n"
-        "      --init noise|content|FILE   starting image (noise)\n"
-        "      --seed N              seed of the noise (0)\n"
-        "      --pooling max|avg     (max)\n"
+        "      --init noise|content|FILE   starting image (%s)\n"
+        "      --seed N              seed of the noise (%llu)\n"
+        "      --pooling max|avg     (%s)\n"
         "      --original-colors     keep the content's colours (luminance transfer)\n"
         "Progress:\n"
-        "      --print-every N       a progress line every N iterations (50; 0 = none)\n"
+        "      --print-every N       a progress line every N iterations (%ld; 0 = none)\n"
         "      --save-every N        also write OUT_NNNN.png every N iterations\n"
         "      --log FILE            CSV: iter,total,content,style,tv,seconds\n"
         "      --checkpoint FILE     save image + Adam state every --save-every and at exit\n"
@@ -64,7 +84,11 @@ static void help(void)
         "                tune [-d SPEC] [--size N,...] [--force] [--clblast] | bench [options]\n"
         "                (each with --help)\n"
         "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 no device,\n"
-        "            70 internal/OpenCL, 73 cannot create output, 74 I/O, 130/143 interrupted.\n");
+        "            70 internal/OpenCL, 73 cannot create output, 74 I/O, 130/143 interrupted.\n",
+        CLSTYLE_MIN_SIDE, CLSTYLE_MAX_SIDE, d.size, d.style_scale, d.iters, d.content_weight, d.style_weight,
+        d.tv_weight, d.lr, content, style,
+        d.init == CLSTYLE_INIT_CONTENT ? "content" : d.init == CLSTYLE_INIT_FILE ? "FILE" : "noise",
+        (unsigned long long)d.seed, d.pooling_avg ? "avg" : "max", d.print_every);
 }
 
 static int parse_layers(const char *flag, char *arg, clstyle_layer_weight *out, int *n, double def)

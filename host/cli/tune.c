@@ -109,6 +109,8 @@ int clstyle_cli_tune(int argc, char **argv)
             goto done;
         }
         mode = CLSTYLE_TUNE_FORCE; /* CLBlast's timings changed: measure every shape again */
+    } else if (!ctx->cfg.no_tune) {
+        clstyle_tune_load_xgemm(ctx, print_line, NULL);
     }
     for (int i = 0; i < nsizes && !rc; i++) rc = tune_size(ctx, &wt, sizes[i], mode);
 done:
