@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
+
 /* Profiling labels (static strings: the profiler keeps the pointers). */
 static const char *const fwd_label[CLSTYLE_VGG_NCONV] = {
     "conv1_1 fwd", "conv1_2 fwd", "conv2_1 fwd", "conv2_2 fwd", "conv3_1 fwd", "conv3_2 fwd", "conv3_3 fwd", "conv3_4 fwd",
@@ -72,16 +74,6 @@ void clstyle_vgg_layer_size(int l, int h, int w, int *hl, int *wl)
     *wl = w;
 }
 
-static clstyle_status alloc_tensor(clstyle_ctx *ctx, clstyle_acts *acts, clstyle_tensor *t, int c, int h, int w,
-                                   const char *what, clstyle_error *err)
-{
-    size_t bytes = (size_t)c * h * w * sizeof(float);
-    *t = clstyle_tensor_view(NULL, 0, c, h, w);
-    clstyle_status st = clstyle_ctx_alloc(ctx, bytes, what, &t->buf, err);
-    if (!st) acts->bytes += bytes ? bytes : 4;
-    return st;
-}
-
 static void free_tensor(clstyle_ctx *ctx, clstyle_tensor *t)
 {
     clstyle_ctx_release(ctx, &t->buf);
@@ -109,8 +101,10 @@ clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const cls
     acts->h = h;
     acts->w = w;
     size_t ws = 0, gmax = 0;
-    clstyle_status st = alloc_tensor(ctx, acts, &acts->xin, 3, h, w, "input image", err);
-    for (int l = 0; l < net->nconv && !st; l++) {
+    clstyle_plan plan; /* every buffer sized first, the total checked, then allocated */
+    clstyle_plan_init(&plan);
+    clstyle_plan_add(&plan, &acts->xin, 3, h, w, "input image");
+    for (int l = 0; l < net->nconv; l++) {
         int hl, wl, block = 0;
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
@@ -120,19 +114,20 @@ clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const cls
         if (need > ws) ws = need;
         size_t n = (size_t)L->cout * hl * wl;
         if (n > gmax) gmax = n;
-        st = alloc_tensor(ctx, acts, &acts->a[l], L->cout, hl, wl, L->name, err);
-        if (!st && keep_z && keep_z[l]) st = alloc_tensor(ctx, acts, &acts->z[l], L->cout, hl, wl, L->name, err);
+        clstyle_plan_add(&plan, &acts->a[l], L->cout, hl, wl, L->name);
+        if (keep_z && keep_z[l]) clstyle_plan_add(&plan, &acts->z[l], L->cout, hl, wl, L->name);
         for (int k = 0; k <= l; k++) block += clstyle_vgg_layers[k].pool_after && k < l;
-        if (!st && L->pool_after && l + 1 < net->nconv)
-            st = alloc_tensor(ctx, acts, &acts->p[block], L->cout, hl / 2, wl / 2, "pooled activation", err);
+        if (L->pool_after && l + 1 < net->nconv)
+            clstyle_plan_add(&plan, &acts->p[block], L->cout, hl / 2, wl / 2, "pooled activation");
     }
-    if (!st) st = alloc_tensor(ctx, acts, &acts->ws, 1, 1, (int)ws, "GEMM workspace", err);
-    if (!st && grads) {
-        if (!(st = alloc_tensor(ctx, acts, &acts->g0, 1, 1, (int)gmax, "gradient buffer", err)) &&
-            !(st = alloc_tensor(ctx, acts, &acts->g1, 1, 1, (int)gmax, "gradient buffer", err)))
-            st = alloc_tensor(ctx, acts, &acts->gx, 3, h, w, "image gradient", err);
+    clstyle_plan_add(&plan, &acts->ws, 1, 1, (int)ws, "GEMM workspace");
+    if (grads) {
+        clstyle_plan_add(&plan, &acts->g0, 1, 1, (int)gmax, "gradient buffer");
+        clstyle_plan_add(&plan, &acts->g1, 1, 1, (int)gmax, "gradient buffer");
+        clstyle_plan_add(&plan, &acts->gx, 3, h, w, "image gradient");
     }
-    if (st) clstyle_acts_free(ctx, acts);
+    clstyle_status st = clstyle_plan_alloc(ctx, &plan, "activations", err);
+    if (!st) acts->bytes = plan.bytes;
     return st;
 }
 
