@@ -39,11 +39,12 @@ clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, const clstyl
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         const clstyle_conv_choice *c = choices ? &choices[l] : NULL;
         const float *w = l ? wt->w[l] : w0;
-        int chosen = c && (c->source == CLSTYLE_CONV_FROM_MEASURED || c->source == CLSTYLE_CONV_FROM_CACHE);
+        /* a choice carries its algorithm whatever its source (the tuner already parsed
+         * CLSTYLE_CONV_ALGO); without one, the configuration's default */
         clstyle_status st =
-            chosen ? clstyle_conv_init_tile(ctx, &net->conv[l], L->cin, L->cout, w, wt->b[l], c->algo,
-                                            c->options[0] || c->local0 ? c->options : NULL, c->local0, err)
-                   : clstyle_conv_init(ctx, &net->conv[l], l, L->cin, L->cout, w, wt->b[l], err);
+            c ? clstyle_conv_init_tile(ctx, &net->conv[l], L->cin, L->cout, w, wt->b[l], c->algo,
+                                       c->options[0] || c->local0 ? c->options : NULL, c->local0, err)
+              : clstyle_conv_init(ctx, &net->conv[l], l, L->cin, L->cout, w, wt->b[l], err);
         if (st) {
             clstyle_net_free(ctx, net);
             return clstyle_err_wrap(err, "uploading %s", L->name);
