@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 
 #include "program.h"
-#include "style.h"
+#include "job.h"
 
 /* Deterministic square test images: smooth gradients and stripes (content), rings (style). */
 static clstyle_status make_images(int n, clstyle_image *c, clstyle_image *s, clstyle_error *err)
@@ -84,7 +84,7 @@ static void add_op(clstyle_bench_result *r, const clstyle_prof_rec *p, double se
 
 static clstyle_status profile_iteration(clstyle_job *J, long k, clstyle_bench_result *r, clstyle_error *err)
 {
-    clstyle_ctx *ctx = clstyle_job_ctx(J);
+    clstyle_ctx *ctx = J->ctx;
     ctx->record = 1;
     clstyle_status st = clstyle_job_step(J, k, err);
     ctx->record = 0;
@@ -123,10 +123,10 @@ clstyle_status clstyle_bench_run(const clstyle_options *o_in, const char *spec, 
     o.size = size;
     if (!st) st = clstyle_job_open(&o, &c, &s, 1, 1, &J, err);
     if (st) goto done;
-    clstyle_ctx *ctx = clstyle_job_ctx(J);
+    clstyle_ctx *ctx = J->ctx;
     r->dev = ctx->dev;
     r->flop_per_iter = clstyle_job_flops(J);
-    const clstyle_net *net = clstyle_job_net(J);
+    const clstyle_net *net = &J->net;
     r->nconv = net->nconv;
     memcpy(r->conv, net->choice, sizeof r->conv);
     /* warm-up: CLBlast compiles its kernels on first use */

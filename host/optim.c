@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-clstyle_status clstyle_optim_init(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_optim_kind kind, double lr, int h,
+clstyle_status clstyle_optim_plan(clstyle_plan *plan, clstyle_optim *opt, clstyle_optim_kind kind, double lr, int h,
                                   int w, clstyle_error *err)
 {
     static const char *names[CLSTYLE_OPTIM_MAX_STATE] = {"Adam m", "Adam v"};
@@ -15,15 +15,7 @@ clstyle_status clstyle_optim_init(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_
     opt->b2 = 0.999;
     opt->eps = 1e-8;
     opt->nstate = 2;
-    for (int i = 0; i < opt->nstate; i++) {
-        opt->state[i] = clstyle_tensor_view(NULL, 0, 3, h, w);
-        clstyle_status st =
-            clstyle_ctx_alloc(ctx, clstyle_tensor_numel(&opt->state[i]) * sizeof(float), names[i], &opt->state[i].buf, err);
-        if (st) {
-            clstyle_optim_free(ctx, opt);
-            return st;
-        }
-    }
+    for (int i = 0; i < opt->nstate; i++) clstyle_plan_add(plan, &opt->state[i], 3, h, w, names[i]);
     return CLSTYLE_OK;
 }
 
@@ -40,10 +32,4 @@ clstyle_status clstyle_optim_step(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_
                                   clstyle_error *err)
 {
     return clstyle_adam_step(ctx, x, opt->state[0], opt->state[1], g, t, opt->lr, opt->b1, opt->b2, opt->eps, err);
-}
-
-void clstyle_optim_free(clstyle_ctx *ctx, clstyle_optim *opt)
-{
-    for (int i = 0; i < CLSTYLE_OPTIM_MAX_STATE; i++) clstyle_ctx_release(ctx, &opt->state[i].buf);
-    opt->nstate = 0;
 }

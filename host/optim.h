@@ -6,6 +6,7 @@
 #define CLSTYLE_OPTIM_H
 
 #include "ops/ops.h"
+#include "plan.h"
 
 typedef enum clstyle_optim_kind { CLSTYLE_OPTIM_ADAM = 0 } clstyle_optim_kind;
 
@@ -18,14 +19,14 @@ typedef struct clstyle_optim {
     clstyle_tensor state[CLSTYLE_OPTIM_MAX_STATE]; /* Adam: m, v, each (3, H, W) like the image */
 } clstyle_optim;
 
-/* Allocates the state for an image of (3, h, w); the state starts undefined (reset). */
-clstyle_status clstyle_optim_init(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_optim_kind kind, double lr, int h,
+/* Sets up the optimizer for an image of (3, h, w) and adds its state tensors to plan:
+ * they are allocated (and released) with the plan; the state starts undefined (reset). */
+clstyle_status clstyle_optim_plan(clstyle_plan *plan, clstyle_optim *opt, clstyle_optim_kind kind, double lr, int h,
                                   int w, clstyle_error *err);
 /* Sets the state to its start (Adam: m = v = 0). */
 clstyle_status clstyle_optim_reset(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_error *err);
 /* Step t (from 1) on x with gradient g (both (3, H, W)).  (x, state updated) */
 clstyle_status clstyle_optim_step(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_tensor x, clstyle_tensor g, long t,
                                   clstyle_error *err);
-void clstyle_optim_free(clstyle_ctx *ctx, clstyle_optim *opt);
 
 #endif

@@ -179,43 +179,66 @@ static clstyle_tensor shaped(clstyle_tensor buf, clstyle_tensor like)
     return clstyle_tensor_view(buf.buf, 0, like.c, like.h, like.w);
 }
 
-clstyle_status clstyle_net_backward(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts,
-                                    const int *has_tap, clstyle_tap_fn tap, void *user, clstyle_error *err)
+clstyle_status clstyle_net_backward_begin(clstyle_ctx *ctx, clstyle_sweep *sw, const clstyle_net *net,
+                                          clstyle_acts *acts, const int *has_tap, clstyle_error *err)
 {
     int top = net->nconv - 1;
-    clstyle_tensor g = shaped(acts->g0, acts->a[top]), other = acts->g1;
-    clstyle_status st0 = clstyle_ctx_fill(ctx, g.buf, 0, clstyle_tensor_numel(&g) * sizeof(float), 0.0f, "gradient", err);
-    if (st0) return st0;
-    /* Invariant at the top of the loop: g = dL/d a[l] (post-ReLU), not yet masked;
-     * `masked` says whether it is already dL/d z[l] (the ReLU mask was fused). */
-    int masked = 0;
-    for (int l = top; l >= 0; l--) {
-        clstyle_status st;
-        if (has_tap[2 * l + 1] && (st = tap(user, l, 1, g, err))) return st;
+    *sw = (clstyle_sweep){net, acts, has_tap, top, 1, 0, shaped(acts->g0, acts->a[top]), acts->g1};
+    return clstyle_ctx_fill(ctx, sw->g.buf, 0, clstyle_tensor_numel(&sw->g) * sizeof(float), 0.0f, "gradient", err);
+}
+
+/* One position down: through ReLU l, or through conv l (and the pooling before it). */
+static clstyle_status sweep_step(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_error *err)
+{
+    clstyle_acts *acts = sw->acts;
+    const int l = sw->l;
+    clstyle_status st;
+    if (sw->relu) {
         clstyle_ctx_set_label(ctx, "relu bwd", 0, 3.0 * 4 * clstyle_tensor_numel(&acts->a[l]));
-        if (!masked && (st = clstyle_relu_backward(ctx, g, g, acts->a[l], err))) return st;
-        if (has_tap[2 * l] && (st = tap(user, l, 0, g, err))) return st;
-        /* g is now dL/d z[l]; push it through conv l */
-        clstyle_tensor in = conv_input(acts, l);
-        label_conv(ctx, l, &acts->a[l], 1);
-        if (l == 0) return clstyle_conv_backward(ctx, &net->conv[0], acts->gx, g, NULL, acts->ws, err);
-        int p = pool_before(l);
-        clstyle_tensor gin = shaped(other, in);
-        /* the ReLU mask of conv l-1 can be fused only when nothing is added at relu l-1 first */
-        const clstyle_tensor *mask = (p < 0 && !has_tap[2 * (l - 1) + 1]) ? &acts->a[l - 1] : NULL;
-        if ((st = clstyle_conv_backward(ctx, &net->conv[l], gin, g, mask, acts->ws, err))) return st;
-        masked = mask != NULL;
-        if (p >= 0) {
-            /* gin = dL/d p; route it back to a[l-1] into the buffer g just freed */
-            clstyle_tensor ga = shaped(g, acts->a[l - 1]);
-            clstyle_ctx_set_label(ctx, "pool bwd", 0, 6.0 * 4 * clstyle_tensor_numel(&ga));
-            if ((st = clstyle_pool_backward(ctx, net->pool, ga, gin, acts->a[l - 1], err))) return st;
-            g = ga;
-        } else {
-            other = g;
-            g = gin;
-            continue;
-        }
+        if (!sw->masked && (st = clstyle_relu_backward(ctx, sw->g, sw->g, acts->a[l], err))) return st;
+        sw->relu = 0;
+        return CLSTYLE_OK;
     }
+    /* g is dL/d z[l]; push it through conv l */
+    clstyle_tensor in = conv_input(acts, l);
+    label_conv(ctx, l, &acts->a[l], 1);
+    if (l == 0) {
+        sw->l = -1;
+        return clstyle_conv_backward(ctx, &sw->net->conv[0], acts->gx, sw->g, NULL, acts->ws, err);
+    }
+    int p = pool_before(l);
+    clstyle_tensor gin = shaped(sw->other, in);
+    /* the ReLU mask of conv l-1 can be fused only when nothing is added at relu l-1 first */
+    const clstyle_tensor *mask = (p < 0 && !sw->has_tap[2 * (l - 1) + 1]) ? &acts->a[l - 1] : NULL;
+    if ((st = clstyle_conv_backward(ctx, &sw->net->conv[l], gin, sw->g, mask, acts->ws, err))) return st;
+    sw->masked = mask != NULL;
+    sw->l = l - 1;
+    sw->relu = 1;
+    if (p < 0) {
+        sw->other = sw->g;
+        sw->g = gin;
+        return CLSTYLE_OK;
+    }
+    /* gin = dL/d p; route it back to a[l-1] into the buffer g just freed */
+    clstyle_tensor ga = shaped(sw->g, acts->a[l - 1]);
+    clstyle_ctx_set_label(ctx, "pool bwd", 0, 6.0 * 4 * clstyle_tensor_numel(&ga));
+    if ((st = clstyle_pool_backward(ctx, sw->net->pool, ga, gin, acts->a[l - 1], err))) return st;
+    sw->g = ga;
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_net_backward_to(clstyle_ctx *ctx, clstyle_sweep *sw, int l, int relu, clstyle_tensor *g,
+                                       clstyle_error *err)
+{
+    relu = l < 0 ? 0 : !!relu;
+    if (l > sw->l || (l == sw->l && relu > sw->relu))
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "backward sweep: conv %d is above the sweep", l + 1);
+    while (sw->l > l || (sw->l == l && sw->relu > relu)) {
+        clstyle_status st = sweep_step(ctx, sw, err);
+        if (st) return st;
+    }
+    if (l >= 0 && relu && sw->masked)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "backward sweep: relu of conv %d was fused away", l + 1);
+    if (g) *g = l < 0 ? sw->acts->gx : sw->g;
     return CLSTYLE_OK;
 }

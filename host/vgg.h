@@ -50,11 +50,27 @@ clstyle_tensor clstyle_acts_at(const clstyle_acts *acts, int l, int relu);
 clstyle_status clstyle_net_forward(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts, clstyle_tensor x,
                                    clstyle_error *err);
 
-/* Callback of the backward sweep: add loss gradients at (conv l, relu?) into g. */
-typedef clstyle_status (*clstyle_tap_fn)(void *user, int l, int relu, clstyle_tensor g, clstyle_error *err);
-/* Backward sweep from the deepest conv to the image: acts->gx = dL/dx (gx =).
- * tap(user, l, relu, g, err) is called wherever has_tap[l*2+relu] is set. */
-clstyle_status clstyle_net_backward(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts,
-                                    const int *has_tap, clstyle_tap_fn tap, void *user, clstyle_error *err);
+/* The backward sweep from the deepest conv to the image, as a cursor the job drives:
+ * it stops at each loss tap so that the caller adds the tap's gradient, then goes on.
+ * Positions run (top, relu), (top, pre-relu), (top-1, relu), ... down to the image;
+ * at (l, relu) g holds dL/d a[l], at (l, pre-relu) dL/d z[l]. has_tap[l*2+relu] marks
+ * where gradients will be added (it decides where a ReLU mask can be fused). */
+typedef struct clstyle_sweep {
+    const clstyle_net *net;
+    clstyle_acts *acts;
+    const int *has_tap;
+    int l, relu;          /* the position; l = -1 once acts->gx holds dL/dx */
+    int masked;           /* g at (l, relu) is already masked (fused into conv l+1's backward) */
+    clstyle_tensor g, other; /* the gradient at the position and the free ping-pong buffer */
+} clstyle_sweep;
+
+/* Starts a sweep: g = 0 at (nconv-1, relu). */
+clstyle_status clstyle_net_backward_begin(clstyle_ctx *ctx, clstyle_sweep *sw, const clstyle_net *net,
+                                          clstyle_acts *acts, const int *has_tap, clstyle_error *err);
+/* Moves the sweep down to (l, relu) (l = -1: through conv1_1 to the image: acts->gx =
+ * dL/dx) and returns the gradient there in *g (to add to). A position above the
+ * current one, or one marked in has_tap that a fused mask skipped, is an internal error. */
+clstyle_status clstyle_net_backward_to(clstyle_ctx *ctx, clstyle_sweep *sw, int l, int relu, clstyle_tensor *g,
+                                       clstyle_error *err);
 
 #endif

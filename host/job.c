@@ -1,0 +1,486 @@
+/* The job lifecycle (job.h): settings and taps, images, weights and fingerprints, the
+ * device setup with its memory plan and targets, and one iteration that reads top to
+ * bottom: forward, the loss taps deepest first on the backward sweep, TV, the optimizer. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "image.h"
+#include "job.h"
+#include "rng.h"
+#include "tune.h"
+
+#define MIN_SIDE CLSTYLE_MIN_SIDE
+
+/* One notice line through the caller's info callback. */
+#define info(o, ...) clstyle_notify((o)->info, (o)->progress_user, __VA_ARGS__)
+
+void clstyle_options_default(clstyle_options *o)
+{
+    static const char *const style_layers[] = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
+    memset(o, 0, sizeof *o);
+    o->size = 512;
+    o->style_scale = 1.0;
+    o->iters = 500;
+    o->content_weight = 1.0;
+    o->style_weight = 100.0;
+    o->tv_weight = 0.0;
+    o->lr = 2.0;
+    snprintf(o->content_layers[0].name, sizeof o->content_layers[0].name, "relu4_2");
+    o->content_layers[0].weight = 1.0;
+    o->ncontent_layers = 1;
+    for (int i = 0; i < 5; i++) {
+        snprintf(o->style_layers[i].name, sizeof o->style_layers[i].name, "%s", style_layers[i]);
+        o->style_layers[i].weight = 0.2;
+    }
+    o->nstyle_layers = 5;
+    o->init = CLSTYLE_INIT_NOISE;
+    o->print_every = 50;
+    o->output_bits = 8;
+}
+
+/* ---- settings, images, weights ---- */
+
+static clstyle_status validate_numbers(const clstyle_options *o, clstyle_error *err)
+{
+    if (o->size < MIN_SIDE || o->size > CLSTYLE_MAX_SIDE)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--size %d: must be between %d and %d", o->size, MIN_SIDE,
+                               CLSTYLE_MAX_SIDE);
+    if (!(o->style_scale > 0) || !isfinite(o->style_scale) || o->style_scale > 16)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-scale: must be in (0, 16]");
+    if (o->iters < 1 || o->iters > 1000000)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--iters %ld: must be between 1 and 1000000", o->iters);
+    const double w[4] = {o->content_weight, o->style_weight, o->tv_weight, o->lr};
+    const char *names[4] = {"--content-weight", "--style-weight", "--tv-weight", "--lr"};
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(w[i]) || w[i] < 0 || (i == 3 && w[i] == 0))
+            return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%s: must be a finite number %s", names[i],
+                                   i == 3 ? "> 0" : ">= 0");
+    if (o->output_bits != 8 && o->output_bits != 16)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "output bit depth must be 8 or 16");
+    return CLSTYLE_OK;
+}
+
+static clstyle_status parse_taps(clstyle_job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    J->nconv = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const clstyle_layer_weight *lw = pass ? o->style_layers : o->content_layers;
+        int n = pass ? o->nstyle_layers : o->ncontent_layers;
+        for (int i = 0; i < n; i++) {
+            clstyle_tap *t = &J->taps[J->ntaps];
+            clstyle_status st = clstyle_vgg_parse_layer(lw[i].name, &t->l, &t->relu, err);
+            if (st) return clstyle_err_wrap(err, pass ? "--style-layers" : "--content-layers");
+            if (!isfinite(lw[i].weight) || lw[i].weight < 0)
+                return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%s: weight of %s must be a finite number >= 0",
+                                       pass ? "--style-layers" : "--content-layers", lw[i].name);
+            t->style = pass;
+            t->weight = lw[i].weight;
+            J->ntaps++;
+            if (t->l + 1 > J->nconv) J->nconv = t->l + 1;
+            J->has_tap[2 * t->l + t->relu] = 1;
+            if (!t->relu) J->keep_z[t->l] = 1;
+        }
+    }
+    if (J->ntaps == 0) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "no content or style layers given");
+    /* deepest first (relu before pre-relu at one conv); taps at one point keep their order */
+    for (int i = 0; i < J->ntaps; i++) {
+        int j = i, key = 2 * J->taps[i].l + J->taps[i].relu;
+        for (; j > 0; j--) {
+            const clstyle_tap *p = &J->taps[J->order[j - 1]];
+            if (2 * p->l + p->relu >= key) break;
+            J->order[j] = J->order[j - 1];
+        }
+        J->order[j] = i;
+    }
+    return CLSTYLE_OK;
+}
+
+static clstyle_status load_sized(const clstyle_options *o, const char *path, int longest, const char *what,
+                                 clstyle_image *out, clstyle_error *err)
+{
+    clstyle_image raw = {0};
+    clstyle_status st = clstyle_png_read(path, o->max_pixels, &raw, err);
+    if (st) return st;
+    st = clstyle_image_resize_longest(&raw, longest, out, err);
+    clstyle_image_free(&raw);
+    if (st) return clstyle_err_wrap(err, "resizing %s %s", what, path);
+    if (out->w < MIN_SIDE || out->h < MIN_SIDE) {
+        st = clstyle_err_set(err, CLSTYLE_ERR_DATA,
+                             "%s %s is %dx%d at the working size: each side must be at least %d px (use a larger "
+                             "--size%s)",
+                             what, path, out->w, out->h, MIN_SIDE, o->style_scale < 1 ? " or --style-scale" : "");
+        clstyle_image_free(out);
+    }
+    return st;
+}
+
+/* J->blend[0 .. nstyle) from --style-blend (all equal when none is given), normalised
+ * to sum 1: the run and the benchmark alike. */
+static clstyle_status blend_weights(clstyle_job *J, int nstyle, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (o->nblend && o->nblend != nstyle)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend has %d weights for %d style images", o->nblend,
+                               nstyle);
+    double sum = 0;
+    for (int i = 0; i < nstyle; i++) {
+        J->blend[i] = o->nblend ? o->blend[i] : 1.0;
+        if (!isfinite(J->blend[i]) || J->blend[i] < 0)
+            return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend: weights must be finite and >= 0");
+        sum += J->blend[i];
+    }
+    if (!(sum > 0) || !isfinite(sum)) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend: weights sum to %s",
+                                                             sum > 0 ? "more than a double holds" : "zero");
+    for (int i = 0; i < nstyle; i++) J->blend[i] /= sum;
+    J->nstyle = nstyle;
+    return CLSTYLE_OK;
+}
+
+/* --init FILE, resized to the content's size (after the content is in J). */
+static clstyle_status load_init(clstyle_job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (o->init != CLSTYLE_INIT_FILE) return CLSTYLE_OK;
+    if (!o->init_file || !*o->init_file) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--init FILE: no file given");
+    clstyle_image raw = {0};
+    clstyle_status st = clstyle_png_read(o->init_file, o->max_pixels, &raw, err);
+    if (!st) st = clstyle_image_resize(&raw, J->content.w, J->content.h, &J->init, err);
+    clstyle_image_free(&raw);
+    return st;
+}
+
+clstyle_status clstyle_job_load_files(clstyle_job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (!o->content || !*o->content) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -c/--content FILE");
+    if (o->nstyle < 1) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -s/--style FILE");
+    clstyle_status st = blend_weights(J, o->nstyle, err);
+    if (!st) st = load_sized(o, o->content, o->size, "content image", &J->content, err);
+    int slong = (int)lround(o->size * o->style_scale);
+    for (int i = 0; i < o->nstyle && !st; i++)
+        st = load_sized(o, o->style[i], slong < 1 ? 1 : slong, "style image", &J->styles[i], err);
+    return st ? st : load_init(J, err);
+}
+
+static clstyle_status copy_image(clstyle_image *dst, const clstyle_image *src, clstyle_error *err)
+{
+    clstyle_status st = clstyle_image_alloc(dst, src->w, src->h, err);
+    if (!st) memcpy(dst->data, src->data, (size_t)3 * src->w * src->h * sizeof(float));
+    return st;
+}
+
+clstyle_status clstyle_job_set_images(clstyle_job *J, const clstyle_image *content, const clstyle_image *styles,
+                                      int nstyle, clstyle_error *err)
+{
+    if (nstyle < 1 || nstyle > CLSTYLE_MAX_STYLES)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%d style images: between 1 and %d", nstyle, CLSTYLE_MAX_STYLES);
+    clstyle_status st = blend_weights(J, nstyle, err);
+    if (!st) st = copy_image(&J->content, content, err);
+    for (int i = 0; i < nstyle && !st; i++) st = copy_image(&J->styles[i], &styles[i], err);
+    return st ? st : load_init(J, err);
+}
+
+static uint64_t hash_image(uint64_t h, const clstyle_image *img)
+{
+    h = clstyle_hash(h, &img->w, sizeof img->w);
+    h = clstyle_hash(h, &img->h, sizeof img->h);
+    return clstyle_hash(h, img->data, (size_t)3 * img->w * img->h * sizeof(float));
+}
+
+/* Fingerprints of everything that decides the trajectory (not iters, output, device). */
+static void checkpoint_keys(clstyle_job *J)
+{
+    const clstyle_options *o = J->o;
+    uint64_t h = CLSTYLE_HASH_INIT;
+    const double nums[] = {o->content_weight, o->style_weight, o->tv_weight, o->lr, o->style_scale,
+                           (double)o->size, (double)o->pooling_avg, (double)o->init, (double)o->seed,
+                           (double)o->original_colors};
+    h = clstyle_hash(h, nums, sizeof nums);
+    for (int i = 0; i < J->ntaps; i++) {
+        const clstyle_tap *t = &J->taps[i];
+        const double v[4] = {t->l, t->relu, t->style, t->weight};
+        h = clstyle_hash(h, v, sizeof v);
+    }
+    h = clstyle_hash(h, J->blend, sizeof(double) * (size_t)J->nstyle);
+    J->keys.settings = h;
+    h = clstyle_hash(CLSTYLE_HASH_INIT, &J->weights.convention, sizeof J->weights.convention);
+    for (int l = 0; l < J->weights.nconv; l++) {
+        const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+        h = clstyle_hash(h, J->weights.w[l], (size_t)L->cout * L->cin * 9 * sizeof(float));
+        h = clstyle_hash(h, J->weights.b[l], (size_t)L->cout * sizeof(float));
+    }
+    J->keys.weights = h;
+    J->keys.content = hash_image(CLSTYLE_HASH_INIT, &J->content);
+    h = CLSTYLE_HASH_INIT;
+    for (int i = 0; i < J->nstyle; i++) h = hash_image(h, &J->styles[i]);
+    J->keys.style = h;
+}
+
+clstyle_status clstyle_job_load_weights(clstyle_job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    clstyle_status st = clstyle_weights_open(&J->weights, o->weights, J->cfg.weights, J->nconv, err);
+    if (st) return st;
+    if (J->weights.synthetic)
+        info(o, "weights: synthetic (seed %llu): the output carries colour and texture statistics only",
+             (unsigned long long)J->weights.seed);
+    checkpoint_keys(J);
+    return CLSTYLE_OK;
+}
+
+/* ---- device side ---- */
+
+static clstyle_status upload_image(clstyle_job *J, clstyle_tensor t, const clstyle_image *img, clstyle_error *err)
+{
+    return clstyle_ctx_write(J->ctx, t.buf, 0, (size_t)3 * img->w * img->h * sizeof(float), img->data, err);
+}
+
+/* The job's own buffers, planned together: image, last good image, optimizer state,
+ * each tap's target and the Gram scratch of the largest style layer. */
+static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
+{
+    const int h = J->content.h, w = J->content.w;
+    int cmax = 1;
+    clstyle_plan *p = &J->plan;
+    clstyle_plan_init(p);
+    clstyle_plan_add(p, &J->x, 3, h, w, "image");
+    clstyle_plan_add(p, &J->x_good, 3, h, w, "last good image");
+    clstyle_status st = clstyle_optim_plan(p, &J->opt, CLSTYLE_OPTIM_ADAM, J->o->lr, h, w, err);
+    if (st) return st;
+    for (int i = 0; i < J->ntaps; i++) {
+        clstyle_tap *t = &J->taps[i];
+        const clstyle_vgg_layer *L = &clstyle_vgg_layers[t->l];
+        int hl, wl;
+        clstyle_vgg_layer_size(t->l, h, w, &hl, &wl);
+        if (t->style) clstyle_plan_add(p, &t->target, L->cout, L->cout, 1, "style target Gram");
+        else clstyle_plan_add(p, &t->target, L->cout, hl, wl, "content target");
+        if (t->style && L->cout > cmax) cmax = L->cout;
+    }
+    clstyle_plan_add(p, &J->gram, cmax, cmax, 1, "Gram matrix");
+    clstyle_plan_add(p, &J->diff, cmax, cmax, 1, "Gram difference");
+    if ((st = clstyle_plan_alloc(J->ctx, p, "image and targets", err))) return st;
+    for (int i = 0; i < J->ntaps && !st; i++)
+        if (J->taps[i].style)
+            st = clstyle_ctx_fill(J->ctx, J->taps[i].target.buf, 0, clstyle_tensor_numel(&J->taps[i].target) * 4, 0.0f,
+                                  "style target Gram", err);
+    return st;
+}
+
+static clstyle_status style_targets(clstyle_job *J, clstyle_error *err)
+{
+    clstyle_status st = CLSTYLE_OK;
+    for (int s = 0; s < J->nstyle && !st; s++) {
+        const clstyle_image *img = &J->styles[s];
+        clstyle_acts acts;
+        clstyle_tensor x = clstyle_tensor_view(NULL, 0, 3, img->h, img->w); /* (3, Hs, Ws) */
+        if ((st = clstyle_ctx_alloc(J->ctx, clstyle_tensor_numel(&x) * 4, "style image", &x.buf, err))) return st;
+        st = clstyle_acts_init(J->ctx, &acts, &J->net, img->h, img->w, J->keep_z, 0, err);
+        if (!st) st = upload_image(J, x, img, err);
+        if (!st) st = clstyle_net_forward(J->ctx, &J->net, &acts, x, err);
+        for (int i = 0; i < J->ntaps && !st; i++) {
+            clstyle_tap *t = &J->taps[i];
+            if (!t->style) continue;
+            clstyle_tensor f = clstyle_acts_at(&acts, t->l, t->relu);
+            int hl, wl;
+            clstyle_vgg_layer_size(t->l, J->content.h, J->content.w, &hl, &wl);
+            /* A += b_s * (N / N_s) * F Fᵀ: per-position statistics independent of the style's size */
+            double scale = J->blend[s] * ((double)hl * wl) / ((double)f.h * f.w);
+            st = clstyle_gram_accumulate(J->ctx, &J->net.gram, t->target, f, (float)scale, acts.ws, err);
+        }
+        if (!st) st = clstyle_ctx_finish(J->ctx, err); /* before the buffers go */
+        clstyle_acts_free(J->ctx, &acts);
+        clstyle_ctx_release(J->ctx, &x.buf);
+    }
+    return st;
+}
+
+static clstyle_status content_targets(clstyle_job *J, clstyle_error *err)
+{
+    clstyle_status st = upload_image(J, J->x, &J->content, err);
+    if (!st) st = clstyle_net_forward(J->ctx, &J->net, &J->acts, J->x, err);
+    for (int i = 0; i < J->ntaps && !st; i++) {
+        clstyle_tap *t = &J->taps[i];
+        if (t->style) continue;
+        clstyle_tensor f = clstyle_acts_at(&J->acts, t->l, t->relu);
+        st = clstyle_ctx_copy(J->ctx, t->target.buf, 0, f.buf, f.off * 4, clstyle_tensor_numel(&f) * 4,
+                              "content target", err);
+    }
+    return st;
+}
+
+static clstyle_status init_image(clstyle_job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    const clstyle_image *c = &J->content;
+    size_t hw = (size_t)c->w * c->h;
+    float *x0 = malloc(3 * hw * sizeof *x0);
+    if (!x0) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    static const double mean_px[3] = {123.675, 116.28, 103.53};
+    for (size_t i = 0; i < 3 * hw; i++) {
+        if (o->init == CLSTYLE_INIT_CONTENT) x0[i] = c->data[i];
+        else if (o->init == CLSTYLE_INIT_FILE) x0[i] = J->init.data[i];
+        else {
+            double u = -20.0 + 40.0 * clstyle_rng_uniform(o->seed, i);
+            x0[i] = (float)(0.4 * c->data[i] + 0.6 * (mean_px[i / hw] + u));
+        }
+    }
+    clstyle_status st = clstyle_ctx_write(J->ctx, J->x.buf, 0, 3 * hw * sizeof *x0, x0, err);
+    free(x0);
+    size_t bytes = 3 * hw * sizeof(float);
+    if (!st) st = clstyle_optim_reset(J->ctx, &J->opt, err);
+    if (!st) st = clstyle_ctx_copy(J->ctx, J->x_good.buf, 0, J->x.buf, 0, bytes, "last good image", err);
+    return st;
+}
+
+clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    clstyle_status st = clstyle_ctx_create(&J->ctx, &J->cfg, o->device, J->profiling, err);
+    if (st) return st;
+    info(o, "device: [%d] %s (%s)", J->ctx->dev.index, J->ctx->dev.name, J->ctx->dev.platform_name);
+    int h = J->content.h, w = J->content.w;
+    clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
+    if (!J->cfg.no_tune) clstyle_tune_load_xgemm(J->ctx, o->info, o->progress_user);
+    if ((st = clstyle_tune_convs(J->ctx, &J->weights, J->weights.nconv, h, w, clstyle_tune_mode_of(&J->ctx->cfg), 0, choice,
+                                 o->info, o->progress_user, err)) ||
+        (st = clstyle_net_init(J->ctx, &J->net, &J->weights, o->pooling_avg ? CLSTYLE_POOL_AVG : CLSTYLE_POOL_MAX,
+                               choice, err)))
+        return st;
+    if ((st = clstyle_acts_init(J->ctx, &J->acts, &J->net, h, w, J->keep_z, 1, err))) return st;
+    if ((st = plan_job(J, err))) return st;
+    if ((st = clstyle_loss_init(J->ctx, &J->loss, (size_t)o->iters, err))) return st;
+    if ((st = style_targets(J, err))) return st;
+    if ((st = content_targets(J, err))) return st;
+    if ((st = init_image(J, err))) return st;
+    info(o, "device memory: %.1f MiB allocated", J->ctx->peak_device_bytes / 1048576.0);
+    return clstyle_ctx_finish(J->ctx, err);
+}
+
+/* ---- one iteration ---- */
+
+/* Tap t's loss into its slot of the current row and its gradient into g (dL/d f at the
+ * tap's point), with the normalisation of ops.h (the gradient check uses the same). */
+static clstyle_status add_tap(clstyle_job *J, const clstyle_tap *t, size_t row, clstyle_tensor g, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    clstyle_tensor f = clstyle_acts_at(&J->acts, t->l, t->relu);
+    double C = f.c, N = (double)f.h * f.w;
+    clstyle_loss_scale sc = t->style ? clstyle_loss_scale_style(f.c, f.h, f.w, t->weight, o->style_weight)
+                                     : clstyle_loss_scale_content(f.c, f.h, f.w, t->weight, o->content_weight);
+    clstyle_ctx_set_label(J->ctx, t->style ? "style loss+grad" : "content loss+grad",
+                          t->style ? 4.0 * C * C * N : 3.0 * C * N, t->style ? 8.0 * C * N : 12.0 * C * N);
+    if (!t->style)
+        return clstyle_loss_content(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_CONTENT, &g,
+                                    (float)sc.grad, f, t->target, (float)sc.value, err);
+    clstyle_tensor G = clstyle_tensor_view(J->gram.buf, 0, f.c, f.c, 1); /* (C, C) */
+    clstyle_tensor D = clstyle_tensor_view(J->diff.buf, 0, f.c, f.c, 1); /* (C, C) */
+    clstyle_status st = clstyle_gram_forward(J->ctx, &J->net.gram, G, f, J->acts.ws, err);
+    if (!st)
+        st = clstyle_loss_gram_diff(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_STYLE, D, G, t->target,
+                                    (float)sc.value, err);
+    return st ? st : clstyle_gram_backward(J->ctx, &J->net.gram, g, D, f, (float)sc.grad, J->acts.ws, err);
+}
+
+clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (k < 1 || k > o->iters) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "job: iteration %ld out of range", k);
+    const size_t row = (size_t)(k - 1);
+    clstyle_sweep sw;
+    clstyle_tensor g;
+    clstyle_status st = clstyle_net_forward(J->ctx, &J->net, &J->acts, J->x, err);
+    if (!st) st = clstyle_net_backward_begin(J->ctx, &sw, &J->net, &J->acts, J->has_tap, err);
+    for (int i = 0; i < J->ntaps && !st; i++) {
+        const clstyle_tap *t = &J->taps[J->order[i]];
+        st = clstyle_net_backward_to(J->ctx, &sw, t->l, t->relu, &g, err);
+        if (!st) st = add_tap(J, t, row, g, err);
+    }
+    if (!st) st = clstyle_net_backward_to(J->ctx, &sw, -1, 0, &g, err); /* g = dL/dx */
+    double hw = (double)J->x.h * J->x.w;
+    clstyle_loss_scale tv = clstyle_loss_scale_tv(J->x.h, J->x.w, o->tv_weight);
+    clstyle_ctx_set_label(J->ctx, "tv loss+grad", 0, 8.0 * 3 * hw);
+    if (!st)
+        st = clstyle_loss_tv(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_TV, &g, (float)tv.grad, J->x,
+                             (float)tv.value, err);
+    clstyle_ctx_set_label(J->ctx, "adam", 0, 7.0 * 4 * 3 * hw);
+    if (!st) st = clstyle_optim_step(J->ctx, &J->opt, J->x, g, k, err);
+    return st;
+}
+
+/* ---- lifecycle ---- */
+
+clstyle_status clstyle_job_new(const clstyle_options *o, int profiling, clstyle_job **out, clstyle_error *err)
+{
+    *out = NULL;
+    clstyle_job *J = calloc(1, sizeof *J);
+    if (!J) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    J->o = o;
+    J->profiling = profiling;
+    clstyle_config_from_env(&J->cfg);
+    clstyle_status st = validate_numbers(o, err);
+    if (!st) st = parse_taps(J, err);
+    if (st) {
+        free(J);
+        return st;
+    }
+    *out = J;
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_job_open(const clstyle_options *o, const clstyle_image *content, const clstyle_image *styles,
+                                int nstyle, int profiling, clstyle_job **out, clstyle_error *err)
+{
+    clstyle_job *J;
+    clstyle_status st = clstyle_job_new(o, profiling, &J, err);
+    if (st) return st;
+    if (!(st = clstyle_job_set_images(J, content, styles, nstyle, err)) && !(st = clstyle_job_load_weights(J, err)))
+        st = clstyle_job_setup(J, err);
+    if (st) {
+        clstyle_job_close(J);
+        J = NULL;
+    }
+    *out = J;
+    return st;
+}
+
+double clstyle_job_flops(const clstyle_job *J)
+{
+    double f = 0;
+    for (int l = 0; l < J->nconv; l++) {
+        const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+        int hl, wl;
+        clstyle_vgg_layer_size(l, J->content.h, J->content.w, &hl, &wl);
+        f += 2.0 * 2.0 * L->cin * 9.0 * L->cout * hl * wl; /* forward + input gradient */
+    }
+    for (int i = 0; i < J->ntaps; i++) {
+        const clstyle_tap *t = &J->taps[i];
+        if (!t->style) continue;
+        int hl, wl, c = clstyle_vgg_layers[t->l].cout;
+        clstyle_vgg_layer_size(t->l, J->content.h, J->content.w, &hl, &wl);
+        f += 2.0 * 2.0 * c * (double)c * hl * wl; /* F Fᵀ and (G − A) F */
+    }
+    return f;
+}
+
+void clstyle_job_close(clstyle_job *J)
+{
+    if (!J) return;
+    if (J->ctx) {
+        clstyle_plan_release(J->ctx, &J->plan);
+        clstyle_loss_free(J->ctx, &J->loss);
+        clstyle_acts_free(J->ctx, &J->acts);
+        clstyle_net_free(J->ctx, &J->net);
+        clstyle_ctx_free(J->ctx);
+    }
+    clstyle_weights_free(&J->weights);
+    clstyle_ckpt_free(&J->ckpt);
+    clstyle_image_free(&J->content);
+    clstyle_image_free(&J->init);
+    for (int i = 0; i < CLSTYLE_MAX_STYLES; i++) clstyle_image_free(&J->styles[i]);
+    if (J->log) fclose(J->log);
+    free(J);
+}

@@ -1,0 +1,73 @@
+/* One style-transfer job, shared by clstyle_run (host/run.c) and the benchmark: its
+ * lifecycle is new (settings, taps), images (from files or memory), weights, setup
+ * (device, memory plan, targets, first image), then steps, then close. */
+#ifndef CLSTYLE_JOB_H
+#define CLSTYLE_JOB_H
+
+#include <stdio.h>
+
+#include "checkpoint.h"
+#include "clstyle.h"
+#include "config.h"
+#include "ctx.h"
+#include "optim.h"
+#include "plan.h"
+#include "png_io.h"
+#include "vgg.h"
+
+/* A loss tap: where a content or style term reads the network. */
+typedef struct clstyle_tap {
+    int l, relu, style;    /* layer, post-ReLU?, style (1) or content (0) */
+    double weight;
+    clstyle_tensor target; /* content: P (C, H, W); style: A (C, C) */
+} clstyle_tap;
+
+typedef struct clstyle_job {
+    const clstyle_options *o;
+    clstyle_config cfg;    /* the environment's settings, read once when the job starts */
+    clstyle_image content, init, styles[CLSTYLE_MAX_STYLES];
+    double blend[CLSTYLE_MAX_STYLES];
+    clstyle_tap taps[2 * CLSTYLE_MAX_LAYERS];
+    int order[2 * CLSTYLE_MAX_LAYERS]; /* taps deepest first: the order the backward sweep meets them */
+    int ntaps, nconv, nstyle, profiling;
+    int keep_z[CLSTYLE_VGG_NCONV];
+    int has_tap[2 * CLSTYLE_VGG_NCONV];
+    clstyle_weights weights;
+    clstyle_ckpt_keys keys; /* fingerprints of everything that decides the trajectory */
+    clstyle_ctx *ctx;
+    clstyle_net net;
+    clstyle_acts acts;      /* the activation plan */
+    clstyle_plan plan;      /* the job's own buffers: image, optimizer state, targets, Gram scratch */
+    clstyle_tensor x, x_good, gram, diff; /* image, last image with a finite loss (3, H, W); Gram, difference (C, C) */
+    clstyle_optim opt;      /* the optimizer and its state (in plan) */
+    clstyle_loss_ws loss;   /* (iters, CLSTYLE_LOSS_NSLOTS) loss rows on the device */
+    /* the run's own (host/run.c) */
+    FILE *log;
+    double t0;
+    clstyle_ckpt ckpt;      /* a validated --resume checkpoint until it is on the device */
+    long start;             /* iterations already done (a resumed checkpoint's) */
+} clstyle_job;
+
+/* Checks o's numbers, layers and weights, reads the configuration (profiling: OpenCL
+ * event timing on the queue). Nothing is loaded yet. */
+clstyle_status clstyle_job_new(const clstyle_options *o, int profiling, clstyle_job **out, clstyle_error *err);
+/* The content, style and --init images from o's paths, at the working size. */
+clstyle_status clstyle_job_load_files(clstyle_job *J, clstyle_error *err);
+/* The same from images in memory (copied; the benchmark). --init FILE is read from o. */
+clstyle_status clstyle_job_set_images(clstyle_job *J, const clstyle_image *content, const clstyle_image *styles,
+                                      int nstyle, clstyle_error *err);
+/* The weights (-w, the configuration, or synthetic) and the checkpoint fingerprints. */
+clstyle_status clstyle_job_load_weights(clstyle_job *J, clstyle_error *err);
+/* The device: context, conv choices, network, memory plans, targets, the first image. */
+clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err);
+/* All of the above on in-memory images (the benchmark): a job ready to step. */
+clstyle_status clstyle_job_open(const clstyle_options *o, const clstyle_image *content, const clstyle_image *styles,
+                                int nstyle, int profiling, clstyle_job **out, clstyle_error *err);
+/* Enqueues iteration k (from 1) without waiting; k must not exceed o->iters. Its loss
+ * row is row k-1 of J->loss. */
+clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err);
+/* Work of one iteration in floating-point operations (convolutions and Gram products). */
+double clstyle_job_flops(const clstyle_job *J);
+void clstyle_job_close(clstyle_job *J);
+
+#endif
