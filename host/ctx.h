@@ -9,6 +9,7 @@
 
 #define CLSTYLE_MAX_PROGRAMS 32
 #define CLSTYLE_MAX_KERNELS 128
+#define CLSTYLE_CTX_SLOTS 32 /* kernels taken by index (host/ops/kernels.c) */
 
 typedef struct clstyle_program_entry {
     char file[64];
@@ -47,6 +48,7 @@ typedef struct clstyle_ctx {
     int nprograms;
     clstyle_kernel_entry kernels[CLSTYLE_MAX_KERNELS];
     int nkernels;
+    cl_kernel slot[CLSTYLE_CTX_SLOTS]; /* by clstyle_kid: NULL until first used */
     clstyle_config cfg;      /* the configuration the context was made with (kernel folder, cache, conv choice) */
     char cache_dir[4096];    /* "" when the binary cache is off (cfg.no_cache, or not creatable) */
     clstyle_compile_stats compile;
@@ -62,7 +64,9 @@ clstyle_status clstyle_ctx_create(clstyle_ctx **out, const clstyle_config *cfg, 
 void clstyle_ctx_free(clstyle_ctx *ctx);
 
 /* Kernel `name` from cl/`file` built with `options` (tunables as -D flags). Programs
- * are built once per (file, options) and cached on disk; kernels once per name. */
+ * are built once per (file, options) and cached on disk; kernels once per name. Ops
+ * call it when they are set up (GEMM tiles) or through their slot (clstyle_op_kernel),
+ * never per launch. */
 clstyle_status clstyle_ctx_kernel(clstyle_ctx *ctx, const char *file, const char *options,
                                   const char *name, cl_kernel *out, clstyle_error *err);
 /* Builds (or loads from cache) every kernel file for this device with `options`

@@ -10,7 +10,7 @@ clstyle_status clstyle_adam_step(clstyle_ctx *ctx, clstyle_tensor x, clstyle_ten
     if (x.off || m.off || v.off || g.off)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "adam_step: tensors must start at offset 0");
     cl_kernel k;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "adam.cl", "", "adam_step", &k, err);
+    clstyle_status st = clstyle_op_kernel(ctx, CLSTYLE_KID_ADAM_STEP, &k, NULL, err);
     if (st) return st;
     cl_ulong n = clstyle_tensor_numel(&x);
     float step = (float)(lr / (1.0 - pow(b1, (double)t)));

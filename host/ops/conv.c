@@ -241,9 +241,8 @@ static clstyle_status tiled(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle_te
     const clstyle_gemm_tile *t = &cv->tile;
     int kk = in.c * 9, n = in.h * in.w, p = (int)clstyle_round_up((size_t)n, (size_t)t->nr);
     size_t tiles = (size_t)p / (size_t)t->nr, chunk = clstyle_gemm_chunk_cols(t, (size_t)kk, (size_t)n) / t->nr;
-    cl_kernel ik;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "im2col3x3_packed", &ik, err);
-    if (st) return st;
+    cl_kernel ik = t->im2col;
+    clstyle_status st;
     cl_ulong co = ws.off, xo = in.off;
     clstyle_arg ia[] = {CLSTYLE_ARG(ws.buf), CLSTYLE_ARG(co), CLSTYLE_ARG(in.buf), CLSTYLE_ARG(xo),
                         CLSTYLE_ARG(in.c),   CLSTYLE_ARG(in.h), CLSTYLE_ARG(in.w), CLSTYLE_ARG(p)};
@@ -266,11 +265,12 @@ static clstyle_status tiled(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle_te
 /* ---- WINOGRAD ---- */
 
 /* One launch of a winograd.cl kernel over the grid (g0, g1); a holds its arguments. */
-static clstyle_status wino_launch(clstyle_ctx *ctx, const char *name, const clstyle_arg *a, int na, size_t g0,
+static clstyle_status wino_launch(clstyle_ctx *ctx, clstyle_kid id, const clstyle_arg *a, int na, size_t g0,
                                   size_t g1, clstyle_error *err)
 {
     cl_kernel k;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "winograd.cl", "", name, &k, err);
+    const char *name;
+    clstyle_status st = clstyle_op_kernel(ctx, id, &k, &name, err);
     if (!st) st = clstyle_ctx_args(ctx, k, name, a, na, err);
     size_t g[2] = {g0, g1};
     return st ? st : clstyle_ctx_launch(ctx, k, 2, g, NULL, name, err);
@@ -296,7 +296,7 @@ static clstyle_status wino_input(clstyle_ctx *ctx, const wino_chunk_args *c, cls
     clstyle_arg a[] = {CLSTYLE_ARG(c->ws),   CLSTYLE_ARG(vo),      CLSTYLE_ARG(c->in.buf), CLSTYLE_ARG(xo),
                        CLSTYLE_ARG(c->in.c), CLSTYLE_ARG(c->in.h), CLSTYLE_ARG(c->in.w),   CLSTYLE_ARG(T),
                        CLSTYLE_ARG(c->t0),   CLSTYLE_ARG(c->tp)};
-    return wino_launch(ctx, "winograd_input", a, CLSTYLE_NARGS(a), (size_t)c->in.c, (size_t)c->tp / CLSTYLE_GEMM_PANEL, err);
+    return wino_launch(ctx, CLSTYLE_KID_WINO_INPUT, a, CLSTYLE_NARGS(a), (size_t)c->in.c, (size_t)c->tp / CLSTYLE_GEMM_PANEL, err);
 }
 
 /* M[ξ] = U[ξ] · V[ξ] for the 16 ξ: one GEMM launch each. */
@@ -325,7 +325,7 @@ static clstyle_status wino_output(clstyle_ctx *ctx, const wino_chunk_args *c, cl
                        CLSTYLE_ARG(c->aux),     CLSTYLE_ARG(ao),       CLSTYLE_ARG(c->out.c), CLSTYLE_ARG(c->out.h),
                        CLSTYLE_ARG(c->out.w),   CLSTYLE_ARG(T),        CLSTYLE_ARG(c->t0),    CLSTYLE_ARG(c->tp),
                        CLSTYLE_ARG(c->epi)};
-    return wino_launch(ctx, "winograd_output", a, CLSTYLE_NARGS(a), (size_t)c->tp / CLSTYLE_GEMM_PANEL, (size_t)c->out.c, err);
+    return wino_launch(ctx, CLSTYLE_KID_WINO_OUTPUT, a, CLSTYLE_NARGS(a), (size_t)c->tp / CLSTYLE_GEMM_PANEL, (size_t)c->out.c, err);
 }
 
 /* out (co, H, W) = epilogue(conv(in (ci, H, W))) with u the 16 U[ξ] (co, ci). Per chunk
@@ -352,7 +352,7 @@ static clstyle_status winograd(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle
 static clstyle_status im2col(clstyle_ctx *ctx, clstyle_tensor col, clstyle_tensor x, clstyle_error *err)
 {
     cl_kernel k;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "conv.cl", "", "im2col3x3", &k, err);
+    clstyle_status st = clstyle_op_kernel(ctx, CLSTYLE_KID_IM2COL, &k, NULL, err);
     if (st) return st;
     cl_ulong co = col.off, xo = x.off;
     clstyle_arg a[] = {CLSTYLE_ARG(col.buf), CLSTYLE_ARG(co), CLSTYLE_ARG(x.buf), CLSTYLE_ARG(xo),
@@ -384,7 +384,7 @@ clstyle_status clstyle_conv_forward(clstyle_ctx *ctx, const clstyle_conv *cv, cl
 
     if ((st = clblast(ctx, y, x, cv->w, ws, err))) return st;
     cl_kernel k;
-    if ((st = clstyle_ctx_kernel(ctx, "conv.cl", "", "bias_act", &k, err))) return st;
+    if ((st = clstyle_op_kernel(ctx, CLSTYLE_KID_BIAS_ACT, &k, NULL, err))) return st;
     cl_ulong yo = y.off;
     int c = y.c, n = y.h * y.w;
     clstyle_arg a[] = {CLSTYLE_ARG(y.buf), CLSTYLE_ARG(yo), CLSTYLE_ARG(cv->bias), CLSTYLE_ARG(c), CLSTYLE_ARG(n),

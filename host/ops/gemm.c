@@ -90,7 +90,11 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
         t->nr > CLSTYLE_GEMM_MAX_NR || t->nr % t->panel)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "gemm.cl with '%s': bad tile %dx%d/%d", t->options, t->mr,
                                t->nr, t->panel);
-    return CLSTYLE_OK;
+    if ((st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "gemm_packed", &t->gemm, err)) ||
+        (st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "pack_row_panels", &t->pack_rows, err)) ||
+        (st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "pack_col_panels", &t->pack_cols, err)))
+        return st;
+    return clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "im2col3x3_packed", &t->im2col, err);
 }
 
 size_t clstyle_gemm_chunk(const clstyle_gemm_tile *t, size_t unit_bytes, size_t multiple, size_t cap)
@@ -126,9 +130,8 @@ clstyle_status clstyle_gemm_pack_rows(clstyle_ctx *ctx, const clstyle_gemm_tile 
                                       cl_mem src, size_t src_off, int rows, int k, int ld, int width, int panels,
                                       float scale, clstyle_error *err)
 {
-    cl_kernel kn;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "pack_row_panels", &kn, err);
-    if (st) return st;
+    cl_kernel kn = t->pack_rows;
+    clstyle_status st;
     cl_ulong d = dst_off, s = src_off;
     clstyle_arg a[] = {CLSTYLE_ARG(dst), CLSTYLE_ARG(d), CLSTYLE_ARG(src), CLSTYLE_ARG(s),
                        CLSTYLE_ARG(rows), CLSTYLE_ARG(k),   CLSTYLE_ARG(ld),  CLSTYLE_ARG(width),
@@ -142,9 +145,8 @@ clstyle_status clstyle_gemm_pack_cols(clstyle_ctx *ctx, const clstyle_gemm_tile 
                                       cl_mem src, size_t src_off, int rows, int k, int kp, int t0, int panels,
                                       clstyle_error *err)
 {
-    cl_kernel kn;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "pack_col_panels", &kn, err);
-    if (st) return st;
+    cl_kernel kn = t->pack_cols;
+    clstyle_status st;
     cl_ulong d = dst_off, s = src_off;
     clstyle_arg a[] = {CLSTYLE_ARG(dst), CLSTYLE_ARG(d), CLSTYLE_ARG(src), CLSTYLE_ARG(s),
                        CLSTYLE_ARG(rows), CLSTYLE_ARG(k), CLSTYLE_ARG(kp),  CLSTYLE_ARG(t0)};
@@ -156,9 +158,8 @@ clstyle_status clstyle_gemm_pack_cols(clstyle_ctx *ctx, const clstyle_gemm_tile 
 clstyle_status clstyle_gemm_run(clstyle_ctx *ctx, const clstyle_gemm_tile *t, const clstyle_gemm_args *g,
                                 clstyle_error *err)
 {
-    cl_kernel k;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "gemm_packed", &k, err);
-    if (st) return st;
+    cl_kernel k = t->gemm;
+    clstyle_status st;
     cl_ulong yo = g->y_off, ao = g->a_off, bo = g->b_off, xo = g->aux_off;
     cl_mem aux = g->aux ? g->aux : g->y; /* any valid buffer when unused */
     clstyle_arg a[] = {CLSTYLE_ARG(g->y), CLSTYLE_ARG(yo),   CLSTYLE_ARG(g->a), CLSTYLE_ARG(ao),

@@ -48,15 +48,16 @@ static size_t groups_for(size_t n, size_t wg)
 
 /* Launches a reduction kernel whose last argument is the partial buffer, then the
  * finishing kernel that adds vscale * sum into values[slot]. */
-static clstyle_status reduce(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, const char *name,
+static clstyle_status reduce(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, clstyle_kid id,
                              clstyle_arg *a, int na, size_t n, float vscale, clstyle_error *err)
 {
+    cl_kernel k, fin;
+    const char *name;
+    size_t wg;
+    clstyle_status st = clstyle_op_kernel(ctx, id, &k, &name, err);
+    if (st || (st = clstyle_op_kernel(ctx, CLSTYLE_KID_REDUCE_FINISH, &fin, NULL, err))) return st;
     if (slot >= ws->rows * CLSTYLE_LOSS_NSLOTS)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "%s: loss slot %zu out of range", name, slot);
-    cl_kernel k, fin;
-    size_t wg;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "loss.cl", "", name, &k, err);
-    if (st || (st = clstyle_ctx_kernel(ctx, "loss.cl", "", "reduce_finish", &fin, err))) return st;
     if ((st = group_size(ctx, k, &wg, err))) return st;
     a[na - 1] = CLSTYLE_ARG(ws->partial);
     if ((st = clstyle_ctx_args(ctx, k, name, a, na, err))) return st;
@@ -82,7 +83,7 @@ clstyle_status clstyle_loss_content(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_
     clstyle_arg a[] = {CLSTYLE_ARG(gb), CLSTYLE_ARG(go),    CLSTYLE_ARG(use_g), CLSTYLE_ARG(gscale),
                        CLSTYLE_ARG(f.buf), CLSTYLE_ARG(fo), CLSTYLE_ARG(p.buf), CLSTYLE_ARG(po),
                        CLSTYLE_ARG(n),  CLSTYLE_ARG(gb)};
-    return reduce(ctx, ws, slot, "content_loss", a, CLSTYLE_NARGS(a), n, vscale, err);
+    return reduce(ctx, ws, slot, CLSTYLE_KID_CONTENT_LOSS, a, CLSTYLE_NARGS(a), n, vscale, err);
 }
 
 clstyle_status clstyle_loss_gram_diff(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, clstyle_tensor d,
@@ -94,7 +95,7 @@ clstyle_status clstyle_loss_gram_diff(clstyle_ctx *ctx, clstyle_loss_ws *ws, siz
     cl_ulong n = clstyle_tensor_numel(&gram);
     clstyle_arg a[] = {CLSTYLE_ARG(d.buf), CLSTYLE_ARG(gram.buf), CLSTYLE_ARG(target.buf), CLSTYLE_ARG(n),
                        CLSTYLE_ARG(d.buf)};
-    return reduce(ctx, ws, slot, "gram_diff", a, CLSTYLE_NARGS(a), n, vscale, err);
+    return reduce(ctx, ws, slot, CLSTYLE_KID_GRAM_DIFF, a, CLSTYLE_NARGS(a), n, vscale, err);
 }
 
 clstyle_status clstyle_loss_tv(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, const clstyle_tensor *g,
@@ -106,7 +107,7 @@ clstyle_status clstyle_loss_tv(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slo
     clstyle_arg a[] = {CLSTYLE_ARG(gb),  CLSTYLE_ARG(go),  CLSTYLE_ARG(use_g), CLSTYLE_ARG(gscale),
                        CLSTYLE_ARG(x.buf), CLSTYLE_ARG(xo), CLSTYLE_ARG(x.c),  CLSTYLE_ARG(x.h),
                        CLSTYLE_ARG(x.w), CLSTYLE_ARG(gb)};
-    return reduce(ctx, ws, slot, "tv_loss", a, CLSTYLE_NARGS(a), clstyle_tensor_numel(&x), vscale, err);
+    return reduce(ctx, ws, slot, CLSTYLE_KID_TV_LOSS, a, CLSTYLE_NARGS(a), clstyle_tensor_numel(&x), vscale, err);
 }
 
 clstyle_loss_scale clstyle_loss_scale_content(int c, int h, int w, double wl, double alpha)

@@ -7,6 +7,25 @@
 #include "ctx.h"
 #include "tensor.h"
 
+/* ---- kernels: every kernel built without options has a slot in the context, filled
+ * when first used and then taken by index (host/ops/kernels.c holds the file and name
+ * of each). Kernels of the GEMM, built with a tile's options, live in the tile. ---- */
+typedef enum clstyle_kid {
+    CLSTYLE_KID_RELU_FWD, CLSTYLE_KID_RELU_BWD,
+    CLSTYLE_KID_MAXPOOL_FWD, CLSTYLE_KID_AVGPOOL_FWD, CLSTYLE_KID_MAXPOOL_BWD, CLSTYLE_KID_AVGPOOL_BWD,
+    CLSTYLE_KID_SUB_MEAN,
+    CLSTYLE_KID_ADAM_STEP,
+    CLSTYLE_KID_CONTENT_LOSS, CLSTYLE_KID_GRAM_DIFF, CLSTYLE_KID_TV_LOSS, CLSTYLE_KID_REDUCE_FINISH,
+    CLSTYLE_KID_IM2COL, CLSTYLE_KID_BIAS_ACT,
+    CLSTYLE_KID_WINO_INPUT, CLSTYLE_KID_WINO_OUTPUT,
+    CLSTYLE_KID_COUNT /* keep last; at most CLSTYLE_CTX_SLOTS */
+} clstyle_kid;
+
+/* The kernel of slot id on ctx's device (built on first use); *name (may be NULL) gets
+ * its name for messages. */
+clstyle_status clstyle_op_kernel(clstyle_ctx *ctx, clstyle_kid id, cl_kernel *k, const char **name,
+                                 clstyle_error *err);
+
 /* ---- gemm: the register-tiled GEMM on packed operands (cl/gemm.cl), shared by conv
  * and gram. Layouts in host/ops/gemm.c. ---- */
 #define CLSTYLE_GEMM_PANEL 16   /* columns per packed B panel (a layout constant of gemm.cl) */
@@ -24,6 +43,8 @@ typedef struct clstyle_gemm_tile {
     char options[128];   /* build options of gemm.cl */
     size_t local0;       /* work-group size along grid dim 0, 0 = the runtime's choice */
     size_t chunk_bytes;  /* packed B bytes per launch, 0 = all at once */
+    /* gemm.cl's kernels built with `options`, resolved by clstyle_gemm_tile_get (owned by the context) */
+    cl_kernel gemm, pack_rows, pack_cols, im2col;
 } clstyle_gemm_tile;
 
 /* y (m, n) at y_off = epi(A · B), over the column tiles t0 .. t0+tiles-1 (of nr columns);

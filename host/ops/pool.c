@@ -1,15 +1,15 @@
 /* 2x2 stride-2 max / average pooling, forward and backward (cl/pool.cl). */
 #include "ops.h"
 
-static const char *const fwd_names[] = {"maxpool_forward", "avgpool_forward"};
-static const char *const bwd_names[] = {"maxpool_backward", "avgpool_backward"};
+static const clstyle_kid fwd_kid[] = {CLSTYLE_KID_MAXPOOL_FWD, CLSTYLE_KID_AVGPOOL_FWD};
+static const clstyle_kid bwd_kid[] = {CLSTYLE_KID_MAXPOOL_BWD, CLSTYLE_KID_AVGPOOL_BWD};
 
 clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor y, clstyle_tensor x,
                                     clstyle_error *err)
 {
-    const char *name = fwd_names[kind];
+    const char *name;
     cl_kernel k;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "pool.cl", "", name, &k, err);
+    clstyle_status st = clstyle_op_kernel(ctx, fwd_kid[kind], &k, &name, err);
     if (st) return st;
     cl_ulong yo = y.off, xo = x.off;
     clstyle_arg a[] = {CLSTYLE_ARG(y.buf), CLSTYLE_ARG(yo), CLSTYLE_ARG(x.buf), CLSTYLE_ARG(xo),
@@ -22,9 +22,9 @@ clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, cl
 clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor dx,
                                      clstyle_tensor dy, clstyle_tensor x, clstyle_error *err)
 {
-    const char *name = bwd_names[kind];
+    const char *name;
     cl_kernel k;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "pool.cl", "", name, &k, err);
+    clstyle_status st = clstyle_op_kernel(ctx, bwd_kid[kind], &k, &name, err);
     if (st) return st;
     cl_ulong dxo = dx.off, dyo = dy.off, xo = x.off;
     if (kind == CLSTYLE_POOL_MAX) {

@@ -7,7 +7,7 @@ clstyle_status clstyle_preprocess_forward(clstyle_ctx *ctx, clstyle_tensor y, cl
     if (x.off || y.off || x.c != 3)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "sub_mean: expects a (3, H, W) image at offset 0");
     cl_kernel k;
-    clstyle_status st = clstyle_ctx_kernel(ctx, "preprocess.cl", "", "sub_mean", &k, err);
+    clstyle_status st = clstyle_op_kernel(ctx, CLSTYLE_KID_SUB_MEAN, &k, NULL, err);
     if (st) return st;
     int hw = x.h * x.w;
     clstyle_arg a[] = {CLSTYLE_ARG(y.buf), CLSTYLE_ARG(x.buf), CLSTYLE_ARG(hw),

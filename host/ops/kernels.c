@@ -1,0 +1,40 @@
+/* The kernels taken by index (clstyle_kid, ops.h): each slot's file and name, resolved
+ * once per context on first use. */
+#include "ops.h"
+
+static const struct {
+    const char *file, *name;
+} table[CLSTYLE_KID_COUNT] = {
+    [CLSTYLE_KID_RELU_FWD] = {"relu.cl", "relu_forward"},
+    [CLSTYLE_KID_RELU_BWD] = {"relu.cl", "relu_backward"},
+    [CLSTYLE_KID_MAXPOOL_FWD] = {"pool.cl", "maxpool_forward"},
+    [CLSTYLE_KID_AVGPOOL_FWD] = {"pool.cl", "avgpool_forward"},
+    [CLSTYLE_KID_MAXPOOL_BWD] = {"pool.cl", "maxpool_backward"},
+    [CLSTYLE_KID_AVGPOOL_BWD] = {"pool.cl", "avgpool_backward"},
+    [CLSTYLE_KID_SUB_MEAN] = {"preprocess.cl", "sub_mean"},
+    [CLSTYLE_KID_ADAM_STEP] = {"adam.cl", "adam_step"},
+    [CLSTYLE_KID_CONTENT_LOSS] = {"loss.cl", "content_loss"},
+    [CLSTYLE_KID_GRAM_DIFF] = {"loss.cl", "gram_diff"},
+    [CLSTYLE_KID_TV_LOSS] = {"loss.cl", "tv_loss"},
+    [CLSTYLE_KID_REDUCE_FINISH] = {"loss.cl", "reduce_finish"},
+    [CLSTYLE_KID_IM2COL] = {"conv.cl", "im2col3x3"},
+    [CLSTYLE_KID_BIAS_ACT] = {"conv.cl", "bias_act"},
+    [CLSTYLE_KID_WINO_INPUT] = {"winograd.cl", "winograd_input"},
+    [CLSTYLE_KID_WINO_OUTPUT] = {"winograd.cl", "winograd_output"},
+};
+
+_Static_assert(CLSTYLE_KID_COUNT <= CLSTYLE_CTX_SLOTS, "more kernel slots than the context holds");
+
+clstyle_status clstyle_op_kernel(clstyle_ctx *ctx, clstyle_kid id, cl_kernel *k, const char **name,
+                                 clstyle_error *err)
+{
+    if ((unsigned)id >= CLSTYLE_KID_COUNT) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "kernel slot %d", (int)id);
+    if (name) *name = table[id].name;
+    if (ctx->slot[id]) {
+        *k = ctx->slot[id];
+        return CLSTYLE_OK;
+    }
+    clstyle_status st = clstyle_ctx_kernel(ctx, table[id].file, "", table[id].name, k, err);
+    if (!st) ctx->slot[id] = *k;
+    return st;
+}
