@@ -99,3 +99,22 @@ void reduce_finish(__global const float *partial, const int count, __global floa
     }
     if (l == 0) out[slot] += scale * scratch[0];
 }
+
+// The divergence guard of one iteration's loss row (values[row_off .. +3)): while every
+// row so far was finite (*diverged == 0), dst = src, the image that row was computed
+// on; the host then always holds the last image whose loss was finite.
+__kernel void keep_if_finite(__global float *dst, __global const float *src, const ulong n,
+                             __global const float *values, const ulong row_off,
+                             __global const int *diverged)
+{
+    const size_t i = get_global_id(0);
+    if (i >= n || *diverged) return;
+    if (isfinite(values[row_off]) && isfinite(values[row_off + 1]) && isfinite(values[row_off + 2])) dst[i] = src[i];
+}
+
+// After keep_if_finite, by one work-item: a non-finite row sets *diverged for good.
+__kernel void mark_diverged(__global const float *values, const ulong row_off, __global int *diverged)
+{
+    if (!(isfinite(values[row_off]) && isfinite(values[row_off + 1]) && isfinite(values[row_off + 2])))
+        *diverged = 1;
+}

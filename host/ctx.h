@@ -50,7 +50,8 @@ typedef struct clstyle_ctx {
     int nkernels;
     cl_kernel slot[CLSTYLE_CTX_SLOTS]; /* by clstyle_kid: NULL until first used */
     clstyle_config cfg;      /* the configuration the context was made with (kernel folder, cache, conv choice) */
-    char cache_dir[4096];    /* "" when the binary cache is off (cfg.no_cache, or not creatable) */
+    char cache_dir[4096];    /* "" when the binary cache is off (cfg.no_cache, not creatable, or unsafe) */
+    char notice[4400];       /* a notice for the user from setting up ("" = none): an unsafe cache */
     clstyle_compile_stats compile;
     char xgemm[1024];        /* CLBlast Xgemm parameters this context put in force ("" = CLBlast's own) */
     size_t device_bytes, peak_device_bytes; /* bytes allocated through clstyle_ctx_alloc */

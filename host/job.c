@@ -342,6 +342,7 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
     clstyle_status st = clstyle_ctx_create(&J->ctx, &J->cfg, o->device, J->profiling, err);
     if (st) return st;
     info(o, "device: [%d] %s (%s)", J->ctx->dev.index, J->ctx->dev.name, J->ctx->dev.platform_name);
+    if (J->ctx->notice[0]) info(o, "%s", J->ctx->notice);
     int h = J->content.h, w = J->content.w;
     clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
     if (!J->cfg.no_tune) clstyle_tune_load_xgemm(J->ctx, o->info, o->progress_user);
@@ -406,6 +407,9 @@ clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
     if (!st)
         st = clstyle_loss_tv(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_TV, &g, (float)tv.grad, J->x,
                              (float)tv.value, err);
+    /* the row is complete: keep x (the image it was computed on) if it and all before were finite */
+    clstyle_ctx_set_label(J->ctx, "divergence guard", 0, 2.0 * 4 * 3 * hw);
+    if (!st) st = clstyle_loss_keep_finite(J->ctx, &J->loss, row, J->x_good, J->x, err);
     clstyle_ctx_set_label(J->ctx, "adam", 0, 7.0 * 4 * 3 * hw);
     if (!st) st = clstyle_optim_step(J->ctx, &J->opt, J->x, g, k, err);
     return st;

@@ -145,10 +145,8 @@ static clstyle_status read_check_signature(const png_reader *r, const unsigned c
 
 static clstyle_status read_open(png_reader *r, clstyle_error *err)
 {
-    r->fp = fopen(r->path, "rb");
-    if (!r->fp)
-        return clstyle_err_set(err, CLSTYLE_ERR_NOINPUT, "cannot open %s: %s", r->path,
-                               strerror(errno));
+    clstyle_status st = clstyle_input_fopen(r->path, NULL, 0, &r->fp, err);
+    if (st) return st;
     unsigned char sig[PNG_SIG_BYTES];
     size_t n = fread(sig, 1, sizeof sig, r->fp);
     if (ferror(r->fp)) /* e.g. a directory */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -52,7 +53,18 @@ void clstyle_program_cache_init(clstyle_ctx *ctx)
     ctx->cache_dir[0] = '\0';
     if (ctx->cfg.no_cache) return;
     snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", ctx->cfg.cache_dir);
-    if (ctx->cache_dir[0] && mkdir_p(ctx->cache_dir) != 0) ctx->cache_dir[0] = '\0';
+    if (!ctx->cache_dir[0]) return;
+    const char *why = NULL, *is = "is ";
+    struct stat sb;
+    if (mkdir_p(ctx->cache_dir) != 0) why = strerror(errno), is = "cannot be created: ";
+    else if (stat(ctx->cache_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) why = "not a folder";
+    else if (sb.st_uid != geteuid()) why = "owned by another user";
+    else if (sb.st_mode & (S_IWGRP | S_IWOTH)) why = "writable by group or others";
+    if (!why) return;
+    /* someone else could plant binaries or tuning choices there: run without it */
+    snprintf(ctx->notice, sizeof ctx->notice,
+             "cache %s %s%s: not used (kernels are compiled afresh, tuning is not kept)", ctx->cache_dir, is, why);
+    ctx->cache_dir[0] = '\0';
 }
 
 /* Raw text of `file` (malloc'd): from the override folder when from_dir, else embedded. */
@@ -73,11 +85,9 @@ static clstyle_status load_raw(clstyle_ctx *ctx, const char *file, int from_dir,
     }
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", ctx->cfg.kernel_dir, file);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return clstyle_err_set(err, CLSTYLE_ERR_NOINPUT, "kernel file %s (CLSTYLE_KERNEL_DIR): %s",
-                               path, strerror(errno));
-    clstyle_status st = CLSTYLE_OK;
+    FILE *f;
+    clstyle_status st = clstyle_input_fopen(path, "kernel file (CLSTYLE_KERNEL_DIR)", 0, &f, err);
+    if (st) return st;
     *src = NULL;
     if (fseek(f, 0, SEEK_END) != 0) goto ioerr;
     long n = ftell(f);
@@ -158,8 +168,9 @@ static void cache_path(clstyle_ctx *ctx, uint64_t hash, char *path, size_t len)
  * Returns a malloc'd binary only if every field checks out. */
 static unsigned char *cache_read(const char *path, const char *key, size_t *binlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    FILE *f;
+    clstyle_error ignored;
+    if (clstyle_input_fopen(path, NULL, 1, &f, &ignored)) return NULL; /* a miss, a link or not a file */
     unsigned char *bin = NULL;
     char magic[8];
     uint32_t fmt = 0, klen = 0;

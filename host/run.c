@@ -7,10 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include "fileio.h"
 #include "image.h"
 #include "job.h"
+#include "paths.h"
 
 /* One notice line through the caller's info callback. */
 #define info(o, ...) clstyle_notify((o)->info, (o)->progress_user, __VA_ARGS__)
@@ -26,26 +30,30 @@ static clstyle_status check_writable(const char *path, const char *flag, clstyle
     return CLSTYLE_OK;
 }
 
-static clstyle_status check_output_path(const clstyle_options *o, clstyle_error *err)
+/* Every file the run reads and writes, checked together (paths.h): outputs must be
+ * regular files or new (73), none the same file as an input or another output (64),
+ * the numbered snapshots included; then the folders must take a new file. */
+static clstyle_status check_paths(clstyle_job *J, clstyle_error *err)
 {
+    const clstyle_options *o = J->o;
     if (!o->output || !*o->output) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -o/--output FILE");
-    char *rp_out = realpath(o->output, NULL);
-    const char *inputs[CLSTYLE_MAX_STYLES + 2];
-    int n = 0;
-    inputs[n++] = o->content;
-    for (int i = 0; i < o->nstyle; i++) inputs[n++] = o->style[i];
-    if (o->init == CLSTYLE_INIT_FILE) inputs[n++] = o->init_file;
-    clstyle_status st = CLSTYLE_OK;
-    for (int i = 0; i < n && rp_out && !st; i++) {
-        char *rp_in = realpath(inputs[i], NULL);
-        if (rp_in && !strcmp(rp_in, rp_out))
-            st = clstyle_err_set(err, CLSTYLE_ERR_USAGE, "output %s is also an input: refusing to overwrite it",
-                                 o->output);
-        free(rp_in);
-    }
-    free(rp_out);
-    if (st) return st;
-    return check_writable(o->output, "-o/--output", err);
+    clstyle_paths p;
+    clstyle_paths_init(&p);
+    clstyle_paths_add(&p, o->output, "-o/--output", 1);
+    if (o->save_every > 0) clstyle_paths_snapshots(&p, 0, o->save_every, 0, o->iters);
+    clstyle_paths_add(&p, o->log, "--log", 1);
+    clstyle_paths_add(&p, o->checkpoint, "--checkpoint", 1);
+    clstyle_paths_add(&p, o->content, "-c/--content", 0);
+    for (int i = 0; i < o->nstyle; i++) clstyle_paths_add(&p, o->style[i], "-s/--style", 0);
+    if (o->init == CLSTYLE_INIT_FILE) clstyle_paths_add(&p, o->init_file, "--init", 0);
+    const char *w = o->weights && *o->weights ? o->weights : J->cfg.weights;
+    if (strncmp(w, "synthetic:", 10)) clstyle_paths_add(&p, w, "-w/--weights", 0);
+    clstyle_paths_add(&p, o->resume, "--resume", 0);
+    clstyle_status st = clstyle_paths_check(&p, err);
+    if (!st) st = check_writable(o->output, "-o/--output", err);
+    if (!st && o->log) st = check_writable(o->log, "--log", err);
+    if (!st && o->checkpoint) st = check_writable(o->checkpoint, "--checkpoint", err);
+    return st;
 }
 
 /* ---- reporting ---- */
@@ -72,20 +80,22 @@ static clstyle_status save_image(clstyle_job *J, const char *path, clstyle_tenso
     return st;
 }
 
-static void numbered_path(const char *out, long k, char *buf, size_t len)
+/* The --log file, created at the first reporting point (a run that fails before its
+ * first iteration leaves none behind); its folder was checked up front. */
+static clstyle_status open_log(clstyle_job *J, clstyle_error *err)
 {
-    const char *slash = strrchr(out, '/');
-    const char *dot = strrchr(out, '.');
-    if (!dot || (slash && dot < slash)) dot = out + strlen(out);
-    snprintf(buf, len, "%.*s_%04ld%s", (int)(dot - out), out, k, dot);
-}
-
-static int open_log(clstyle_job *J, clstyle_error *err)
-{
-    if (!J->o->log) return CLSTYLE_OK;
-    J->log = fopen(J->o->log, "w");
-    if (!J->log)
-        return clstyle_err_set(err, CLSTYLE_ERR_CANTCREAT, "--log %s: %s", J->o->log, strerror(errno));
+    if (!J->o->log || J->log) return CLSTYLE_OK;
+    int fd = open(J->o->log, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC | O_NONBLOCK, 0644);
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) { /* replaced since the check */
+        close(fd);
+        return clstyle_err_set(err, CLSTYLE_ERR_CANTCREAT, "--log %s: not a regular file", J->o->log);
+    }
+    if (fd < 0 || !(J->log = fdopen(fd, "w"))) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        return clstyle_err_set(err, CLSTYLE_ERR_CANTCREAT, "--log %s: %s", J->o->log, strerror(e));
+    }
     fprintf(J->log, "iter,total,content,style,tv,seconds\n");
     return CLSTYLE_OK;
 }
@@ -95,16 +105,19 @@ static int open_log(clstyle_job *J, clstyle_error *err)
 static clstyle_status sync_rows(clstyle_job *J, long first, long last, double now, clstyle_progress *p, long *bad,
                                 clstyle_error *err)
 {
+    clstyle_status st = open_log(J, err);
+    if (st) return st;
     size_t n = (size_t)(last - first + 1);
     float *rows = malloc(n * CLSTYLE_LOSS_NSLOTS * sizeof(float));
     if (!rows) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
-    clstyle_status st = clstyle_ctx_read(J->ctx, J->loss.values, (size_t)(first - 1) * CLSTYLE_LOSS_NSLOTS * 4,
+    st = clstyle_ctx_read(J->ctx, J->loss.values, (size_t)(first - 1) * CLSTYLE_LOSS_NSLOTS * 4,
                                          n * CLSTYLE_LOSS_NSLOTS * 4, rows, err);
     *bad = 0;
     for (size_t i = 0; i < n && !st; i++) {
         const float *r = rows + i * CLSTYLE_LOSS_NSLOTS;
         double tot = total_of(J->o, r);
-        if (!isfinite(tot) && !*bad) *bad = first + (long)i;
+        /* the device's guard (clstyle_loss_keep_finite) uses the same test */
+        if (!(isfinite(r[0]) && isfinite(r[1]) && isfinite(r[2])) && !*bad) *bad = first + (long)i;
         if (J->log)
             fprintf(J->log, "%ld,%.9g,%.9g,%.9g,%.9g,%.6f\n", first + (long)i, tot, r[0], r[1], r[2], now - J->t0);
         if (i + 1 == n) {
@@ -161,6 +174,28 @@ static clstyle_status save_state(clstyle_job *J, long k, const char *image_path,
 
 /* ---- the loop ---- */
 
+/* The loss was not finite at iteration bad: write the image the device's guard kept,
+ * the last one whose loss was finite (the one iteration bad-1 was computed on), if
+ * this run has one. */
+static clstyle_status diverged(clstyle_job *J, long bad, clstyle_error *err)
+{
+    const char *hint = "try a lower --lr or other weights";
+    if (bad == J->start + 1)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
+                               "the loss was not finite at iteration %ld, the first of this run (%s); nothing written",
+                               bad, hint);
+    clstyle_error werr = {0};
+    if (save_image(J, J->o->output, J->x_good, &werr))
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
+                               "the loss stopped being finite at iteration %ld (%s); the last image with a finite "
+                               "loss (iteration %ld's) could not be written: %s",
+                               bad, hint, bad - 1, werr.msg);
+    return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
+                           "the loss stopped being finite at iteration %ld (%s); wrote the last image with a finite "
+                           "loss (the one iteration %ld evaluated) to %s",
+                           bad, hint, bad - 1, J->o->output);
+}
+
 static clstyle_status optimise(clstyle_job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
@@ -168,7 +203,6 @@ static clstyle_status optimise(clstyle_job *J, clstyle_error *err)
     p.iters = o->iters;
     long reported = J->start, next_report = J->start + 1, k;
     clstyle_status st = CLSTYLE_OK;
-    size_t xbytes = clstyle_tensor_numel(&J->x) * 4;
     J->t0 = clstyle_now();
     for (k = J->start + 1; k <= o->iters; k++) {
         if ((st = clstyle_job_step(J, k, err))) return st;
@@ -180,20 +214,7 @@ static clstyle_status optimise(clstyle_job *J, clstyle_error *err)
         if ((st = clstyle_ctx_finish(J->ctx, err))) return st;
         now = clstyle_now();
         if ((st = sync_rows(J, reported + 1, k, now, &p, &bad, err))) return st;
-        if (bad) {
-            const char *what = isnan(p.total) ? "NaN" : "infinite";
-            clstyle_error werr = {0};
-            if (save_image(J, o->output, J->x_good, &werr))
-                return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
-                                       "the loss became %s at iteration %ld (try a lower --lr or other weights); "
-                                       "the last image with a finite loss (iteration %ld) could not be written: %s",
-                                       what, bad, reported, werr.msg);
-            return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
-                                   "the loss became %s at iteration %ld (try a lower --lr or other weights); "
-                                   "wrote the last image with a finite loss (iteration %ld) to %s",
-                                   what, bad, reported, o->output);
-        }
-        if ((st = clstyle_ctx_copy(J->ctx, J->x_good.buf, 0, J->x.buf, 0, xbytes, "last good image", err))) return st;
+        if (bad) return diverged(J, bad, err);
         double per_it = (now - J->t0) / (double)(k - J->start);
         p.elapsed = now - J->t0;
         p.it_per_s = per_it > 0 ? 1.0 / per_it : 0;
@@ -210,7 +231,7 @@ static clstyle_status optimise(clstyle_job *J, clstyle_error *err)
         }
         if (o->save_every && k % o->save_every == 0 && k != o->iters) {
             char path[4200];
-            numbered_path(o->output, k, path, sizeof path);
+            clstyle_paths_numbered(o->output, k, path, sizeof path);
             if ((st = save_state(J, k, path, err))) return st;
         }
         if (stop) {
@@ -227,13 +248,11 @@ clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
     clstyle_job *J;
     clstyle_status st = clstyle_job_new(o, 0, &J, err);
     if (st) return st;
-    st = clstyle_job_load_files(J, err);
-    if (!st) st = check_output_path(o, err);
+    st = check_paths(J, err);
+    if (!st) st = clstyle_job_load_files(J, err);
     if (!st) st = clstyle_job_load_weights(J, err);
     if (!st) info(o, "content %dx%d, %d style image(s), %ld iterations", J->content.w, J->content.h, o->nstyle, o->iters);
     if (!st && o->resume) st = clstyle_ckpt_read(o->resume, &J->keys, J->content.h, J->content.w, &J->ckpt, err);
-    if (!st && o->checkpoint) st = check_writable(o->checkpoint, "--checkpoint", err);
-    if (!st) st = open_log(J, err);
     if (!st) st = clstyle_job_setup(J, err);
     if (!st && o->resume) st = resume(J, err);
     if (!st && o->resume) info(o, "resuming %s at iteration %ld", o->resume, J->start + 1);

@@ -417,12 +417,10 @@ clstyle_status clstyle_st_parse_buffer(const void *buf, size_t len, const char *
 clstyle_status clstyle_st_open(const char *path, clstyle_st_file *f, clstyle_error *err)
 {
     memset(f, 0, sizeof *f);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return clstyle_err_set(err, CLSTYLE_ERR_NOINPUT, "cannot open %s: %s", path,
-                               strerror(errno));
+    int fd;
+    clstyle_status st = clstyle_input_open(path, NULL, 0, &fd, err);
+    if (st) return st;
     struct stat sb;
-    clstyle_status st = CLSTYLE_OK;
     void *map = NULL;
     if (fstat(fd, &sb) != 0) {
         st = clstyle_err_set(err, CLSTYLE_ERR_IO, "cannot stat %s: %s", path, strerror(errno));

@@ -119,8 +119,9 @@ static void load(clstyle_ctx *ctx, table *t)
     if (!ctx->cache_dir[0]) return;
     char path[4300], line[512];
     cache_path(ctx, path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (!f) return;
+    FILE *f;
+    clstyle_error ignored;
+    if (clstyle_input_fopen(path, NULL, 1, &f, &ignored)) return; /* a miss, a link or not a file */
     int ok = fgets(line, sizeof line, f) && !strncmp(line, TUNE_MAGIC, strlen(TUNE_MAGIC));
     while (ok && t->n < TUNE_MAX && fgets(line, sizeof line, f)) ok = parse_line(line, &t->e[t->n++]) == 0;
     if (!ok) t->n = 0;
@@ -263,6 +264,16 @@ static void measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, i
     }
 }
 
+/* A cached choice is used only if it is one the tuner itself would try on this device:
+ * a cache file cannot inject build options, and a stale or edited line is measured again. */
+static int cached_choice_valid(const clstyle_ctx *ctx, const clstyle_conv_choice *c)
+{
+    clstyle_conv_choice k;
+    for (int i = 0; candidate(ctx, i, c->xgemm_tuned, &k); i++)
+        if (k.algo == c->algo && !strcmp(k.options, c->options) && k.local0 == c->local0) return 1;
+    return 0;
+}
+
 clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, int nconv, int h, int w,
                                   clstyle_tune_mode mode, int verbose, clstyle_conv_choice *out,
                                   void (*log)(void *user, const char *line), void *user, clstyle_error *err)
@@ -289,7 +300,13 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
         int hl, wl;
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
         entry *e = find(t, L->cin, L->cout, hl, wl);
-        if (e && (mode == CLSTYLE_TUNE_AUTO || e->c.source == CLSTYLE_CONV_FROM_MEASURED)) {
+        if (e && e->c.source == CLSTYLE_CONV_FROM_CACHE && !cached_choice_valid(ctx, &e->c)) {
+            clstyle_notify(log, user, "tune: dropping the cached choice for %s at %dx%d (not a setting this device "
+                           "tries); measuring again", L->name, wl, hl);
+            e->c.source = CLSTYLE_CONV_FROM_DEFAULT; /* replaced below */
+        }
+        if (e && e->c.source != CLSTYLE_CONV_FROM_DEFAULT &&
+            (mode == CLSTYLE_TUNE_AUTO || e->c.source == CLSTYLE_CONV_FROM_MEASURED)) {
             out[l] = e->c; /* cached, or measured earlier in this call (FORCE) */
             continue;
         }
@@ -317,8 +334,9 @@ int clstyle_tune_load_xgemm(clstyle_ctx *ctx, void (*log)(void *user, const char
     if (!ctx->cache_dir[0]) return 0;
     char path[4400], line[1024];
     xgemm_path(ctx, path, sizeof path);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
+    FILE *f;
+    clstyle_error ignored;
+    if (clstyle_input_fopen(path, NULL, 1, &f, &ignored)) return 0; /* a miss, a link or not a file */
     int ok = fgets(line, sizeof line, f) && !strncmp(line, XGEMM_MAGIC, strlen(XGEMM_MAGIC)) &&
              fgets(line, sizeof line, f) != NULL;
     fclose(f);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rng.h"
 #include "safetensors.h"
@@ -155,14 +156,12 @@ clstyle_status clstyle_weights_open(clstyle_weights *wt, const char *spec, const
     }
     if (!spec || !*spec) {
         spec = default_path;
-        FILE *f = fopen(spec, "rb");
-        if (!f)
+        if (access(spec, F_OK) != 0)
             return clstyle_err_set(err, CLSTYLE_ERR_NOINPUT,
                                    "no VGG19 weights at %s: run scripts/fetch-weights.sh to download them, "
                                    "or pass --weights FILE, or --weights synthetic:SEED for an offline demo "
                                    "(colour and texture statistics only)",
                                    spec);
-        fclose(f);
     }
     return clstyle_weights_load(wt, spec, nconv, err);
 }

@@ -1,6 +1,9 @@
 /* The clstyle command line: subcommands, argument parsing, progress and exit codes.
  * The only place in the project that exits. */
 #include <getopt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +70,7 @@ int clstyle_cli_open(clstyle_ctx **ctx, const char *spec, int profiling, clstyle
         }
         err->msg[0] = '\0';
     }
+    if (!st && (*ctx)->notice[0]) fprintf(stderr, "clstyle: %s\n", (*ctx)->notice);
     return st;
 }
 
@@ -103,6 +107,13 @@ static int cmd_selftest(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* fds 0-2 closed at start would be handed to the first files opened (an image, the
+     * --log) and progress would land in them: hold them on /dev/null */
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (n >= 0 && n != fd) close(n); /* lower fds were free: n is fd */
+        }
     signal(SIGPIPE, SIG_IGN); /* a closed stdout must not kill a run; writes report EPIPE */
     if (argc >= 2) {
         const char *cmd = argv[1];

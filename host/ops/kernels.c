@@ -17,6 +17,8 @@ static const struct {
     [CLSTYLE_KID_GRAM_DIFF] = {"loss.cl", "gram_diff"},
     [CLSTYLE_KID_TV_LOSS] = {"loss.cl", "tv_loss"},
     [CLSTYLE_KID_REDUCE_FINISH] = {"loss.cl", "reduce_finish"},
+    [CLSTYLE_KID_KEEP_IF_FINITE] = {"loss.cl", "keep_if_finite"},
+    [CLSTYLE_KID_MARK_DIVERGED] = {"loss.cl", "mark_diverged"},
     [CLSTYLE_KID_IM2COL] = {"conv.cl", "im2col3x3"},
     [CLSTYLE_KID_BIAS_ACT] = {"conv.cl", "bias_act"},
     [CLSTYLE_KID_WINO_INPUT] = {"winograd.cl", "winograd_input"},

@@ -5,12 +5,13 @@
 
 clstyle_status clstyle_loss_init(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t rows, clstyle_error *err)
 {
-    ws->partial = ws->values = NULL;
+    ws->partial = ws->values = ws->diverged = NULL;
     ws->rows = rows ? rows : 1;
     clstyle_status st = clstyle_ctx_alloc(ctx, CLSTYLE_LOSS_MAX_GROUPS * sizeof(float), "loss partial sums",
                                           &ws->partial, err);
     if (!st) st = clstyle_ctx_alloc(ctx, ws->rows * CLSTYLE_LOSS_NSLOTS * sizeof(float), "loss values",
                                     &ws->values, err);
+    if (!st) st = clstyle_ctx_alloc(ctx, sizeof(cl_int), "divergence flag", &ws->diverged, err);
     if (!st) st = clstyle_loss_reset(ctx, ws, err);
     if (st) clstyle_loss_free(ctx, ws);
     return st;
@@ -20,12 +21,34 @@ void clstyle_loss_free(clstyle_ctx *ctx, clstyle_loss_ws *ws)
 {
     clstyle_ctx_release(ctx, &ws->partial);
     clstyle_ctx_release(ctx, &ws->values);
+    clstyle_ctx_release(ctx, &ws->diverged);
 }
 
 clstyle_status clstyle_loss_reset(clstyle_ctx *ctx, clstyle_loss_ws *ws, clstyle_error *err)
 {
-    return clstyle_ctx_fill(ctx, ws->values, 0, ws->rows * CLSTYLE_LOSS_NSLOTS * sizeof(float), 0.0f, "loss values",
-                            err);
+    clstyle_status st = clstyle_ctx_fill(ctx, ws->values, 0, ws->rows * CLSTYLE_LOSS_NSLOTS * sizeof(float), 0.0f,
+                                         "loss values", err);
+    return st ? st : clstyle_ctx_fill(ctx, ws->diverged, 0, sizeof(cl_int), 0.0f, "divergence flag", err);
+}
+
+clstyle_status clstyle_loss_keep_finite(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t row, clstyle_tensor dst,
+                                        clstyle_tensor src, clstyle_error *err)
+{
+    if (row >= ws->rows || dst.off || src.off || clstyle_tensor_numel(&dst) != clstyle_tensor_numel(&src))
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "keep_if_finite: row %zu or shapes out of range", row);
+    cl_kernel k, mark;
+    clstyle_status st = clstyle_op_kernel(ctx, CLSTYLE_KID_KEEP_IF_FINITE, &k, NULL, err);
+    if (st || (st = clstyle_op_kernel(ctx, CLSTYLE_KID_MARK_DIVERGED, &mark, NULL, err))) return st;
+    cl_ulong n = clstyle_tensor_numel(&dst), ro = row * CLSTYLE_LOSS_NSLOTS;
+    clstyle_arg a[] = {CLSTYLE_ARG(dst.buf), CLSTYLE_ARG(src.buf), CLSTYLE_ARG(n), CLSTYLE_ARG(ws->values),
+                       CLSTYLE_ARG(ro), CLSTYLE_ARG(ws->diverged)};
+    clstyle_arg ma[] = {CLSTYLE_ARG(ws->values), CLSTYLE_ARG(ro), CLSTYLE_ARG(ws->diverged)};
+    size_t g = (size_t)n, one = 1;
+    if ((st = clstyle_ctx_args(ctx, k, "keep_if_finite", a, CLSTYLE_NARGS(a), err)) ||
+        (st = clstyle_ctx_launch(ctx, k, 1, &g, NULL, "keep_if_finite", err)) ||
+        (st = clstyle_ctx_args(ctx, mark, "mark_diverged", ma, CLSTYLE_NARGS(ma), err)))
+        return st;
+    return clstyle_ctx_launch(ctx, mark, 1, &one, NULL, "mark_diverged", err);
 }
 
 /* The reduction work-group size is the kernel's own (reqd_work_group_size). */

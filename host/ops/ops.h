@@ -16,6 +16,7 @@ typedef enum clstyle_kid {
     CLSTYLE_KID_SUB_MEAN,
     CLSTYLE_KID_ADAM_STEP,
     CLSTYLE_KID_CONTENT_LOSS, CLSTYLE_KID_GRAM_DIFF, CLSTYLE_KID_TV_LOSS, CLSTYLE_KID_REDUCE_FINISH,
+    CLSTYLE_KID_KEEP_IF_FINITE, CLSTYLE_KID_MARK_DIVERGED,
     CLSTYLE_KID_IM2COL, CLSTYLE_KID_BIAS_ACT,
     CLSTYLE_KID_WINO_INPUT, CLSTYLE_KID_WINO_OUTPUT,
     CLSTYLE_KID_COUNT /* keep last; at most CLSTYLE_CTX_SLOTS */
@@ -213,6 +214,7 @@ clstyle_status clstyle_gram_backward(clstyle_ctx *ctx, const clstyle_gram *gm, c
 typedef struct clstyle_loss_ws {
     cl_mem partial;  /* (CLSTYLE_LOSS_MAX_GROUPS) per-work-group partial sums */
     cl_mem values;   /* (rows, CLSTYLE_LOSS_NSLOTS) loss values, one row per iteration */
+    cl_mem diverged; /* (1) int: set once a row was not finite (clstyle_loss_keep_finite) */
     size_t rows;
 } clstyle_loss_ws;
 #define CLSTYLE_LOSS_MAX_GROUPS 256
@@ -233,6 +235,10 @@ clstyle_status clstyle_loss_init(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t r
 void clstyle_loss_free(clstyle_ctx *ctx, clstyle_loss_ws *ws);
 /* Zeroes every row (once, before the loop). */
 clstyle_status clstyle_loss_reset(clstyle_ctx *ctx, clstyle_loss_ws *ws, clstyle_error *err);
+/* The divergence guard, after row `row` is complete and before the step: dst = src
+ * (the image the row was computed on) while every row so far had finite terms.  (dst =) */
+clstyle_status clstyle_loss_keep_finite(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t row, clstyle_tensor dst,
+                                        clstyle_tensor src, clstyle_error *err);
 /* values[slot] += vscale * Σ(f − p)²;  g += gscale * (f − p) when g != NULL.  (g +=) */
 clstyle_status clstyle_loss_content(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, const clstyle_tensor *g,
                                     float gscale, clstyle_tensor f, clstyle_tensor p, float vscale,
