@@ -1,5 +1,7 @@
-/* Checkpoint files (safetensors): tensors x, adam.m, adam.v (3, H, W) in F32 and
- * metadata clstyle.checkpoint=1, iteration, seed and the four fingerprints. */
+/* Checkpoint files (safetensors): tensors x, adam.m, adam.v (3, H, W) in F32, metadata
+ * clstyle.checkpoint=2, iteration, seed and the four fingerprints, and a last checksum
+ * tensor over every byte before it (clstyle_st_write_checked). A reader trusts nothing
+ * before the checksum holds: a corrupt file is refused as corrupt (65), never resumed. */
 #include "checkpoint.h"
 
 #include <inttypes.h>
@@ -8,6 +10,9 @@
 #include <string.h>
 
 #include "safetensors.h"
+
+#define CKPT_FORMAT "2" /* 1: no checksum (refused) */
+#define CKPT_MAX_ITER 1000000L /* as --iters */
 
 static void hex(char *buf, uint64_t v)
 {
@@ -24,13 +29,13 @@ clstyle_status clstyle_ckpt_write(const char *path, const clstyle_ckpt *c, const
     hex(ks[1], keys->weights);
     hex(ks[2], keys->content);
     hex(ks[3], keys->style);
-    const char *meta[] = {"clstyle.checkpoint", "1",    "clstyle.iteration", it,     "clstyle.seed", seed,
+    const char *meta[] = {"clstyle.checkpoint", CKPT_FORMAT,    "clstyle.iteration", it,     "clstyle.seed", seed,
                           "clstyle.settings",   ks[0],  "clstyle.weights",   ks[1],  "clstyle.content", ks[2],
                           "clstyle.style",      ks[3],  NULL};
     clstyle_st_out t[3] = {{"x", c->x, 3, {3, c->h, c->w}},
                            {"adam.m", c->m, 3, {3, c->h, c->w}},
                            {"adam.v", c->v, 3, {3, c->h, c->w}}};
-    clstyle_status st = clstyle_st_write(path, t, 3, meta, err);
+    clstyle_status st = clstyle_st_write_checked(path, t, 3, meta, err);
     return st ? clstyle_err_wrap(err, "writing checkpoint") : CLSTYLE_OK;
 }
 
@@ -71,37 +76,83 @@ static clstyle_status read_plane(const clstyle_st_file *f, const char *path, con
     return clstyle_st_read_f32(f, t, *out, err);
 }
 
+/* The iteration: digits only, 1 .. CKPT_MAX_ITER (no sign, no overflow). */
+static int parse_iteration(const char *s, long *out)
+{
+    long v = 0;
+    if (!s || !*s) return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9' || v > CKPT_MAX_ITER) return -1;
+        v = v * 10 + (*s - '0');
+    }
+    if (v < 1 || v > CKPT_MAX_ITER) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Adam's state must be one Adam could have reached: v (a running mean of squares) >= 0. */
+static clstyle_status check_state(const clstyle_ckpt *c, const char *path, clstyle_error *err)
+{
+    size_t n = (size_t)3 * c->h * c->w;
+    for (size_t i = 0; i < n; i++)
+        if (!(c->v[i] >= 0))
+            return clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s is corrupt: adam.v is negative at %zu", path, i);
+    return CLSTYLE_OK;
+}
+
+/* A parsed file (closed here) to a checkpoint: the checksum first, then everything else. */
+static clstyle_status from_file(clstyle_st_file *f, const clstyle_ckpt_keys *keys, int h, int w, clstyle_ckpt *c,
+                                clstyle_error *err)
+{
+    const char *path = f->path;
+    clstyle_status st = clstyle_st_verify(f, "--resume", err);
+    if (st) goto done;
+    const char *mark = clstyle_st_meta(f, "clstyle.checkpoint");
+    const char *it = clstyle_st_meta(f, "clstyle.iteration");
+    if (!mark || strcmp(mark, CKPT_FORMAT) || !it) {
+        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: not a clstyle checkpoint of format %s", path,
+                             CKPT_FORMAT);
+        goto done;
+    }
+    if (parse_iteration(it, &c->iteration)) {
+        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: bad iteration '%.40s' (1 to %ld)", path, it,
+                             CKPT_MAX_ITER);
+        goto done;
+    }
+    if ((st = check_key(f, path, "clstyle.settings", keys->settings, "settings (layers, weights, lr, size, ...)", err)) ||
+        (st = check_key(f, path, "clstyle.weights", keys->weights, "network weights", err)) ||
+        (st = check_key(f, path, "clstyle.content", keys->content, "content image", err)) ||
+        (st = check_key(f, path, "clstyle.style", keys->style, "style image(s)", err)))
+        goto done;
+    c->h = h;
+    c->w = w;
+    if ((st = read_plane(f, path, "x", h, w, &c->x, err)) || (st = read_plane(f, path, "adam.m", h, w, &c->m, err)) ||
+        (st = read_plane(f, path, "adam.v", h, w, &c->v, err)))
+        goto done;
+    st = check_state(c, path, err);
+done:
+    clstyle_st_close(f);
+    if (st) clstyle_ckpt_free(c);
+    return st;
+}
+
 clstyle_status clstyle_ckpt_read(const char *path, const clstyle_ckpt_keys *keys, int h, int w, clstyle_ckpt *c,
                                  clstyle_error *err)
 {
     memset(c, 0, sizeof *c);
     clstyle_st_file f;
     clstyle_status st = clstyle_st_open(path, &f, err);
+    if (st == CLSTYLE_ERR_DATA) return clstyle_err_wrap(err, "--resume: not a checkpoint, or a corrupt one");
     if (st) return clstyle_err_wrap(err, "--resume");
-    const char *mark = clstyle_st_meta(&f, "clstyle.checkpoint");
-    const char *it = clstyle_st_meta(&f, "clstyle.iteration");
-    char *end = NULL;
-    if (!mark || strcmp(mark, "1") || !it) {
-        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: not a clstyle checkpoint", path);
-        goto done;
-    }
-    c->iteration = strtol(it, &end, 10);
-    if (!*it || *end || c->iteration < 0) {
-        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: bad iteration '%s'", path, it);
-        goto done;
-    }
-    if ((st = check_key(&f, path, "clstyle.settings", keys->settings, "settings (layers, weights, lr, size, ...)", err)) ||
-        (st = check_key(&f, path, "clstyle.weights", keys->weights, "network weights", err)) ||
-        (st = check_key(&f, path, "clstyle.content", keys->content, "content image", err)) ||
-        (st = check_key(&f, path, "clstyle.style", keys->style, "style image(s)", err)))
-        goto done;
-    c->h = h;
-    c->w = w;
-    if ((st = read_plane(&f, path, "x", h, w, &c->x, err)) || (st = read_plane(&f, path, "adam.m", h, w, &c->m, err)) ||
-        (st = read_plane(&f, path, "adam.v", h, w, &c->v, err)))
-        goto done;
-done:
-    clstyle_st_close(&f);
-    if (st) clstyle_ckpt_free(c);
-    return st;
+    return from_file(&f, keys, h, w, c, err);
+}
+
+clstyle_status clstyle_ckpt_parse_buffer(const void *buf, size_t len, const char *name, const clstyle_ckpt_keys *keys,
+                                         int h, int w, clstyle_ckpt *c, clstyle_error *err)
+{
+    memset(c, 0, sizeof *c);
+    clstyle_st_file f;
+    clstyle_status st = clstyle_st_parse_buffer(buf, len, name, &f, err);
+    if (st) return clstyle_err_wrap(err, "--resume: not a checkpoint, or a corrupt one");
+    return from_file(&f, keys, h, w, c, err);
 }

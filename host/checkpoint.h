@@ -3,6 +3,7 @@
 #ifndef CLSTYLE_CHECKPOINT_H
 #define CLSTYLE_CHECKPOINT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -27,6 +28,9 @@ clstyle_status clstyle_ckpt_write(const char *path, const clstyle_ckpt *c, const
 /* Reads and validates path against keys and the expected image size. */
 clstyle_status clstyle_ckpt_read(const char *path, const clstyle_ckpt_keys *keys, int h, int w, clstyle_ckpt *c,
                                  clstyle_error *err);
+/* The same on a file already in memory (the fuzzer); name is used in messages. */
+clstyle_status clstyle_ckpt_parse_buffer(const void *buf, size_t len, const char *name, const clstyle_ckpt_keys *keys,
+                                         int h, int w, clstyle_ckpt *c, clstyle_error *err);
 void clstyle_ckpt_free(clstyle_ckpt *c);
 
 #endif

@@ -253,6 +253,10 @@ clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
     if (!st) st = clstyle_job_load_weights(J, err);
     if (!st) info(o, "content %dx%d, %d style image(s), %ld iterations", J->content.w, J->content.h, o->nstyle, o->iters);
     if (!st && o->resume) st = clstyle_ckpt_read(o->resume, &J->keys, J->content.h, J->content.w, &J->ckpt, err);
+    if (!st && o->resume && J->ckpt.iteration >= o->iters)
+        st = clstyle_err_set(err, CLSTYLE_ERR_USAGE,
+                             "--resume %s is at iteration %ld and --iters is %ld: nothing to do (raise --iters)", o->resume,
+                             J->ckpt.iteration, o->iters);
     if (!st) st = clstyle_job_setup(J, err);
     if (!st && o->resume) st = resume(J, err);
     if (!st && o->resume) info(o, "resuming %s at iteration %ld", o->resume, J->start + 1);

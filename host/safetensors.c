@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "hash.h"
 #include "json.h"
 
 #define SHOW_CAP 160 /* room for a name quoted in a message */
@@ -655,7 +656,7 @@ static clstyle_status build_meta(sbuf *b, const char *const *kv, clstyle_error *
 
 /* Header JSON, space-padded so that 8 + its length is a multiple of 8. */
 static clstyle_status build_header(sbuf *b, const clstyle_st_out *t, int n,
-                                   const char *const *kv, clstyle_error *err)
+                                   const char *const *kv, int checked, clstyle_error *err)
 {
     sb_str(b, "{");
     clstyle_status st = build_meta(b, kv, err);
@@ -681,6 +682,15 @@ static clstyle_status build_header(sbuf *b, const clstyle_st_out *t, int n,
         sb_u64(b, off);
         sb_str(b, "]}");
     }
+    if (checked) {
+        if (n) sb_str(b, ",");
+        sb_json_str(b, CLSTYLE_ST_CHECKSUM);
+        sb_str(b, ":{\"dtype\":\"U8\",\"shape\":[8],\"data_offsets\":[");
+        sb_u64(b, off);
+        sb_str(b, ",");
+        sb_u64(b, off + 8);
+        sb_str(b, "]}");
+    }
     if (b->len > 0 && b->p[b->len - 1] == ',') b->len--; /* metadata only */
     sb_str(b, "}");
     while ((8 + b->len) % 8) sb_str(b, " ");
@@ -689,7 +699,7 @@ static clstyle_status build_header(sbuf *b, const clstyle_st_out *t, int n,
 }
 
 /* Floats as little-endian bytes, in chunks. */
-static clstyle_status write_floats(clstyle_atomic_file *af, const float *v, size_t n,
+static clstyle_status write_floats(clstyle_atomic_file *af, const float *v, size_t n, uint64_t *h,
                                    clstyle_error *err)
 {
     uint8_t buf[4096 * 4];
@@ -702,21 +712,23 @@ static clstyle_status write_floats(clstyle_atomic_file *af, const float *v, size
         }
         clstyle_status st = clstyle_atomic_write(af, buf, 4 * k, err);
         if (st) return st;
+        *h = clstyle_hash(*h, buf, 4 * k);
         v += k;
         n -= k;
     }
     return CLSTYLE_OK;
 }
 
-clstyle_status clstyle_st_write(const char *path, const clstyle_st_out *tensors, int n,
-                                const char *const *meta_kv, clstyle_error *err)
+static clstyle_status st_write(const char *path, const clstyle_st_out *tensors, int n, const char *const *meta_kv,
+                               int checked, clstyle_error *err)
 {
     if (n < 0 || (n > 0 && !tensors))
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "safetensors write: bad tensor list");
     sbuf hdr = {0};
     clstyle_atomic_file af;
     int opened = 0;
-    clstyle_status st = build_header(&hdr, tensors, n, meta_kv, err);
+    uint64_t h = CLSTYLE_HASH_INIT;
+    clstyle_status st = build_header(&hdr, tensors, n, meta_kv, checked, err);
     if (st) goto done;
     if ((st = clstyle_atomic_open(&af, path, err))) goto done;
     opened = 1;
@@ -724,10 +736,16 @@ clstyle_status clstyle_st_write(const char *path, const clstyle_st_out *tensors,
     for (int j = 0; j < 8; j++) len8[j] = (uint8_t)((uint64_t)hdr.len >> (8 * j));
     if ((st = clstyle_atomic_write(&af, len8, 8, err))) goto done;
     if ((st = clstyle_atomic_write(&af, hdr.p, hdr.len, err))) goto done;
+    h = clstyle_hash(clstyle_hash(h, len8, 8), hdr.p, hdr.len);
     for (int i = 0; i < n && !st; i++) {
         uint64_t numel = 0;
         out_numel(&tensors[i], &numel, err);
-        st = write_floats(&af, tensors[i].data, (size_t)numel, err);
+        st = write_floats(&af, tensors[i].data, (size_t)numel, &h, err);
+    }
+    if (!st && checked) {
+        uint8_t sum[8];
+        for (int j = 0; j < 8; j++) sum[j] = (uint8_t)(h >> (8 * j));
+        st = clstyle_atomic_write(&af, sum, 8, err);
     }
     if (st) goto done;
     opened = 0; /* commit removes the temp file itself on failure */
@@ -736,4 +754,31 @@ done:
     if (opened) clstyle_atomic_abort(&af);
     free(hdr.p);
     return st;
+}
+
+clstyle_status clstyle_st_write(const char *path, const clstyle_st_out *tensors, int n, const char *const *meta_kv,
+                                clstyle_error *err)
+{
+    return st_write(path, tensors, n, meta_kv, 0, err);
+}
+
+clstyle_status clstyle_st_write_checked(const char *path, const clstyle_st_out *tensors, int n,
+                                        const char *const *meta_kv, clstyle_error *err)
+{
+    return st_write(path, tensors, n, meta_kv, 1, err);
+}
+
+clstyle_status clstyle_st_verify(const clstyle_st_file *f, const char *what, clstyle_error *err)
+{
+    const clstyle_st_tensor *t = clstyle_st_find(f, CLSTYLE_ST_CHECKSUM);
+    if (!t) return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s %s has no checksum: written by an older clstyle, or not "
+                                   "one of its files", what, f->path);
+    if (t->dtype != CLSTYLE_DTYPE_U8 || t->ndim != 1 || t->shape[0] != 8 || t->end != f->data_size || f->size < 8 ||
+        f->data + t->begin != f->base + f->size - 8)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s %s is corrupt (its checksum is misplaced)", what, f->path);
+    uint64_t want = 0, got = clstyle_hash(CLSTYLE_HASH_INIT, f->base, f->size - 8);
+    for (int j = 0; j < 8; j++) want |= (uint64_t)f->base[f->size - 8 + (size_t)j] << (8 * j);
+    if (want != got)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s %s is corrupt (checksum mismatch)", what, f->path);
+    return CLSTYLE_OK;
 }

@@ -111,5 +111,14 @@ typedef struct clstyle_st_out {
  * CLSTYLE_ERR_CANTCREAT; write failure: CLSTYLE_ERR_IO. */
 clstyle_status clstyle_st_write(const char *path, const clstyle_st_out *tensors, int n,
                                 const char *const *meta_kv, clstyle_error *err);
+/* The same, followed by one more tensor CLSTYLE_ST_CHECKSUM (U8, shape [8]) as the last
+ * 8 bytes of the file: FNV-1a 64 (host/hash.h, little-endian) of every byte before it. */
+#define CLSTYLE_ST_CHECKSUM "clstyle.checksum"
+clstyle_status clstyle_st_write_checked(const char *path, const clstyle_st_out *tensors, int n,
+                                        const char *const *meta_kv, clstyle_error *err);
+/* Checks a file written by clstyle_st_write_checked: its checksum tensor is the last 8
+ * bytes and matches every byte before it. Otherwise CLSTYLE_ERR_DATA ("what PATH is
+ * corrupt (...)"). */
+clstyle_status clstyle_st_verify(const clstyle_st_file *f, const char *what, clstyle_error *err);
 
 #endif

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "clstyle.h"
+#include "safetensors.h"
 #include "testutil.h"
 
 static char content[4096], style[4096], tmp[4096];
@@ -56,6 +58,71 @@ static clstyle_status resume_with(const char *ckpt, const char *out, double styl
     return clstyle_run(&o, err);
 }
 
+/* A small checkpoint written by the library, then every single bit of it flipped in
+ * turn: each flipped file is refused as bad data (65), never resumed and never taken for
+ * another configuration. Then metadata that lies: iteration out of range or not a plain
+ * number, a negative Adam v, a missing checksum. */
+static void test_corruption(void)
+{
+    enum { H = 3, W = 4, N = 3 * H * W };
+    float x[N], m[N], v[N];
+    for (int i = 0; i < N; i++) x[i] = (float)(i * 7 % 255), m[i] = (float)(i % 5) - 2.0f, v[i] = (float)i * 0.25f;
+    const clstyle_ckpt_keys keys = {0x1111, 0x2222, 0x3333, 0x4444};
+    clstyle_ckpt c = {7, H, W, x, m, v, 42}, r;
+    char path[4200], flip[4200];
+    snprintf(path, sizeof path, "%s/small.ckpt", tmp);
+    snprintf(flip, sizeof flip, "%s/flip.ckpt", tmp);
+    clstyle_error err = {0};
+    CHECK(clstyle_ckpt_write(path, &c, &keys, &err) == CLSTYLE_OK, "write: %s", err.msg);
+    CHECK(clstyle_ckpt_read(path, &keys, H, W, &r, &err) == CLSTYLE_OK && r.iteration == 7 && !memcmp(r.v, v, sizeof v),
+          "read back: %s", err.msg);
+    clstyle_ckpt_free(&r);
+    FILE *f = fopen(path, "rb");
+    static unsigned char buf[8192];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    CHECK(n > 0 && n < sizeof buf, "checkpoint size %zu", n);
+    int missed = 0;
+    for (size_t i = 0; i < n * 8; i++) {
+        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
+        tu_write_file(flip, buf, n);
+        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
+        clstyle_status st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
+        if (st != CLSTYLE_ERR_DATA && missed++ < 3)
+            CHECK(0, "bit %zu of byte %zu flipped: status %d (%s)", i % 8, i / 8, st, st ? err.msg : "resumed");
+        if (!st) clstyle_ckpt_free(&r);
+    }
+    CHECK(missed == 0, "%d of %zu bit flips were not refused as corrupt", missed, n * 8);
+
+    /* lying metadata, with a valid checksum */
+    static const char *const its[] = {"9223372036854775807", "0", "-1", "+5", " 5", "5 ", "1000001", "0x10", ""};
+    char ks[4][17];
+    snprintf(ks[0], 17, "%016llx", 0x1111ull);
+    snprintf(ks[1], 17, "%016llx", 0x2222ull);
+    snprintf(ks[2], 17, "%016llx", 0x3333ull);
+    snprintf(ks[3], 17, "%016llx", 0x4444ull);
+    clstyle_st_out t[3] = {{"x", x, 3, {3, H, W}}, {"adam.m", m, 3, {3, H, W}}, {"adam.v", v, 3, {3, H, W}}};
+    for (size_t k = 0; k < sizeof its / sizeof *its; k++) {
+        const char *meta[] = {"clstyle.checkpoint", "2", "clstyle.iteration", its[k], "clstyle.seed", "42",
+                              "clstyle.settings", ks[0], "clstyle.weights", ks[1], "clstyle.content", ks[2],
+                              "clstyle.style", ks[3], NULL};
+        CHECK(clstyle_st_write_checked(flip, t, 3, meta, &err) == CLSTYLE_OK, "write: %s", err.msg);
+        clstyle_status st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
+        CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "bad iteration"), "iteration '%s': status %d (%s)", its[k], st,
+              err.msg);
+        if (!st) clstyle_ckpt_free(&r);
+    }
+    v[5] = -1.0f;
+    CHECK(clstyle_ckpt_write(flip, &c, &keys, &err) == CLSTYLE_OK, "write: %s", err.msg);
+    clstyle_status st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
+    CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "adam.v is negative"), "negative v: %d (%s)", st, err.msg);
+    v[5] = 1.0f;
+    const char *meta1[] = {"clstyle.checkpoint", "1", "clstyle.iteration", "3", NULL};
+    CHECK(clstyle_st_write(flip, t, 3, meta1, &err) == CLSTYLE_OK, "write: %s", err.msg);
+    st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
+    CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "no checksum"), "no checksum: %d (%s)", st, err.msg);
+}
+
 int main(void)
 {
     const char *src = getenv("CLSTYLE_SOURCE_DIR");
@@ -63,6 +130,7 @@ int main(void)
     snprintf(content, sizeof content, "%s/tests/golden/content.png", src);
     snprintf(style, sizeof style, "%s/tests/golden/style.png", src);
     snprintf(tmp, sizeof tmp, "%s", tu_tmpdir("checkpoint"));
+    test_corruption();
     char full[4200], part[4200], resumed[4200], ckpt[4200], other[4200];
     snprintf(full, sizeof full, "%s/full.png", tmp);
     snprintf(part, sizeof part, "%s/part.png", tmp);
@@ -106,5 +174,12 @@ int main(void)
     CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "truncated.ckpt"), "truncated: %d %s", st, err.msg);
     st = resume_with(content, other, 100, content, &err);
     CHECK(st == CLSTYLE_ERR_DATA, "a PNG as checkpoint: %d %s", st, err.msg);
+    /* a checkpoint already at --iters: refused, naming both */
+    clstyle_options o2;
+    base(&o2, other);
+    o2.resume = ckpt;
+    o2.iters = 4;
+    st = clstyle_run(&o2, &err);
+    CHECK(st == CLSTYLE_ERR_USAGE && strstr(err.msg, "at iteration 4 and --iters is 4"), "at --iters: %d %s", st, err.msg);
     return tu_finish("test_checkpoint");
 }
