@@ -21,13 +21,35 @@ const char *clstyle_status_name(clstyle_status s)
     return "unknown status";
 }
 
+void clstyle_escape(char *dst, size_t cap, const char *src)
+{
+    size_t w = 0;
+    if (!cap) return;
+    for (; *src; src++) {
+        unsigned char c = (unsigned char)*src;
+        size_t need = (c < 0x20 || c == 0x7F) ? 4 : 1;
+        if (w + need >= cap) break;
+        if (need == 4) w += (size_t)snprintf(dst + w, 5, "\\x%02x", c);
+        else dst[w++] = (char)c;
+    }
+    dst[w] = '\0';
+}
+
+/* vsnprintf, then every control character escaped (one line whatever the arguments). */
+static void format_line(char *out, size_t cap, const char *fmt, va_list ap)
+{
+    char raw[2048];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    clstyle_escape(out, cap, raw);
+}
+
 void clstyle_notify(void (*log)(void *user, const char *line), void *user, const char *fmt, ...)
 {
     if (!log) return;
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    format_line(line, sizeof line, fmt, ap);
     va_end(ap);
     log(user, line);
 }
@@ -45,7 +67,7 @@ clstyle_status clstyle_err_set(clstyle_error *err, clstyle_status status, const 
     err->status = status;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    format_line(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     return status;
 }
@@ -56,7 +78,7 @@ clstyle_status clstyle_err_wrap(clstyle_error *err, const char *fmt, ...)
     char prefix[512], old[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    format_line(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
     size_t n = strlen(prefix);

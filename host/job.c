@@ -77,6 +77,11 @@ static clstyle_status parse_taps(clstyle_job *J, clstyle_error *err)
             if (!isfinite(lw[i].weight) || lw[i].weight < 0)
                 return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%s: weight of %s must be a finite number >= 0",
                                        pass ? "--style-layers" : "--content-layers", lw[i].name);
+            for (int k = 0; k < J->ntaps; k++)
+                if (J->taps[k].style == pass && J->taps[k].l == t->l && J->taps[k].relu == t->relu)
+                    return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%s: %s is listed twice (give it once, with its "
+                                           "weight as NAME:WEIGHT)", pass ? "--style-layers" : "--content-layers",
+                                           lw[i].name);
             t->style = pass;
             t->weight = lw[i].weight;
             J->ntaps++;
@@ -126,15 +131,16 @@ static clstyle_status blend_weights(clstyle_job *J, int nstyle, clstyle_error *e
     if (o->nblend && o->nblend != nstyle)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend has %d weights for %d style images", o->nblend,
                                nstyle);
-    double sum = 0;
+    double max = 0, sum = 0;
     for (int i = 0; i < nstyle; i++) {
         J->blend[i] = o->nblend ? o->blend[i] : 1.0;
         if (!isfinite(J->blend[i]) || J->blend[i] < 0)
             return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend: weights must be finite and >= 0");
-        sum += J->blend[i];
+        if (J->blend[i] > max) max = J->blend[i];
     }
-    if (!(sum > 0) || !isfinite(sum)) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend: weights sum to %s",
-                                                             sum > 0 ? "more than a double holds" : "zero");
+    if (!(max > 0)) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--style-blend: weights sum to zero");
+    /* divided by the largest first, so that a sum past what a double holds (1e308,1e308) cannot overflow */
+    for (int i = 0; i < nstyle; i++) sum += J->blend[i] /= max;
     for (int i = 0; i < nstyle; i++) J->blend[i] /= sum;
     J->nstyle = nstyle;
     return CLSTYLE_OK;

@@ -230,11 +230,12 @@ static clstyle_status build_failed(clstyle_ctx *ctx, cl_program prog, const char
             log[0] = '\0';
         log[len] = '\0';
     }
-    clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
-                    "building kernel file %s%s%s for %s failed (%s), options '%s%s%s'; build log:\n%s",
+    clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "building kernel file %s%s%s for %s failed (%s), options '%s%s%s'; build log:",
                     ctx->cfg.kernel_dir[0] ? ctx->cfg.kernel_dir : "cl", "/", file, ctx->dev.name,
-                    clstyle_cl_error_name(rc), BUILD_BASE_OPTIONS, *options ? " " : "", options,
-                    log ? log : "(none)");
+                    clstyle_cl_error_name(rc), BUILD_BASE_OPTIONS, *options ? " " : "", options);
+    /* the one message with lines after the first: the compiler's own log, as it is */
+    size_t at = strlen(err->msg);
+    snprintf(err->msg + at, sizeof err->msg - at, "\n%s", log ? log : "(none)");
     free(log);
     return CLSTYLE_ERR_INTERNAL;
 }

@@ -4,6 +4,7 @@
 #include "weights.h"
 
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,12 +147,16 @@ clstyle_status clstyle_weights_open(clstyle_weights *wt, const char *spec, const
                                     clstyle_error *err)
 {
     if (spec && !strncmp(spec, "synthetic:", 10)) {
-        char *end;
         const char *s = spec + 10;
-        unsigned long long seed = strtoull(s, &end, 10);
-        if (!*s || *end || *s == '-')
+        unsigned long long seed = 0;
+        int ok = *s != '\0';
+        for (const char *p = s; *p && ok; p++) { /* digits only: no sign, no blanks, no overflow */
+            ok = *p >= '0' && *p <= '9' && seed <= (ULLONG_MAX - (unsigned)(*p - '0')) / 10;
+            if (ok) seed = seed * 10 + (unsigned)(*p - '0');
+        }
+        if (!ok)
             return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--weights %s: expected synthetic:SEED with SEED a "
-                                   "non-negative integer", spec);
+                                   "whole number 0..%llu (digits only)", spec, ULLONG_MAX);
         return clstyle_weights_synthetic(wt, seed, nconv, err);
     }
     if (!spec || !*spec) {

@@ -3,6 +3,7 @@
  * Each prints its own one-line error and returns CLSTYLE_ERR_USAGE (0 when fine). */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 
 static int bad_number(const char *flag, const char *arg)
 {
-    fprintf(stderr, "clstyle: %s '%s': not a valid number\n", flag, arg);
+    clstyle_cli_say("%s '%s': not a valid number", flag, arg);
     return CLSTYLE_ERR_USAGE;
 }
 
@@ -32,7 +33,7 @@ int clstyle_cli_parse_long(const char *flag, const char *arg, long lo, long hi, 
     long v = strtol(arg, &end, 10);
     if (!*arg || *end || errno) return bad_number(flag, arg);
     if (v < lo || v > hi) {
-        fprintf(stderr, "clstyle: %s %ld: must be between %ld and %ld\n", flag, v, lo, hi);
+        clstyle_cli_say("%s %ld: must be between %ld and %ld", flag, v, lo, hi);
         return CLSTYLE_ERR_USAGE;
     }
     *out = v;
@@ -46,11 +47,11 @@ int clstyle_cli_split(char *s, char **items, int max, const char *flag)
         char *comma = strchr(p, ',');
         if (comma) *comma = '\0';
         if (!*p) {
-            fprintf(stderr, "clstyle: %s: empty item in the list\n", flag);
+            clstyle_cli_say("%s: empty item in the list", flag);
             return -1;
         }
         if (n == max) {
-            fprintf(stderr, "clstyle: %s: at most %d items\n", flag, max);
+            clstyle_cli_say("%s: at most %d items", flag, max);
             return -1;
         }
         items[n++] = p;
@@ -74,4 +75,15 @@ int clstyle_cli_parse_sizes(const char *cmd, char *arg, int *sizes, int *n)
         sizes[(*n)++] = (int)v;
     }
     return 0;
+}
+
+void clstyle_cli_say(const char *fmt, ...)
+{
+    char raw[2048], line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    clstyle_escape(line, sizeof line, raw);
+    fprintf(stderr, "clstyle: %s\n", line);
 }

@@ -24,4 +24,8 @@ int clstyle_cli_split(char *s, char **items, int max, const char *flag);
  * limits), at most CLSTYLE_CLI_MAX_SIZES. */
 int clstyle_cli_parse_sizes(const char *cmd, char *arg, int *sizes, int *n);
 
+/* One line "clstyle: MESSAGE" on stderr, control characters escaped (MESSAGE may hold
+ * arguments as typed). */
+void clstyle_cli_say(const char *fmt, ...) CLSTYLE_PRINTF(1, 2);
+
 #endif

@@ -16,7 +16,7 @@
 
 static int fail(const clstyle_error *err)
 {
-    fprintf(stderr, "clstyle: %s\n", err->msg);
+    fprintf(stderr, "clstyle: %s\n", err->msg); /* escaped by the library (a build log follows on its own lines) */
     return err->status ? (int)err->status : 70;
 }
 
@@ -70,7 +70,7 @@ int clstyle_cli_open(clstyle_ctx **ctx, const char *spec, int profiling, clstyle
         }
         err->msg[0] = '\0';
     }
-    if (!st && (*ctx)->notice[0]) fprintf(stderr, "clstyle: %s\n", (*ctx)->notice);
+    if (!st && (*ctx)->notice[0]) clstyle_cli_say("%s", (*ctx)->notice);
     return st;
 }
 

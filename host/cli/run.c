@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -47,7 +48,8 @@ static void help(void)
         "Paints CONTENT in the style of STYLE (Gatys et al., VGG19, Adam) on an OpenCL device.\n\n"
         "Inputs and output:\n"
         "  -c, --content FILE        content image (PNG)\n"
-        "  -s, --style FILE[,FILE]   style image(s) (PNG)\n"
+        "  -s, --style FILE[,FILE]   style image(s) (PNG); repeatable; a FILE that exists is\n"
+        "                            taken whole (its name may hold a comma)\n"
         "      --style-blend W[,W]   blend weights of several styles (normalised to sum 1)\n"
         "  -o, --output FILE         output PNG (written atomically)\n"
         "  -w, --weights FILE|synthetic:SEED\n"
@@ -104,7 +106,7 @@ static int parse_layers(const char *flag, char *arg, clstyle_layer_weight *out, 
             if (clstyle_cli_parse_double(flag, colon + 1, &out[i].weight)) return CLSTYLE_ERR_USAGE;
         }
         if (strlen(items[i]) >= sizeof out[i].name) {
-            fprintf(stderr, "clstyle: %s: unknown layer '%s'\n", flag, items[i]);
+            clstyle_cli_say("%s: unknown layer '%s'", flag, items[i]);
             return CLSTYLE_ERR_USAGE;
         }
         snprintf(out[i].name, sizeof out[i].name, "%s", items[i]);
@@ -113,9 +115,29 @@ static int parse_layers(const char *flag, char *arg, clstyle_layer_weight *out, 
     return 0;
 }
 
+/* -s VALUE (repeatable): a value that names an existing file is one style image, whole
+ * (so a name with a comma works); otherwise a comma list of files. */
+static int add_styles(clstyle_options *o, char *arg)
+{
+    struct stat sb;
+    char *items[CLSTYLE_MAX_STYLES];
+    int n = 1;
+    items[0] = arg;
+    if (stat(arg, &sb) != 0 && (n = clstyle_cli_split(arg, items, CLSTYLE_MAX_STYLES, "--style")) < 0)
+        return CLSTYLE_ERR_USAGE;
+    for (int i = 0; i < n; i++) {
+        if (o->nstyle == CLSTYLE_MAX_STYLES) {
+            clstyle_cli_say("--style: at most %d style images", CLSTYLE_MAX_STYLES);
+            return CLSTYLE_ERR_USAGE;
+        }
+        o->style[o->nstyle++] = items[i];
+    }
+    return 0;
+}
+
 static void on_info(void *user, const char *line)
 {
-    fprintf(stderr, "clstyle: %s\n", line);
+    clstyle_cli_say("%s", line);
 }
 
 static void on_progress(void *user, const clstyle_progress *p)
@@ -161,7 +183,7 @@ int clstyle_cli_run(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":c:s:o:w:n:d:qhV", opts, NULL)) != -1 && !rc) {
         switch (c) {
         case 'c': o.content = optarg; break;
-        case 's': styles = optarg; break;
+        case 's': rc = add_styles(&o, optarg); styles = optarg; break;
         case OPT_BLEND: blend = optarg; break;
         case 'o': o.output = optarg; break;
         case 'w': o.weights = optarg; break;
@@ -187,7 +209,7 @@ int clstyle_cli_run(int argc, char **argv)
             if (!strcmp(optarg, "max")) o.pooling_avg = 0;
             else if (!strcmp(optarg, "avg")) o.pooling_avg = 1;
             else {
-                fprintf(stderr, "clstyle: --pooling '%s': expected max or avg\n", optarg);
+                clstyle_cli_say("--pooling '%s': expected max or avg", optarg);
                 rc = CLSTYLE_ERR_USAGE;
             }
             break;
@@ -203,29 +225,25 @@ int clstyle_cli_run(int argc, char **argv)
         case 'h': help(); return 0;
         case 'V': printf("clstyle %s\n", CLSTYLE_VERSION); return 0;
         case ':':
-            fprintf(stderr, "clstyle: option %s needs a value\n", argv[optind - 1]);
+            clstyle_cli_say("option %s needs a value", argv[optind - 1]);
             rc = CLSTYLE_ERR_USAGE;
             break;
         default:
-            fprintf(stderr, "clstyle: unknown option '%s' (see clstyle --help)\n", argv[optind - 1]);
+            clstyle_cli_say("unknown option '%s' (see clstyle --help)", argv[optind - 1]);
             rc = CLSTYLE_ERR_USAGE;
         }
     }
     if (rc) return rc;
     if (optind < argc) {
-        fprintf(stderr, "clstyle: unexpected argument '%s' (see clstyle --help)\n", argv[optind]);
+        clstyle_cli_say("unexpected argument '%s' (see clstyle --help)", argv[optind]);
         return CLSTYLE_ERR_USAGE;
     }
     if (!o.content || !styles || !o.output) {
-        fprintf(stderr, "clstyle: %s is required (see clstyle --help)\n",
+        clstyle_cli_say("%s is required (see clstyle --help)",
                 !o.content ? "-c/--content" : !styles ? "-s/--style" : "-o/--output");
         return CLSTYLE_ERR_USAGE;
     }
     char *items[CLSTYLE_MAX_STYLES];
-    int n = clstyle_cli_split(styles, items, CLSTYLE_MAX_STYLES, "--style");
-    if (n < 0) return CLSTYLE_ERR_USAGE;
-    for (int i = 0; i < n; i++) o.style[i] = items[i];
-    o.nstyle = n;
     if (blend) {
         int nb = clstyle_cli_split(blend, items, CLSTYLE_MAX_STYLES, "--style-blend");
         if (nb < 0) return CLSTYLE_ERR_USAGE;
@@ -254,6 +272,6 @@ int clstyle_cli_run(int argc, char **argv)
         return 128 + (stop_signal ? stop_signal : SIGINT);
     }
     if (st) return clstyle_cli_fail(&err);
-    if (!quiet) fprintf(stderr, "clstyle: wrote %s\n", o.output);
+    if (!quiet) clstyle_cli_say("wrote %s", o.output);
     return 0;
 }

@@ -84,6 +84,29 @@ expect 66 "dir is a folder" -- "${run[@]}" -o "$O" --resume "$W/dir"
 mkdir "$tmp/kernels"; cp "$src"/cl/*.cl "$tmp/kernels/"; rm "$tmp/kernels/relu.cl"; mkfifo "$tmp/kernels/relu.cl"
 CLSTYLE_KERNEL_DIR="$tmp/kernels" CLSTYLE_NO_CACHE=1 expect 66 "relu.cl is a FIFO" -- "${run[@]}" -o "$O"
 
+# 4. lists and numbers
+expect 64 "empty item" -- "${run[@]}" -o "$O" --style-layers relu1_1,,relu2_1
+expect 64 "empty item" -- -c "$C" -s "$S,,$S" -w synthetic:1 --size 32 -n 1 -o "$O"
+expect 64 "empty item" -- "${run[@]}" -o "$O" -s "$S" --style-blend 1,,1
+expect 64 "relu1_1 is listed twice" -- "${run[@]}" -o "$O" --style-layers relu1_1,relu2_1,relu1_1:0.5
+expect 64 "conv4_2 is listed twice" -- "${run[@]}" -o "$O" --content-layers conv4_2,conv4_2
+for seed in +5 " 5" "5 " -1 18446744073709551616 ""; do
+  expect 64 "synthetic:SEED" -- -c "$C" -s "$S" -w "synthetic:$seed" --size 32 -n 1 -o "$O"
+done
+expect 64 "--iters '99999999999999999999'" -- "${run[@]}" -o "$O" -n 99999999999999999999
+# a blend whose sum overflows a double normalises; a style file with a comma in its name; -s repeated
+cp "$S" "$tmp/a,b.png"
+for args in "-s $S,$S --style-blend 1e308,1e308" "-s $tmp/a,b.png" "-s $S -s $tmp/a,b.png --style-blend 1,3"; do
+  timeout 120 "$bin" -c "$C" $args -w synthetic:1 --size 32 -n 1 -o "$tmp/l.png" -q 2>"$tmp/stderr"
+  [ $? -eq 0 ] && [ -s "$tmp/l.png" ] && ok || { bad "run with $args"; cat "$tmp/stderr"; }
+  rm -f "$tmp/l.png"
+done
+
+# 8. names from files and paths are escaped: every message stays one line
+evil="$W/evil"$'\n'$'\e'"[31mred.png"
+expect 66 'evil\\x0a\\x1b\[31mred.png' -- -c "$evil" -s "$S" -w synthetic:1 --size 32 -n 1 -o "$O"
+expect 73 'evil\\x0a\\x1b\[31mred.png/ names a folder' -- "${run[@]}" -o "$evil/"
+
 # 8. closed standard streams: progress never lands in the outputs
 "$bin" "${run[@]}" -o "$tmp/closed.png" --log "$tmp/closed.csv" --print-every 1 <&- >&- 2>&-
 head -c 8 "$tmp/closed.png" | od -An -tx1 | grep -q "89 50 4e 47" && ! grep -q "iter" "$tmp/closed.png" &&

@@ -47,7 +47,7 @@ expect 64 "--iters '1e3x'" -- "${base[@]}" -n 1e3x
 expect 64 "unknown layer 'relu9_9'" -- "${base[@]}" --style-layers relu1_1,relu9_9
 expect 64 "unknown layer 'pool1'" -- "${base[@]}" --content-layers pool1
 expect 64 "--pooling 'median'" -- "${base[@]}" --pooling median
-expect 64 "style-blend has 1 weights for 2" -- "${base[@]}" -s "$S,$S" --style-blend 1
+expect 64 "style-blend has 1 weights for 3" -- "${base[@]}" -s "$S,$S" --style-blend 1  # -s repeats: 1 + 2 styles
 expect 64 "needs a value" -- "${base[@]}" --size
 expect 64 "also an input" -- -c "$C" -s "$S" -o "$C" -w synthetic:1 --size 64 -n 1 -q
 expect 64 "synthetic:SEED" -- "${base[@]}" -w synthetic:x
