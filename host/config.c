@@ -1,5 +1,8 @@
 /* Reads the configuration variables once (see config.h); the only getenv of the library. */
 #include "config.h"
+#include <unistd.h>
+#include <sys/stat.h>
+#include <errno.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +32,28 @@ void clstyle_config_from_env(clstyle_config *cfg)
     snprintf(cfg->kernel_dir, sizeof cfg->kernel_dir, "%s", env("CLSTYLE_KERNEL_DIR"));
     cfg->no_cache = env_flag("CLSTYLE_NO_CACHE");
     const char *xdg = env("XDG_CACHE_HOME"), *home = env("HOME"), *data = env("XDG_DATA_HOME");
-    if (*xdg) snprintf(cfg->cache_dir, sizeof cfg->cache_dir, "%s/clstyle", xdg);
-    else if (*home) snprintf(cfg->cache_dir, sizeof cfg->cache_dir, "%s/.cache/clstyle", home);
+    if (*xdg) snprintf(cfg->cache_base, sizeof cfg->cache_base, "%s", xdg);
+    else if (*home) snprintf(cfg->cache_base, sizeof cfg->cache_base, "%s/.cache", home);
+    if (cfg->cache_base[0]) snprintf(cfg->cache_dir, sizeof cfg->cache_dir, "%s/clstyle", cfg->cache_base);
     if (*env("CLSTYLE_WEIGHTS")) snprintf(cfg->weights, sizeof cfg->weights, "%s", env("CLSTYLE_WEIGHTS"));
     else if (*data) snprintf(cfg->weights, sizeof cfg->weights, "%s/clstyle/vgg19.safetensors", data);
     else snprintf(cfg->weights, sizeof cfg->weights, "%s/.local/share/clstyle/vgg19.safetensors", *home ? home : ".");
+}
+
+clstyle_status clstyle_config_explain_nodevice(const clstyle_config *cfg, clstyle_status st, clstyle_error *err)
+{
+    if (st != CLSTYLE_ERR_NODEVICE || !cfg->cache_base[0]) return st;
+    struct stat sb;
+    const char *why = NULL;
+    if (stat(cfg->cache_base, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode)) why = "is not a folder";
+        else if (access(cfg->cache_base, W_OK | X_OK) != 0) why = "is not writable";
+    } else if (errno != ENOENT) {
+        why = "cannot be reached";
+    }
+    if (!why) return st;
+    char msg[sizeof err->msg + sizeof cfg->cache_base + 256];
+    snprintf(msg, sizeof msg, "%s (the cache folder %s %s: PoCL keeps its kernel cache there and offers no device "
+             "without it; point XDG_CACHE_HOME at a writable folder)", err->msg, cfg->cache_base, why);
+    return clstyle_err_set(err, st, "%s", msg);
 }

@@ -6,6 +6,8 @@
 #ifndef CLSTYLE_CONFIG_H
 #define CLSTYLE_CONFIG_H
 
+#include "error.h"
+
 typedef struct clstyle_config {
     char device[256];         /* CLSTYLE_DEVICE: the device spec when -d is not given ("" = none) */
     char conv_algo[512];      /* CLSTYLE_CONV_ALGO: one name, or a per-layer comma list ("" = none) */
@@ -13,7 +15,8 @@ typedef struct clstyle_config {
     char conv_options[256];   /* CLSTYLE_CONV_OPTIONS: appended to the default GEMM tile's build options */
     char kernel_dir[4096];    /* CLSTYLE_KERNEL_DIR: kernel sources from this folder ("" = embedded) */
     int no_cache;             /* CLSTYLE_NO_CACHE set and not "0": no kernel binary or tuning cache */
-    char cache_dir[4096];     /* $XDG_CACHE_HOME/clstyle, else $HOME/.cache/clstyle ("" = none) */
+    char cache_base[4000];    /* $XDG_CACHE_HOME, else $HOME/.cache ("" = none): PoCL's cache is there too */
+    char cache_dir[4096];     /* cache_base/clstyle ("" = none) */
     char weights[4096];       /* the default weights file: $CLSTYLE_WEIGHTS, else
                                * $XDG_DATA_HOME/clstyle/vgg19.safetensors, else
                                * $HOME/.local/share/clstyle/vgg19.safetensors */
@@ -21,5 +24,9 @@ typedef struct clstyle_config {
 
 /* Fills cfg from the environment (the documented variables above). */
 void clstyle_config_from_env(clstyle_config *cfg);
+
+/* A "no device" error st explained when the cache folder is unusable (PoCL then offers
+ * no device at all); other statuses pass through. */
+clstyle_status clstyle_config_explain_nodevice(const clstyle_config *cfg, clstyle_status st, clstyle_error *err);
 
 #endif

@@ -34,7 +34,7 @@ clstyle_status clstyle_ctx_create(clstyle_ctx **out, const clstyle_config *cfg, 
     clstyle_device_desc *list = NULL;
     int n = 0, idx = 0;
     clstyle_status st = clstyle_device_list(&list, &n, err);
-    if (st) return st;
+    if (st) return clstyle_config_explain_nodevice(cfg, st, err);
     st = clstyle_device_select(list, n, spec, cfg->device, &idx, err);
     if (st) {
         free(list);

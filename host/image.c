@@ -174,9 +174,15 @@ clstyle_status clstyle_image_resize_longest(const clstyle_image *src, int longes
     if (longest < 1)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "resize: longest side %d must be >= 1",
                                longest);
-    if (src->w >= src->h)
-        return clstyle_image_resize(src, longest, scale_side(src->h, longest, src->w), dst, err);
-    return clstyle_image_resize(src, scale_side(src->w, longest, src->h), longest, dst, err);
+    int w, h;
+    clstyle_image_longest_dims(src->w, src->h, longest, &w, &h);
+    return clstyle_image_resize(src, w, h, dst, err);
+}
+
+void clstyle_image_longest_dims(int w, int h, int longest, int *ow, int *oh)
+{
+    *ow = w >= h ? longest : scale_side(w, longest, h);
+    *oh = w >= h ? scale_side(h, longest, w) : longest;
 }
 
 /* Full-range BT.601 (JPEG) RGB -> (Y, Cb-128, Cr-128). */

@@ -13,6 +13,8 @@
    (align_corners=False / half-pixel centres, source coordinate clamped to the edge pixels,
    like PyTorch). dst must not own data; it is zeroed on failure.
    Errors: CLSTYLE_ERR_USAGE (longest < 1), CLSTYLE_ERR_INTERNAL (no memory). */
+/* The size clstyle_image_resize_longest gives a w x h image. */
+void clstyle_image_longest_dims(int w, int h, int longest, int *ow, int *oh);
 clstyle_status clstyle_image_resize_longest(const clstyle_image *src, int longest,
                                             clstyle_image *dst, clstyle_error *err);
 

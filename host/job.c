@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "image.h"
@@ -104,12 +105,48 @@ static clstyle_status parse_taps(clstyle_job *J, clstyle_error *err)
     return CLSTYLE_OK;
 }
 
-static clstyle_status load_sized(const clstyle_options *o, const char *path, int longest, const char *what,
+/* Whether a w x h working image fits, before it is made: the host must hold the job's
+ * images at that size (content, init, styles, one read-back), and the device (when open)
+ * at least the activations (clstyle_acts_bytes_min; the workspace comes on top). */
+static clstyle_status check_fits(clstyle_job *J, const char *what, const char *path, int w, int h, int grads,
+                                 clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    double px = (double)w * h, host = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    double images = (4.0 + o->nstyle) * 3 * 4 * px;
+    if (host > 0 && images > host)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
+                               "%s %s would be %dx%d at the working size: its images alone need %.1f MiB of host memory, "
+                               "more than the %.1f MiB here (use a smaller --size%s)",
+                               what, path, w, h, images / 1048576.0, host / 1048576.0,
+                               o->style_scale > 1 ? " or --style-scale" : "");
+    if (!J->ctx) return CLSTYLE_OK;
+    double dev = (double)J->ctx->dev.global_mem, need = (double)clstyle_acts_bytes_min(J->nconv, h, w, J->keep_z, grads);
+    if (need > dev) {
+        int fit = (int)((w > h ? w : h) * sqrt(dev / need) * 0.9);
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
+                               "%s %s would be %dx%d at the working size: its activations alone need %.1f MiB, more "
+                               "than %s's %.1f MiB of memory (use --size %d or less%s)",
+                               what, path, w, h, need / 1048576.0, J->ctx->dev.name, dev / 1048576.0,
+                               fit < CLSTYLE_MIN_SIDE ? CLSTYLE_MIN_SIDE : fit, o->style_scale > 1 ? ", or a smaller --style-scale" : "");
+    }
+    return CLSTYLE_OK;
+}
+
+static clstyle_status load_sized(clstyle_job *J, const char *path, int longest, const char *what, int grads,
                                  clstyle_image *out, clstyle_error *err)
 {
+    const clstyle_options *o = J->o;
     clstyle_image raw = {0};
     clstyle_status st = clstyle_png_read(path, o->max_pixels, &raw, err);
     if (st) return st;
+    int w, h;
+    clstyle_image_longest_dims(raw.w, raw.h, longest, &w, &h);
+    st = check_fits(J, what, path, w, h, grads, err);
+    if (st) {
+        clstyle_image_free(&raw);
+        return st;
+    }
     st = clstyle_image_resize_longest(&raw, longest, out, err);
     clstyle_image_free(&raw);
     if (st) return clstyle_err_wrap(err, "resizing %s %s", what, path);
@@ -165,10 +202,10 @@ clstyle_status clstyle_job_load_files(clstyle_job *J, clstyle_error *err)
     if (!o->content || !*o->content) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -c/--content FILE");
     if (o->nstyle < 1) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -s/--style FILE");
     clstyle_status st = blend_weights(J, o->nstyle, err);
-    if (!st) st = load_sized(o, o->content, o->size, "content image", &J->content, err);
+    if (!st) st = load_sized(J, o->content, o->size, "content image", 1, &J->content, err);
     int slong = (int)lround(o->size * o->style_scale);
     for (int i = 0; i < o->nstyle && !st; i++)
-        st = load_sized(o, o->style[i], slong < 1 ? 1 : slong, "style image", &J->styles[i], err);
+        st = load_sized(J, o->style[i], slong < 1 ? 1 : slong, "style image", 0, &J->styles[i], err);
     return st ? st : load_init(J, err);
 }
 
@@ -342,20 +379,41 @@ static clstyle_status init_image(clstyle_job *J, clstyle_error *err)
     return st;
 }
 
-clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
+clstyle_status clstyle_job_open_device(clstyle_job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
+    if (J->ctx) return CLSTYLE_OK;
     clstyle_status st = clstyle_ctx_create(&J->ctx, &J->cfg, o->device, J->profiling, err);
     if (st) return st;
     info(o, "device: [%d] %s (%s)", J->ctx->dev.index, J->ctx->dev.name, J->ctx->dev.platform_name);
     if (J->ctx->notice[0]) info(o, "%s", J->ctx->notice);
+    return CLSTYLE_OK;
+}
+
+/* A stop request (SIGINT/SIGTERM) during setup ends it at the next stage: nothing is
+ * written, no iteration has run. */
+static clstyle_status check_stop(const clstyle_job *J, clstyle_error *err)
+{
+    if (J->o->stop && *J->o->stop)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED,
+                               "interrupted before the first iteration (while setting up); nothing written");
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    clstyle_status st = clstyle_job_open_device(J, err);
+    if (st || (st = check_stop(J, err))) return st;
     int h = J->content.h, w = J->content.w;
     clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
     if (!J->cfg.no_tune) clstyle_tune_load_xgemm(J->ctx, o->info, o->progress_user);
     if ((st = clstyle_tune_convs(J->ctx, &J->weights, J->weights.nconv, h, w, clstyle_tune_mode_of(&J->ctx->cfg), 0, choice,
                                  o->info, o->progress_user, err)) ||
+        (st = check_stop(J, err)) ||
         (st = clstyle_net_init(J->ctx, &J->net, &J->weights, o->pooling_avg ? CLSTYLE_POOL_AVG : CLSTYLE_POOL_MAX,
-                               choice, err)))
+                               choice, err)) ||
+        (st = check_stop(J, err)))
         return st;
     if ((st = clstyle_acts_init(J->ctx, &J->acts, &J->net, h, w, J->keep_z, 1, err))) return st;
     if ((st = plan_job(J, err))) return st;
@@ -364,7 +422,8 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
     if ((st = content_targets(J, err))) return st;
     if ((st = init_image(J, err))) return st;
     info(o, "device memory: %.1f MiB allocated", J->ctx->peak_device_bytes / 1048576.0);
-    return clstyle_ctx_finish(J->ctx, err);
+    st = clstyle_ctx_finish(J->ctx, err);
+    return st ? st : check_stop(J, err);
 }
 
 /* ---- one iteration ---- */

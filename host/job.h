@@ -51,6 +51,9 @@ typedef struct clstyle_job {
 /* Checks o's numbers, layers and weights, reads the configuration (profiling: OpenCL
  * event timing on the queue). Nothing is loaded yet. */
 clstyle_status clstyle_job_new(const clstyle_options *o, int profiling, clstyle_job **out, clstyle_error *err);
+/* The device context (clstyle_job_setup opens it if this was not called): open before
+ * the images are loaded, so that a working size the device cannot hold fails at once. */
+clstyle_status clstyle_job_open_device(clstyle_job *J, clstyle_error *err);
 /* The content, style and --init images from o's paths, at the working size. */
 clstyle_status clstyle_job_load_files(clstyle_job *J, clstyle_error *err);
 /* The same from images in memory (copied; the benchmark). --init FILE is read from o. */
@@ -58,7 +61,8 @@ clstyle_status clstyle_job_set_images(clstyle_job *J, const clstyle_image *conte
                                       int nstyle, clstyle_error *err);
 /* The weights (-w, the configuration, or synthetic) and the checkpoint fingerprints. */
 clstyle_status clstyle_job_load_weights(clstyle_job *J, clstyle_error *err);
-/* The device: context, conv choices, network, memory plans, targets, the first image. */
+/* The device: context, conv choices, network, memory plans, targets, the first image.
+ * A stop request (o->stop) ends it at the next stage with CLSTYLE_ERR_INTERRUPTED. */
 clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err);
 /* All of the above on in-memory images (the benchmark): a job ready to step. */
 clstyle_status clstyle_job_open(const clstyle_options *o, const clstyle_image *content, const clstyle_image *styles,

@@ -249,6 +249,7 @@ clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
     clstyle_status st = clstyle_job_new(o, 0, &J, err);
     if (st) return st;
     st = check_paths(J, err);
+    if (!st) st = clstyle_job_open_device(J, err);
     if (!st) st = clstyle_job_load_files(J, err);
     if (!st) st = clstyle_job_load_weights(J, err);
     if (!st) info(o, "content %dx%d, %d style image(s), %ld iterations", J->content.w, J->content.h, o->nstyle, o->iters);

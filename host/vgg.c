@@ -95,38 +95,57 @@ void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts)
     acts->bytes = 0;
 }
 
-clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const clstyle_net *net, int h, int w,
-                                 const int *keep_z, int grads, clstyle_error *err)
+/* The activation plan of an h x w input through convs 0..nconv-1: every activation, the
+ * workspace (the largest any op of net needs; none without a net) and, with grads, the
+ * gradient buffers. */
+static void acts_plan(clstyle_plan *plan, clstyle_acts *acts, const clstyle_net *net, int nconv, int h, int w,
+                      const int *keep_z, int grads)
 {
     memset(acts, 0, sizeof *acts);
     acts->h = h;
     acts->w = w;
     size_t ws = 0, gmax = 0;
-    clstyle_plan plan; /* every buffer sized first, the total checked, then allocated */
-    clstyle_plan_init(&plan);
-    clstyle_plan_add(&plan, &acts->xin, 3, h, w, "input image");
-    for (int l = 0; l < net->nconv; l++) {
+    clstyle_plan_init(plan);
+    clstyle_plan_add(plan, &acts->xin, 3, h, w, "input image");
+    for (int l = 0; l < nconv; l++) {
         int hl, wl, block = 0;
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
-        size_t need = clstyle_conv_workspace(&net->conv[l], hl, wl);
-        size_t gneed = clstyle_gram_workspace(&net->gram, L->cout, hl, wl);
-        if (need < gneed) need = gneed;
-        if (need > ws) ws = need;
+        if (net) {
+            size_t need = clstyle_conv_workspace(&net->conv[l], hl, wl);
+            size_t gneed = clstyle_gram_workspace(&net->gram, L->cout, hl, wl);
+            if (need < gneed) need = gneed;
+            if (need > ws) ws = need;
+        }
         size_t n = (size_t)L->cout * hl * wl;
         if (n > gmax) gmax = n;
-        clstyle_plan_add(&plan, &acts->a[l], L->cout, hl, wl, L->name);
-        if (keep_z && keep_z[l]) clstyle_plan_add(&plan, &acts->z[l], L->cout, hl, wl, L->name);
+        clstyle_plan_add(plan, &acts->a[l], L->cout, hl, wl, L->name);
+        if (keep_z && keep_z[l]) clstyle_plan_add(plan, &acts->z[l], L->cout, hl, wl, L->name);
         for (int k = 0; k <= l; k++) block += clstyle_vgg_layers[k].pool_after && k < l;
-        if (L->pool_after && l + 1 < net->nconv)
-            clstyle_plan_add(&plan, &acts->p[block], L->cout, hl / 2, wl / 2, "pooled activation");
+        if (L->pool_after && l + 1 < nconv)
+            clstyle_plan_add(plan, &acts->p[block], L->cout, hl / 2, wl / 2, "pooled activation");
     }
-    clstyle_plan_add(&plan, &acts->ws, 1, 1, (int)ws, "GEMM workspace");
+    if (net) clstyle_plan_add(plan, &acts->ws, 1, 1, (int)ws, "GEMM workspace");
     if (grads) {
-        clstyle_plan_add(&plan, &acts->g0, 1, 1, (int)gmax, "gradient buffer");
-        clstyle_plan_add(&plan, &acts->g1, 1, 1, (int)gmax, "gradient buffer");
-        clstyle_plan_add(&plan, &acts->gx, 3, h, w, "image gradient");
+        clstyle_plan_add(plan, &acts->g0, 1, 1, (int)gmax, "gradient buffer");
+        clstyle_plan_add(plan, &acts->g1, 1, 1, (int)gmax, "gradient buffer");
+        clstyle_plan_add(plan, &acts->gx, 3, h, w, "image gradient");
     }
+}
+
+size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *keep_z, int grads)
+{
+    clstyle_plan plan;
+    clstyle_acts acts;
+    acts_plan(&plan, &acts, NULL, nconv, h, w, keep_z, grads);
+    return plan.bytes;
+}
+
+clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const clstyle_net *net, int h, int w,
+                                 const int *keep_z, int grads, clstyle_error *err)
+{
+    clstyle_plan plan; /* every buffer sized first, the total checked, then allocated */
+    acts_plan(&plan, acts, net, net->nconv, h, w, keep_z, grads);
     clstyle_status st = clstyle_plan_alloc(ctx, &plan, "activations", err);
     if (!st) acts->bytes = plan.bytes;
     return st;

@@ -44,6 +44,10 @@ void clstyle_vgg_layer_size(int l, int h, int w, int *hl, int *wl);
 clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const clstyle_net *net, int h, int w,
                                  const int *keep_z, int grads, clstyle_error *err);
 void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts);
+/* Device bytes the activations of an h x w input through convs 0..nconv-1 need at least
+ * (without the workspace, which depends on the algorithms): the memory check made
+ * before any image is resized or any kernel built. */
+size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *keep_z, int grads);
 /* The activation named by (conv l, relu?). */
 clstyle_tensor clstyle_acts_at(const clstyle_acts *acts, int l, int relu);
 /* Forward pass of x (3, H, W) in pixel units through conv1_1 .. conv(nconv). */

@@ -48,7 +48,12 @@ static int cmd_devices(int argc, char **argv)
     clstyle_error err = {0};
     clstyle_device_desc *list;
     int n;
-    if (clstyle_device_list(&list, &n, &err)) return fail(&err);
+    clstyle_config cfg;
+    clstyle_config_from_env(&cfg);
+    if (clstyle_device_list(&list, &n, &err)) {
+        clstyle_config_explain_nodevice(&cfg, err.status, &err);
+        return fail(&err);
+    }
     clstyle_device_print(stdout, list, n, json);
     free(list);
     return 0;

@@ -10,13 +10,17 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fileio.h"
 
 static volatile sig_atomic_t stop_signal;
 static volatile int stop_flag;
 
 static void on_signal(int sig)
 {
-    if (stop_signal) _exit(128 + sig); /* a second signal exits at once */
+    if (stop_signal) { /* a second signal exits at once, without leaving a half-written file */
+        clstyle_atomic_unlink_current();
+        _exit(128 + sig);
+    }
     stop_signal = sig;
     stop_flag = 1;
 }
@@ -272,6 +276,10 @@ int clstyle_cli_run(int argc, char **argv)
         return 128 + (stop_signal ? stop_signal : SIGINT);
     }
     if (st) return clstyle_cli_fail(&err);
+    if (stop_signal) { /* it came during the last iteration or the final write, which completed */
+        if (!quiet) clstyle_cli_say("interrupted at the end; image written to %s", o.output);
+        return 128 + stop_signal;
+    }
     if (!quiet) clstyle_cli_say("wrote %s", o.output);
     return 0;
 }

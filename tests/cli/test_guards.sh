@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Guards around a run (issue 12, parts 7, 9, 10): an unsafe cache folder is not used; a
+# tuning cache line the device would not try is measured again, not fatal; an unusable
+# XDG_CACHE_HOME is named (PoCL then offers no device); Ctrl-C during the first compile
+# exits 130 with nothing written; a second signal leaves no temp file; a --size the
+# device cannot hold fails at once with the numbers.
+#   test_guards.sh CLSTYLE TMPDIR
+set -u
+bin="$1"; tmp="$2"
+rm -rf "$tmp"; mkdir -p "$tmp"
+src="${CLSTYLE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+C="$src/tests/golden/content.png"; S="$src/tests/golden/style.png"
+export XDG_CACHE_HOME="$tmp/cache"
+pass=0; fail=0
+ok() { pass=$((pass+1)); }
+bad() { echo "FAIL: $*"; fail=$((fail+1)); }
+run=(-c "$C" -s "$S" -w synthetic:1 --size 32 -n 1)
+
+# 7. a group/other-writable cache folder, or one owned by another user: a notice, the run goes on
+mkdir -p "$tmp/open/clstyle"; chmod 777 "$tmp/open/clstyle"
+XDG_CACHE_HOME="$tmp/open" "$bin" "${run[@]}" -o "$tmp/o1.png" 2>"$tmp/err"
+[ $? -eq 0 ] && grep -q "writable by group or others: not used" "$tmp/err" && [ -z "$(ls "$tmp/open/clstyle")" ] && ok ||
+  { bad "open cache folder"; cat "$tmp/err"; }
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+  mkdir -p "$tmp/other/clstyle"; chown nobody "$tmp/other/clstyle"
+  XDG_CACHE_HOME="$tmp/other" "$bin" "${run[@]}" -o "$tmp/o2.png" 2>"$tmp/err"
+  [ $? -eq 0 ] && grep -q "owned by another user: not used" "$tmp/err" && ok || { bad "foreign cache folder"; cat "$tmp/err"; }
+fi
+# an unusable XDG_CACHE_HOME is named as the cause when no device shows up
+touch "$tmp/notadir"
+XDG_CACHE_HOME="$tmp/notadir" "$bin" "${run[@]}" -o "$tmp/o3.png" 2>"$tmp/err"; rc=$?
+if [ $rc -eq 69 ]; then grep -q "cache folder .*notadir is not a folder" "$tmp/err" && ok || { bad "XDG_CACHE_HOME a file"; cat "$tmp/err"; }
+elif [ $rc -eq 0 ]; then ok; else bad "XDG_CACHE_HOME a file: exit $rc"; cat "$tmp/err"; fi
+
+# 7. a tuning entry with options the device would not try: dropped and measured again
+env -u CLSTYLE_NO_TUNE "$bin" tune --size 32 >"$tmp/tune.out" 2>&1 || { bad "tune"; cat "$tmp/tune.out"; }
+f=$(ls "$XDG_CACHE_HOME"/clstyle/conv-tune-*.tsv 2>/dev/null | head -n 1)
+if [ -n "$f" ] && awk -F'\t' 'NR > 1 && $2 == "tiled" { found = 1 } END { exit !found }' "$f"; then
+  awk -F'\t' 'BEGIN { OFS = "\t" } NR > 1 && $2 == "tiled" && !done { $3 = "-DMR=99 -DNR=32"; done = 1 } { print }' "$f" >"$f.new" && mv "$f.new" "$f"
+  env -u CLSTYLE_NO_TUNE "$bin" "${run[@]}" -o "$tmp/o4.png" 2>"$tmp/err"
+  [ $? -eq 0 ] && grep -q "dropping the cached choice" "$tmp/err" && ok || { bad "bad tuning entry"; cat "$tmp/err"; }
+  ! grep -q -- "-DMR=99" "$f" && ok || bad "the bad tuning entry was kept"
+elif [ -n "$f" ]; then
+  ok # no layer chose the tiled GEMM on this device: nothing to corrupt
+else
+  bad "tune wrote no cache file"; cat "$tmp/tune.out"
+fi
+
+# 9. Ctrl-C during the first kernel compile (cold caches): 130, nothing written, no temp file
+cold="$tmp/cold"; mkdir -p "$cold"
+XDG_CACHE_HOME="$cold" CLSTYLE_NO_CACHE=1 "$bin" "${run[@]}" -n 5 -o "$tmp/sig.png" 2>"$tmp/sig.err" &
+pid=$!
+for _ in $(seq 100); do grep -q "^clstyle: device:" "$tmp/sig.err" 2>/dev/null && break; sleep 0.05; done
+sleep 0.3; kill -INT $pid; wait $pid; rc=$?
+if [ $rc -eq 130 ] && grep -q "before the first iteration" "$tmp/sig.err"; then
+  [ ! -e "$tmp/sig.png" ] && ! ls "$tmp" | grep -q '\.tmp-' && ok || bad "Ctrl-C during compile left a file"
+elif [ $rc -eq 130 ] && grep -q "interrupted" "$tmp/sig.err"; then
+  ok # the compile was faster than the signal: an ordinary interrupt
+else bad "Ctrl-C during compile: exit $rc"; cat "$tmp/sig.err"; fi
+# a second signal while images are written every iteration: never a temp file left
+for i in 1 2 3; do
+  "$bin" -c "$C" -s "$S" -w synthetic:1 --size 256 -n 1000 --save-every 1 --print-every 1 -o "$tmp/twice/o.png" \
+    2>"$tmp/twice.err" & pid=$!
+  mkdir -p "$tmp/twice"
+  for _ in $(seq 1200); do grep -q "^iter 2/" "$tmp/twice.err" 2>/dev/null && break; sleep 0.1; done
+  kill -INT $pid; sleep 0.0$i; kill -INT $pid; wait $pid; rc=$?
+  [ $rc -eq 130 ] && ! ls "$tmp/twice" | grep -q '\.tmp-' && ok || { bad "double signal $i: exit $rc or a temp file"; ls "$tmp/twice"; }
+done
+
+# 10. a size the host or the device cannot hold fails at once, before any image is resized
+for size in 32768 8192; do
+  start=$(date +%s)
+  POCL_MEMORY_LIMIT=1 timeout 60 "$bin" -c "$C" -s "$S" -w synthetic:1 --size $size -n 1 -o "$tmp/big.png" -q 2>"$tmp/err"; rc=$?
+  [ $rc -eq 70 ] && grep -qE "^clstyle: content image .* would be ${size}x[0-9]+ at the working size: its (activations|images) alone need [0-9.]+ MiB" "$tmp/err" &&
+    [ $(( $(date +%s) - start )) -lt 30 ] && [ ! -e "$tmp/big.png" ] && ok || { bad "--size $size: exit $rc"; cat "$tmp/err"; }
+done
+grep -q "activations alone need .* (use --size [0-9]* or less)" "$tmp/err" && ok || { bad "--size 8192: not the device check"; cat "$tmp/err"; }
+
+echo "test_guards: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
