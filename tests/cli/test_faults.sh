@@ -4,15 +4,7 @@
 # the previous output stays intact, no temp file), a device memory limit
 # (POCL_MEMORY_LIMIT: refused up front, naming the buffer), and a closed stdout.
 #   test_faults.sh CLSTYLE TMPDIR
-set -u
-bin="$1"; tmp="$2"
-rm -rf "$tmp"; mkdir -p "$tmp"
-src="${CLSTYLE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
-C="$src/tests/golden/content.png"; S="$src/tests/golden/style.png"
-export XDG_CACHE_HOME="$tmp/cache"
-pass=0; fail=0
-ok() { pass=$((pass+1)); }
-bad() { echo "FAIL: $*"; fail=$((fail+1)); }
+source "$(dirname "$0")/prologue.sh"
 
 # waits (up to 120 s) until FILE has a line matching PAT
 wait_for() { for _ in $(seq 1200); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }

@@ -5,14 +5,8 @@
 # a regular file with 66, never a hang. Every case: one line on stderr, and no file
 # created, changed or left behind.
 #   test_files.sh CLSTYLE TMPDIR
-set -u
-bin="$1"; tmp="$2"
-rm -rf "$tmp"; mkdir -p "$tmp/w"
-src="${CLSTYLE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
-export XDG_CACHE_HOME="$tmp/cache"
-pass=0; fail=0
-ok() { pass=$((pass+1)); }
-bad() { echo "FAIL: $*"; fail=$((fail+1)); }
+source "$(dirname "$0")/prologue.sh"
+mkdir -p "$tmp/w"
 W="$tmp/w"
 cp "$src/tests/golden/content.png" "$W/content.png"; cp "$src/tests/golden/style.png" "$W/style.png"
 C="$W/content.png"; S="$W/style.png"

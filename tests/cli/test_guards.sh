@@ -5,15 +5,7 @@
 # exits 130 with nothing written; a second signal leaves no temp file; a --size the
 # device cannot hold fails at once with the numbers.
 #   test_guards.sh CLSTYLE TMPDIR
-set -u
-bin="$1"; tmp="$2"
-rm -rf "$tmp"; mkdir -p "$tmp"
-src="${CLSTYLE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
-C="$src/tests/golden/content.png"; S="$src/tests/golden/style.png"
-export XDG_CACHE_HOME="$tmp/cache"
-pass=0; fail=0
-ok() { pass=$((pass+1)); }
-bad() { echo "FAIL: $*"; fail=$((fail+1)); }
+source "$(dirname "$0")/prologue.sh"
 run=(-c "$C" -s "$S" -w synthetic:1 --size 32 -n 1)
 
 # 7. a group/other-writable cache folder, or one owned by another user: a notice, the run goes on

@@ -2,13 +2,7 @@
 # CLI errors of the main command: each bad input gives its documented exit code, a
 # one-line message naming the flag or file, and creates no output. Also -h / -V.
 #   test_run_errors.sh CLSTYLE TMPDIR
-set -u
-bin="$1"; tmp="$2"
-rm -rf "$tmp"; mkdir -p "$tmp"
-src="${CLSTYLE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
-C="$src/tests/golden/content.png"; S="$src/tests/golden/style.png"
-export XDG_CACHE_HOME="$tmp/cache"
-pass=0; fail=0
+source "$(dirname "$0")/prologue.sh"
 
 # expect CODE PATTERN -- ARGS...: exit code, stderr matches PATTERN, no output file
 expect() {
