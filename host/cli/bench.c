@@ -9,6 +9,7 @@
 #include "bench.h"
 #include "fileio.h"
 #include "json.h"
+#include "paths.h"
 #include "cli.h"
 
 #define MAX_RUNS 32
@@ -200,6 +201,14 @@ int clstyle_cli_bench(int argc, char **argv)
     int sizes[8], nsizes, ndev, rc;
     char specs[8][64];
     if ((rc = clstyle_cli_parse_sizes("bench", sizes_arg, sizes, &nsizes)) || (rc = device_specs(dev, specs, &ndev))) return rc;
+    if (json) { /* checked before the first measurement, as a run's outputs are */
+        clstyle_paths p;
+        clstyle_error err = {0};
+        clstyle_paths_init(&p);
+        clstyle_paths_add(&p, json, "bench --json", 1);
+        if (strncmp(o.weights, "synthetic:", 10)) clstyle_paths_add(&p, o.weights, "-w/--weights", 0);
+        if (clstyle_paths_check(&p, &err)) return clstyle_cli_fail(&err);
+    }
     clstyle_bench_result *res = calloc(MAX_RUNS, sizeof *res);
     if (!res) return CLSTYLE_ERR_INTERNAL;
     int n = 0;

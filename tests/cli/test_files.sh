@@ -68,6 +68,13 @@ timeout 120 "$bin" "${run[@]}" -o /dev/stdout -q >"$tmp/stdout.png" 2>"$tmp/stde
 [ $? -eq 0 ] && head -c 8 "$tmp/stdout.png" | od -An -tx1 | grep -q "89 50 4e 47" && [ -L /dev/stdout ] && ok ||
   { bad "-o /dev/stdout into a file"; cat "$tmp/stderr"; }
 
+# bench --json is an output like the others
+timeout 60 "$bin" bench --json "$W/fifo" >"$tmp/stdout" 2>"$tmp/stderr"; rc=$?
+[ $rc -eq 73 ] && grep -q "bench --json .*fifo is a FIFO" "$tmp/stderr" && ok || { bad "bench --json FIFO: exit $rc"; cat "$tmp/stderr"; }
+timeout 60 "$bin" bench -w "$W/vgg19.safetensors" --json "$W/vgg19.safetensors" >"$tmp/stdout" 2>"$tmp/stderr"; rc=$?
+[ $rc -eq 64 ] && grep -q "also an input (-w/--weights" "$tmp/stderr" && [ "$(snapshot)" = "$before" ] && ok ||
+  { bad "bench --json onto the weights: exit $rc"; cat "$tmp/stderr"; }
+
 # 3. inputs that are not regular files (66), no hang
 expect 66 "fifo is a FIFO, not a regular file" -- -c "$W/fifo" -s "$S" -w synthetic:1 --size 32 -n 1 -o "$O"
 expect 66 "dir is a folder, not a regular file" -- -c "$C" -s "$W/dir" -w synthetic:1 --size 32 -n 1 -o "$O"
