@@ -282,6 +282,31 @@ static clstyle_status upload_image(clstyle_job *J, clstyle_tensor t, const clsty
     return clstyle_ctx_write(J->ctx, t.buf, 0, (size_t)3 * img->w * img->h * sizeof(float), img->data, err);
 }
 
+/* The tiled run's own buffers: a crop of the image, the whole image's gradient, a
+ * scratch for the largest owned window of any tap, and per style tap its summed Gram
+ * and difference. */
+static void plan_tiles(clstyle_job *J, clstyle_plan *p)
+{
+    const clstyle_tiling *tl = &J->tiling;
+    size_t most = 1;
+    clstyle_plan_add(p, &J->tin, 3, tl->max_h, tl->max_w, "tile crop");
+    clstyle_plan_add(p, &J->gall, 3, tl->h, tl->w, "image gradient");
+    for (int i = 0; i < J->ntaps; i++) {
+        clstyle_tap *t = &J->taps[i];
+        int c = clstyle_vgg_layers[t->l].cout;
+        for (int k = 0; k < tl->n; k++) {
+            clstyle_window o = clstyle_tile_owned(tl, &tl->t[k], t->l);
+            if ((size_t)c * o.oh * o.ow > most) most = (size_t)c * o.oh * o.ow;
+        }
+        if (!t->style) continue;
+        clstyle_plan_add(p, &t->G, c, c, 1, "tiled Gram matrix");
+        clstyle_plan_add(p, &t->D, c, c, 1, "tiled Gram difference");
+    }
+    clstyle_plan_add(p, &J->sf, 1, 1, (int)most, "owned window");
+    clstyle_plan_add(p, &J->sg, 1, 1, (int)most, "owned window gradient");
+    clstyle_plan_add(p, &J->sp, 1, 1, (int)most, "owned window target");
+}
+
 /* The job's own buffers, planned together: image, last good image, optimizer state,
  * each tap's target and the Gram scratch of the largest style layer. */
 static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
@@ -305,11 +330,12 @@ static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
     }
     clstyle_plan_add(p, &J->gram, cmax, cmax, 1, "Gram matrix");
     clstyle_plan_add(p, &J->diff, cmax, cmax, 1, "Gram difference");
+    if (J->tiling.n) plan_tiles(J, p);
     if ((st = clstyle_plan_alloc(J->ctx, p, "image and targets", err))) return st;
-    for (int i = 0; i < J->ntaps && !st; i++)
-        if (J->taps[i].style)
+    for (int i = 0; i < J->ntaps && !st; i++) /* the tiled content target is added up from the tiles */
+        if (J->taps[i].style || J->tiling.n)
             st = clstyle_ctx_fill(J->ctx, J->taps[i].target.buf, 0, clstyle_tensor_numel(&J->taps[i].target) * 4, 0.0f,
-                                  "style target Gram", err);
+                                  "target", err);
     return st;
 }
 
@@ -341,9 +367,76 @@ static clstyle_status style_targets(clstyle_job *J, clstyle_error *err)
     return st;
 }
 
+/* ---- exact tiles (tile.h) ---- */
+
+/* Tile t of the image src (3, H, W): its crop through the network, J->acts shaped to it. */
+static clstyle_status tile_forward(clstyle_job *J, const clstyle_tile *t, clstyle_tensor src, clstyle_error *err)
+{
+    clstyle_tensor in = clstyle_tensor_view(J->tin.buf, 0, 3, t->y1 - t->y0, t->x1 - t->x0); /* (3, ch, cw) */
+    clstyle_ctx_set_label(J->ctx, "tile crop", 0, 8.0 * clstyle_tensor_numel(&in));
+    clstyle_status st = clstyle_crop_forward(J->ctx, in, src, t->y0, t->x0, err);
+    clstyle_acts_view(&J->acts, &J->net, in.h, in.w);
+    return st ? st : clstyle_net_forward(J->ctx, &J->net, &J->acts, in, err);
+}
+
+/* Tap tp's owned window of tile t's activation, copied into J->sf as *f (C, oh, ow);
+ * *win where it lies. An empty window (a remainder past the last pooled row) copies nothing. */
+static clstyle_status owned_window(clstyle_job *J, const clstyle_tile *t, const clstyle_tap *tp, clstyle_window *win,
+                                   clstyle_tensor *f, clstyle_error *err)
+{
+    *win = clstyle_tile_owned(&J->tiling, t, tp->l);
+    clstyle_tensor a = clstyle_acts_at(&J->acts, tp->l, tp->relu);
+    *f = clstyle_tensor_view(J->sf.buf, 0, a.c, win->oh, win->ow);
+    if (!win->oh || !win->ow) return CLSTYLE_OK;
+    return clstyle_crop_forward(J->ctx, *f, a, win->ry, win->rx, err);
+}
+
+/* Pass 1 of a tiled iteration on src: each style tap's G = the sum over tiles of the
+ * Gram of their owned positions. */
+static clstyle_status tiled_grams(clstyle_job *J, clstyle_tensor src, clstyle_error *err)
+{
+    clstyle_status st = CLSTYLE_OK;
+    for (int i = 0; i < J->ntaps && !st; i++)
+        if (J->taps[i].style)
+            st = clstyle_ctx_fill(J->ctx, J->taps[i].G.buf, 0, clstyle_tensor_numel(&J->taps[i].G) * 4, 0.0f,
+                                  "tiled Gram matrix", err);
+    for (int k = 0; k < J->tiling.n && !st; k++) {
+        const clstyle_tile *t = &J->tiling.t[k];
+        st = tile_forward(J, t, src, err);
+        for (int i = 0; i < J->ntaps && !st; i++) {
+            const clstyle_tap *tp = &J->taps[i];
+            clstyle_window win;
+            clstyle_tensor f;
+            if (!tp->style || (st = owned_window(J, t, tp, &win, &f, err)) || !win.oh || !win.ow) continue;
+            clstyle_ctx_set_label(J->ctx, "style loss+grad", 2.0 * f.c * f.c * f.h * f.w, 4.0 * f.c * f.h * f.w);
+            st = clstyle_gram_accumulate(J->ctx, &J->net.gram, tp->G, f, 1.0f, J->acts.ws, err);
+        }
+    }
+    return st;
+}
+
+/* Content targets from tiles: each tile's owned window added into its place in P. */
+static clstyle_status tiled_content_targets(clstyle_job *J, clstyle_error *err)
+{
+    clstyle_status st = CLSTYLE_OK;
+    for (int k = 0; k < J->tiling.n && !st; k++) {
+        const clstyle_tile *t = &J->tiling.t[k];
+        st = tile_forward(J, t, J->x, err);
+        for (int i = 0; i < J->ntaps && !st; i++) {
+            const clstyle_tap *tp = &J->taps[i];
+            clstyle_window win;
+            clstyle_tensor f;
+            if (tp->style || (st = owned_window(J, t, tp, &win, &f, err))) continue;
+            st = clstyle_crop_backward(J->ctx, tp->target, f, win.oy, win.ox, err);
+        }
+    }
+    return st;
+}
+
 static clstyle_status content_targets(clstyle_job *J, clstyle_error *err)
 {
     clstyle_status st = upload_image(J, J->x, &J->content, err);
+    if (!st && J->tiling.n) return tiled_content_targets(J, err);
     if (!st) st = clstyle_net_forward(J->ctx, &J->net, &J->acts, J->x, err);
     for (int i = 0; i < J->ntaps && !st; i++) {
         clstyle_tap *t = &J->taps[i];
@@ -400,12 +493,39 @@ static clstyle_status check_stop(const clstyle_job *J, clstyle_error *err)
     return CLSTYLE_OK;
 }
 
+/* --tile N: the tiles of the content image, printed; one tile covering everything is
+ * the untiled run. */
+static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (!o->tile) return CLSTYLE_OK;
+    clstyle_status st = clstyle_tiling_make(&J->tiling, J->content.h, J->content.w, o->tile, J->nconv, err);
+    if (st) return st;
+    const clstyle_tiling *tl = &J->tiling;
+    if (tl->n == 1) {
+        info(o, "tiles: one %d px tile covers %dx%d: untiled", o->tile, J->content.w, J->content.h);
+        clstyle_tiling_free(&J->tiling);
+        return CLSTYLE_OK;
+    }
+    double px = 0;
+    for (int k = 0; k < tl->n; k++) px += (double)(tl->t[k].y1 - tl->t[k].y0) * (tl->t[k].x1 - tl->t[k].x0);
+    info(o, "tiles: %dx%d of %d px with a %d px halo (crops up to %dx%d): %.2fx the image's pixels per pass, two "
+         "forward passes per iteration", tl->nx, tl->ny, tl->side, tl->halo, tl->max_w, tl->max_h,
+         px / ((double)tl->h * tl->w));
+    return CLSTYLE_OK;
+}
+
 clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
     clstyle_status st = clstyle_job_open_device(J, err);
     if (st || (st = check_stop(J, err))) return st;
     int h = J->content.h, w = J->content.w;
+    if ((st = plan_tiling(J, err))) return st;
+    if (J->tiling.n) { /* the network runs on crops: its activations, workspace and tuning are a crop's */
+        h = J->tiling.max_h;
+        w = J->tiling.max_w;
+    }
     clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
     if (!J->cfg.no_tune) clstyle_tune_load_xgemm(J->ctx, o->info, o->progress_user);
     if ((st = clstyle_tune_convs(J->ctx, &J->weights, J->weights.nconv, h, w, clstyle_tune_mode_of(&J->ctx->cfg), 0, choice,
@@ -451,21 +571,90 @@ static clstyle_status add_tap(clstyle_job *J, const clstyle_tap *t, size_t row, 
     return st ? st : clstyle_gram_backward(J->ctx, &J->net.gram, g, D, f, (float)sc.grad, J->acts.ws, err);
 }
 
+/* Tap tp's loss gradient at tile t's owned positions, added into g (the sweep's
+ * gradient at the tap, over the crop); the content loss value of those positions goes
+ * into the row (the style value was taken once from the summed Gram). */
+static clstyle_status tiled_tap(clstyle_job *J, const clstyle_tile *t, const clstyle_tap *tp, size_t row, clstyle_tensor g,
+                                clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    const clstyle_vgg_layer *L = &clstyle_vgg_layers[tp->l];
+    int hl, wl;
+    clstyle_vgg_layer_size(tp->l, J->tiling.h, J->tiling.w, &hl, &wl);
+    clstyle_loss_scale sc = tp->style ? clstyle_loss_scale_style(L->cout, hl, wl, tp->weight, o->style_weight)
+                                      : clstyle_loss_scale_content(L->cout, hl, wl, tp->weight, o->content_weight);
+    clstyle_window win;
+    clstyle_tensor f;
+    clstyle_status st = owned_window(J, t, tp, &win, &f, err);
+    if (st || !win.oh || !win.ow) return st;
+    clstyle_tensor gw = clstyle_tensor_view(J->sg.buf, 0, f.c, f.h, f.w); /* (C, oh, ow) */
+    double C = f.c, N = (double)f.h * f.w;
+    clstyle_ctx_set_label(J->ctx, tp->style ? "style loss+grad" : "content loss+grad",
+                          tp->style ? 2.0 * C * C * N : 3.0 * C * N, tp->style ? 8.0 * C * N : 12.0 * C * N);
+    if ((st = clstyle_ctx_fill(J->ctx, gw.buf, 0, clstyle_tensor_numel(&gw) * 4, 0.0f, "owned window gradient", err)))
+        return st;
+    if (tp->style) {
+        st = clstyle_gram_backward(J->ctx, &J->net.gram, gw, tp->D, f, (float)sc.grad, J->acts.ws, err);
+    } else {
+        clstyle_tensor p = clstyle_tensor_view(J->sp.buf, 0, f.c, f.h, f.w);
+        st = clstyle_crop_forward(J->ctx, p, tp->target, win.oy, win.ox, err);
+        if (!st)
+            st = clstyle_loss_content(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_CONTENT, &gw,
+                                      (float)sc.grad, f, p, (float)sc.value, err);
+    }
+    return st ? st : clstyle_crop_backward(J->ctx, g, gw, win.ry, win.rx, err);
+}
+
+/* A tiled iteration's gradient into J->gall: pass 1 sums the Grams, the style values and
+ * differences follow from them, pass 2 recomputes each tile and back-propagates its
+ * owned losses through its crop, adding the crop's image gradient into place. */
+static clstyle_status tiled_gradient(clstyle_job *J, size_t row, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    clstyle_status st = tiled_grams(J, J->x, err);
+    for (int i = 0; i < J->ntaps && !st; i++) {
+        const clstyle_tap *tp = &J->taps[i];
+        if (!tp->style) continue;
+        int c = clstyle_vgg_layers[tp->l].cout, hl, wl;
+        clstyle_vgg_layer_size(tp->l, J->tiling.h, J->tiling.w, &hl, &wl);
+        clstyle_loss_scale sc = clstyle_loss_scale_style(c, hl, wl, tp->weight, o->style_weight);
+        st = clstyle_loss_gram_diff(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_STYLE, tp->D, tp->G,
+                                    tp->target, (float)sc.value, err);
+    }
+    if (!st) st = clstyle_ctx_fill(J->ctx, J->gall.buf, 0, clstyle_tensor_numel(&J->gall) * 4, 0.0f, "image gradient", err);
+    for (int k = 0; k < J->tiling.n && !st; k++) {
+        const clstyle_tile *t = &J->tiling.t[k];
+        clstyle_sweep sw;
+        clstyle_tensor g;
+        st = tile_forward(J, t, J->x, err);
+        if (!st) st = clstyle_net_backward_begin(J->ctx, &sw, &J->net, &J->acts, J->has_tap, err);
+        for (int i = 0; i < J->ntaps && !st; i++) {
+            const clstyle_tap *tp = &J->taps[J->order[i]];
+            st = clstyle_net_backward_to(J->ctx, &sw, tp->l, tp->relu, &g, err);
+            if (!st) st = tiled_tap(J, t, tp, row, g, err);
+        }
+        if (!st) st = clstyle_net_backward_to(J->ctx, &sw, -1, 0, &g, err); /* the crop's dL/dx */
+        clstyle_ctx_set_label(J->ctx, "tile crop", 0, 12.0 * clstyle_tensor_numel(&g));
+        if (!st) st = clstyle_crop_backward(J->ctx, J->gall, g, t->y0, t->x0, err);
+    }
+    return st;
+}
+
 clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
     if (k < 1 || k > o->iters) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "job: iteration %ld out of range", k);
     const size_t row = (size_t)(k - 1);
     clstyle_sweep sw;
-    clstyle_tensor g;
-    clstyle_status st = clstyle_net_forward(J->ctx, &J->net, &J->acts, J->x, err);
-    if (!st) st = clstyle_net_backward_begin(J->ctx, &sw, &J->net, &J->acts, J->has_tap, err);
-    for (int i = 0; i < J->ntaps && !st; i++) {
+    clstyle_tensor g = J->gall;
+    clstyle_status st = J->tiling.n ? tiled_gradient(J, row, err) : clstyle_net_forward(J->ctx, &J->net, &J->acts, J->x, err);
+    if (!st && !J->tiling.n) st = clstyle_net_backward_begin(J->ctx, &sw, &J->net, &J->acts, J->has_tap, err);
+    for (int i = 0; i < J->ntaps && !st && !J->tiling.n; i++) {
         const clstyle_tap *t = &J->taps[J->order[i]];
         st = clstyle_net_backward_to(J->ctx, &sw, t->l, t->relu, &g, err);
         if (!st) st = add_tap(J, t, row, g, err);
     }
-    if (!st) st = clstyle_net_backward_to(J->ctx, &sw, -1, 0, &g, err); /* g = dL/dx */
+    if (!st && !J->tiling.n) st = clstyle_net_backward_to(J->ctx, &sw, -1, 0, &g, err); /* g = dL/dx */
     double hw = (double)J->x.h * J->x.w;
     clstyle_loss_scale tv = clstyle_loss_scale_tv(J->x.h, J->x.w, o->tv_weight);
     clstyle_ctx_set_label(J->ctx, "tv loss+grad", 0, 8.0 * 3 * hw);
@@ -482,6 +671,19 @@ clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
 
 /* ---- lifecycle ---- */
 
+/* --tile N: on the pooling grid, and no smaller than the halo of the deepest layer in
+ * use (a smaller core would recompute more than four times its area). */
+static clstyle_status validate_tile(const clstyle_job *J, clstyle_error *err)
+{
+    const int n = J->o->tile, halo = clstyle_tile_halo(J->nconv);
+    if (n == 0) return CLSTYLE_OK;
+    if (n < 0 || n % CLSTYLE_TILE_GRID || n < halo)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
+                               "--tile %d: must be a multiple of %d and at least %d (the halo of %s, the deepest layer "
+                               "in use)", n, CLSTYLE_TILE_GRID, halo, clstyle_vgg_layers[J->nconv - 1].name);
+    return CLSTYLE_OK;
+}
+
 clstyle_status clstyle_job_new(const clstyle_options *o, int profiling, clstyle_job **out, clstyle_error *err)
 {
     *out = NULL;
@@ -492,6 +694,7 @@ clstyle_status clstyle_job_new(const clstyle_options *o, int profiling, clstyle_
     clstyle_config_from_env(&J->cfg);
     clstyle_status st = validate_numbers(o, err);
     if (!st) st = parse_taps(J, err);
+    if (!st) st = validate_tile(J, err);
     if (st) {
         free(J);
         return st;
@@ -546,6 +749,7 @@ void clstyle_job_close(clstyle_job *J)
         clstyle_ctx_free(J->ctx);
     }
     clstyle_weights_free(&J->weights);
+    clstyle_tiling_free(&J->tiling);
     clstyle_ckpt_free(&J->ckpt);
     clstyle_image_free(&J->content);
     clstyle_image_free(&J->init);

@@ -12,6 +12,7 @@
 #include "ctx.h"
 #include "optim.h"
 #include "plan.h"
+#include "tile.h"
 #include "png_io.h"
 #include "vgg.h"
 
@@ -20,6 +21,7 @@ typedef struct clstyle_tap {
     int l, relu, style;    /* layer, post-ReLU?, style (1) or content (0) */
     double weight;
     clstyle_tensor target; /* content: P (C, H, W); style: A (C, C) */
+    clstyle_tensor G, D;   /* tiled style: (C, C) the Gram summed over the tiles, and G - A */
 } clstyle_tap;
 
 typedef struct clstyle_job {
@@ -41,6 +43,10 @@ typedef struct clstyle_job {
     clstyle_tensor x, x_good, gram, diff; /* image, last image with a finite loss (3, H, W); Gram, difference (C, C) */
     clstyle_optim opt;      /* the optimizer and its state (in plan) */
     clstyle_loss_ws loss;   /* (iters, CLSTYLE_LOSS_NSLOTS) loss rows on the device */
+    clstyle_tiling tiling;  /* exact tiles (tile.h); tiling.n == 0: untiled */
+    clstyle_tensor tin;     /* tiled: (3, max_h, max_w) a tile's crop of the image */
+    clstyle_tensor gall;    /* tiled: (3, H, W) the whole image's gradient */
+    clstyle_tensor sf, sg, sp; /* tiled: flat scratch for a tap's owned window: activation, gradient, target */
     /* the run's own (host/run.c) */
     FILE *log;
     double t0;

@@ -151,6 +151,25 @@ clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const cls
     return st;
 }
 
+void clstyle_acts_view(clstyle_acts *acts, const clstyle_net *net, int h, int w)
+{
+    acts->h = h;
+    acts->w = w;
+    acts->xin.h = acts->gx.h = h;
+    acts->xin.w = acts->gx.w = w;
+    for (int l = 0, block = 0; l < net->nconv; l++) {
+        int hl, wl;
+        clstyle_vgg_layer_size(l, h, w, &hl, &wl);
+        acts->a[l].h = acts->z[l].h = hl;
+        acts->a[l].w = acts->z[l].w = wl;
+        if (clstyle_vgg_layers[l].pool_after && l + 1 < net->nconv) {
+            acts->p[block].h = hl / 2;
+            acts->p[block].w = wl / 2;
+        }
+        block += clstyle_vgg_layers[l].pool_after;
+    }
+}
+
 clstyle_tensor clstyle_acts_at(const clstyle_acts *acts, int l, int relu)
 {
     return relu ? acts->a[l] : acts->z[l];

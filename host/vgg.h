@@ -48,6 +48,9 @@ void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts);
  * (without the workspace, which depends on the algorithms): the memory check made
  * before any image is resized or any kernel built. */
 size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *keep_z, int grads);
+/* Shapes every view of acts for an h x w input no larger than the one it was made for
+ * (a tile's crop): the buffers stay, the shapes shrink. */
+void clstyle_acts_view(clstyle_acts *acts, const clstyle_net *net, int h, int w);
 /* The activation named by (conv l, relu?). */
 clstyle_tensor clstyle_acts_at(const clstyle_acts *acts, int l, int relu);
 /* Forward pass of x (3, H, W) in pixel units through conv1_1 .. conv(nconv). */

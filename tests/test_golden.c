@@ -11,6 +11,7 @@
 
 #include "clstyle.h"
 #include "png_io.h"
+#include "ref.h"
 #include "testutil.h"
 
 #define ITERS 10
@@ -32,14 +33,6 @@ static int read_losses(const char *path, double *total, int max)
     }
     fclose(f);
     return n;
-}
-
-static double psnr(const clstyle_image *a, const clstyle_image *b)
-{
-    double se = 0;
-    size_t n = (size_t)3 * a->w * a->h;
-    for (size_t i = 0; i < n; i++) se += (a->data[i] - b->data[i]) * (a->data[i] - b->data[i]);
-    return se == 0 ? INFINITY : 10 * log10(255.0 * 255.0 / (se / (double)n));
 }
 
 static void print_info(void *user, const char *line)
@@ -100,7 +93,7 @@ static void run_case(const char *src, const char *tmp, const char *suffix, int a
     if (a.data && b.data) {
         CHECK(a.w == b.w && a.h == b.h, "case%s: output %dx%d, golden %dx%d", suffix, a.w, a.h, b.w, b.h);
         if (a.w == b.w && a.h == b.h) {
-            double p = psnr(&a, &b);
+            double p = ref_psnr(a.data, b.data, (size_t)3 * a.w * a.h);
             printf("case%s: final image PSNR %.1f dB, last loss %.9g vs %.9g\n", suffix, p, got[ITERS - 1],
                    want[ITERS - 1]);
             CHECK(p >= 40.0, "case%s: final image PSNR %.2f dB < 40", suffix, p);

@@ -214,6 +214,37 @@ static void test_relu(int c, int h, int w)
     free(x), free(dy), free(out), free(ref), free(y);
 }
 
+/* ---------------------------------------------------------------- crop */
+
+/* A window (h, w) at (y0, x0) of a (c, H, W) tensor: copied out exactly, and its
+ * gradient added back into place exactly, nothing written outside either view. */
+static void test_crop(int c, int H, int W, int y0, int x0, int h, int w)
+{
+    char name[128];
+    size_t nx = (size_t)c * H * W, ny = (size_t)c * h * w;
+    float *x = rnd(nx, -1, 1), *dy = rnd(ny, -1, 1), *y = FLOATS(ny), *dx = FLOATS(nx), *out = FLOATS(nx);
+    ref_crop_forward(y, x, c, H, W, y0, x0, h, w);
+    snprintf(name, sizeof name, "crop_forward %dx%dx%d at %d,%d of %dx%d", c, h, w, y0, x0, H, W);
+    ref_dev dxv = dev(c, H, W, x), dyv = dev(c, h, w, NULL);
+    OP(clstyle_crop_forward(ctx, dyv.t, dxv.t, y0, x0, &err));
+    fetch(name, &dyv, out, SENT);
+    expect_exact(name, out, y, ny);
+    snprintf(name, sizeof name, "crop_backward %dx%dx%d at %d,%d of %dx%d", c, h, w, y0, x0, H, W);
+    memcpy(dx, x, nx * sizeof *dx);
+    ref_crop_backward(dx, dy, c, H, W, y0, x0, h, w);
+    DEV_OK(ref_dev_set(ctx, &dyv, dy));
+    OP(clstyle_crop_backward(ctx, dxv.t, dyv.t, y0, x0, &err));
+    fetch(name, &dxv, out, SENT);
+    expect_exact(name, out, dx, nx);
+    clstyle_tensor off = dyv.t;
+    off.h = h + 1;
+    CHECK(clstyle_crop_forward(ctx, off, dxv.t, H - h, x0, &err) == CLSTYLE_ERR_INTERNAL, "%s: a window past the edge",
+          name);
+    memset(&err, 0, sizeof err);
+    ref_dev_free(ctx, &dxv), ref_dev_free(ctx, &dyv);
+    free(x), free(dy), free(y), free(dx), free(out);
+}
+
 /* ---------------------------------------------------------------- pool */
 
 static void test_pool(int c, int h, int w, int ties)
@@ -549,6 +580,12 @@ int main(void)
     const size_t nshapes = sizeof shapes / sizeof *shapes;
     for (size_t i = 0; i < nshapes; i++) test_relu(shapes[i][0], shapes[i][1], shapes[i][2]);
     t = lap("relu", t);
+    test_crop(1, 1, 1, 0, 0, 1, 1);
+    test_crop(3, 13, 17, 0, 0, 13, 17);
+    test_crop(3, 13, 17, 5, 7, 8, 10);
+    test_crop(64, 31, 29, 16, 0, 15, 29);
+    test_crop(5, 127, 1, 100, 0, 27, 1);
+    t = lap("crop", t);
     for (size_t i = 0; i < nshapes; i++) {
         test_pool(shapes[i][0], shapes[i][1], shapes[i][2], 0);
         test_pool(shapes[i][0], shapes[i][1], shapes[i][2], 1);

@@ -23,6 +23,8 @@ static const struct {
     [CLSTYLE_KID_BIAS_ACT] = {"conv.cl", "bias_act"},
     [CLSTYLE_KID_WINO_INPUT] = {"winograd.cl", "winograd_input"},
     [CLSTYLE_KID_WINO_OUTPUT] = {"winograd.cl", "winograd_output"},
+    [CLSTYLE_KID_CROP_FWD] = {"crop.cl", "crop_forward"},
+    [CLSTYLE_KID_CROP_BWD] = {"crop.cl", "crop_backward"},
 };
 
 _Static_assert(CLSTYLE_KID_COUNT <= CLSTYLE_CTX_SLOTS, "more kernel slots than the context holds");

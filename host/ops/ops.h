@@ -19,6 +19,7 @@ typedef enum clstyle_kid {
     CLSTYLE_KID_KEEP_IF_FINITE, CLSTYLE_KID_MARK_DIVERGED,
     CLSTYLE_KID_IM2COL, CLSTYLE_KID_BIAS_ACT,
     CLSTYLE_KID_WINO_INPUT, CLSTYLE_KID_WINO_OUTPUT,
+    CLSTYLE_KID_CROP_FWD, CLSTYLE_KID_CROP_BWD,
     CLSTYLE_KID_COUNT /* keep last; at most CLSTYLE_CTX_SLOTS */
 } clstyle_kid;
 
@@ -209,6 +210,14 @@ clstyle_status clstyle_gram_accumulate(clstyle_ctx *ctx, const clstyle_gram *gm,
 /* df += scale * d f, d (C, C) symmetric (the Gram difference): the style gradient.  (df +=) */
 clstyle_status clstyle_gram_backward(clstyle_ctx *ctx, const clstyle_gram *gm, clstyle_tensor df, clstyle_tensor d,
                                      clstyle_tensor f, float scale, clstyle_tensor ws, clstyle_error *err);
+
+/* ---- crop (cl/crop.cl): windows of a tensor, for tiles ---- */
+/* y (C, h, w) = x (C, H, W) rows y0 .. y0+h-1, columns x0 .. x0+w-1.  (y =) */
+clstyle_status clstyle_crop_forward(clstyle_ctx *ctx, clstyle_tensor y, clstyle_tensor x, int y0, int x0,
+                                    clstyle_error *err);
+/* dx (C, H, W) at that window += dy (C, h, w); the rest of dx unchanged.  (dx +=) */
+clstyle_status clstyle_crop_backward(clstyle_ctx *ctx, clstyle_tensor dx, clstyle_tensor dy, int y0, int x0,
+                                     clstyle_error *err);
 
 /* ---- loss (cl/loss.cl): values accumulate into a device buffer, no host sync ---- */
 typedef struct clstyle_loss_ws {

@@ -53,6 +53,9 @@ expect 65 "bad.png.*not a PNG" -- -c "$tmp/bad.png" -s "$S" -o "$O" -w synthetic
 expect 65 "at least 16" -- "${base[@]}" --style-scale 0.1
 expect 73 "missing-dir" -- -c "$C" -s "$S" -o "$tmp/missing-dir/out.png" -w synthetic:1 --size 64 -n 1 -q
 expect 69 "matches no OpenCL device" -- "${base[@]}" -d nosuchdevice
+expect 64 "--tile 40: must be a multiple of 16" -- "${base[@]}" --tile 40
+expect 64 "--tile 64: .*at least 96 \(the halo of conv5_1" -- "${base[@]}" --tile 64
+expect 64 "--tile 'x'" -- "${base[@]}" --tile x
 
 "$bin" --help >"$tmp/help" 2>&1 && grep -q -- "--style-blend" "$tmp/help" && pass=$((pass+1)) || { echo "FAIL: --help"; fail=$((fail+1)); }
 "$bin" -V | grep -qE "^clstyle [0-9]+\.[0-9]+" && pass=$((pass+1)) || { echo "FAIL: -V"; fail=$((fail+1)); }

@@ -105,6 +105,29 @@ void ref_relu_backward(float *dx, const float *dy, const float *y, size_t n)
     for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+double ref_psnr(const float *a, const float *b, size_t n)
+{
+    double se = 0;
+    for (size_t i = 0; i < n; i++) se += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return se == 0 ? INFINITY : 10 * log10(255.0 * 255.0 / (se / (double)n));
+}
+
+/* ---- crop ---- */
+
+void ref_crop_forward(float *y, const float *x, int c, int H, int W, int y0, int x0, int h, int w)
+{
+    for (int k = 0; k < c; k++)
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) y[((size_t)k * h + i) * w + j] = x[((size_t)k * H + y0 + i) * W + x0 + j];
+}
+
+void ref_crop_backward(float *dx, const float *dy, int c, int H, int W, int y0, int x0, int h, int w)
+{
+    for (int k = 0; k < c; k++)
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) dx[((size_t)k * H + y0 + i) * W + x0 + j] += dy[((size_t)k * h + i) * w + j];
+}
+
 /* ---- pool ---- */
 
 /* Row-major index (0..3) of the first maximum of the window at output (c, i, j). */

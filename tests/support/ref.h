@@ -39,6 +39,11 @@ void ref_conv3x3_backward(double *dx, double *mag, const float *dy, const float 
 void ref_relu_forward(float *y, const float *x, size_t n);
 /* dx = dy·(y > 0) */
 void ref_relu_backward(float *dx, const float *dy, const float *y, size_t n);
+/* y (c, h, w) = the window of x (c, H, W) at (y0, x0); dx's window += dy (one float add each). */
+/* PSNR in dB of b against a (n samples on the 0..255 scale); infinite when equal. */
+double ref_psnr(const float *a, const float *b, size_t n);
+void ref_crop_forward(float *y, const float *x, int c, int H, int W, int y0, int x0, int h, int w);
+void ref_crop_backward(float *dx, const float *dy, int c, int H, int W, int y0, int x0, int h, int w);
 
 /* y[c,i,j] = max over x[c,2i..2i+1,2j..2j+1] (floor mode: y is (c, h/2, w/2)) */
 void ref_maxpool_forward(float *y, const float *x, int c, int h, int w);

@@ -1,0 +1,172 @@
+/* Exact tiles against the untiled run, end to end: the same job run whole and with
+ * --tile on images whose sides the tiles do not divide gives loss rows within relative
+ * 1e-5 and a final image within 50 dB PSNR. Two cases: shallow layers (relu3_1, a
+ * 16 px halo) with a 4x3 grid of 32 px tiles, and the default layers to relu5_1 (a
+ * 96 px halo) with five tiles across whose middle crops lie strictly inside the image. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clstyle.h"
+#include "png_io.h"
+#include "safetensors.h"
+#include "ref.h"
+#include "testutil.h"
+
+static char style[4096], tmp[4096];
+
+/* A w x h content image with structure at every scale (smooth waves plus a grid of
+ * edges), written to path. */
+static int write_content(const char *path, int w, int h)
+{
+    clstyle_image img;
+    clstyle_error err = {0};
+    if (clstyle_image_alloc(&img, w, h, &err)) return 0;
+    size_t hw = (size_t)w * h;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double v = 128 + 60 * sin(x * 0.11) * cos(y * 0.07) + ((x / 9 + y / 7) % 2 ? 40 : -40);
+            for (int c = 0; c < 3; c++) img.data[c * hw + (size_t)y * w + x] = (float)fmin(255, fmax(0, v + 25 * c - 25));
+        }
+    int ok = clstyle_png_write(path, &img, 16, &err) == CLSTYLE_OK;
+    CHECK(ok, "write %s: %s", path, err.msg);
+    clstyle_image_free(&img);
+    return ok;
+}
+
+/* Loss rows of a --log CSV: rows[i][0..3] = total, content, style, tv; returns the count. */
+static int read_log(const char *path, double rows[][4], int max)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    int n = 0;
+    if (!f) return 0;
+    if (!fgets(line, sizeof line, f)) n = 0;
+    while (n < max && fgets(line, sizeof line, f)) {
+        long it;
+        if (sscanf(line, "%ld,%lf,%lf,%lf,%lf", &it, &rows[n][0], &rows[n][1], &rows[n][2], &rows[n][3]) == 5) n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Adam's m after one step is (1 - 0.9) g: the image gradient, read from a checkpoint. */
+static float *read_m(const char *path, size_t *n)
+{
+    clstyle_st_file f;
+    clstyle_error err = {0};
+    float *m = NULL;
+    if (clstyle_st_open(path, &f, &err) == CLSTYLE_OK) {
+        const clstyle_st_tensor *t = clstyle_st_find(&f, "adam.m");
+        *n = t ? clstyle_st_numel(t) : 0;
+        m = t ? malloc(*n * sizeof *m) : NULL;
+        if (m && clstyle_st_read_f32(&f, t, m, &err)) free(m), m = NULL;
+        clstyle_st_close(&f);
+    }
+    CHECK(m != NULL, "read %s: %s", path, err.msg);
+    return m;
+}
+
+/* The image gradient of iteration 1, whole against tiled: within 2e-5 of its largest
+ * magnitude at every pixel (sums of up to 10^5 products in another order; 1.6e-6 measured). */
+static void compare_gradient(const char *what, const char *ckpt_whole, const char *ckpt_tiled)
+{
+    size_t na = 0, nb = 0;
+    float *a = read_m(ckpt_whole, &na), *b = read_m(ckpt_tiled, &nb);
+    if (a && b && na == nb && na) {
+        double big = 0, worst = 0;
+        for (size_t i = 0; i < na; i++) big = fmax(big, fabs(a[i]));
+        size_t bad = 0;
+        for (size_t i = 0; i < na; i++) {
+            double d = fabs((double)a[i] - b[i]);
+            worst = fmax(worst, d / big);
+            bad += d > 2e-5 * big;
+        }
+        CHECK(big > 0 && bad == 0, "%s: %zu/%zu gradient entries differ by more than 2e-5 of max %.3g (worst %.3g)", what,
+              bad, na, big, worst);
+        printf("%s: image gradient of iteration 1: largest difference %.3g of its largest magnitude\n", what, worst);
+    } else {
+        CHECK(0, "%s: gradients of %zu and %zu entries", what, na, nb);
+    }
+    free(a);
+    free(b);
+}
+
+static void compare(const char *what, int w, int h, int tile, long iters, int shallow)
+{
+    char content[4200], out[2][4200], log[2][4200], ckpt[2][4200];
+    snprintf(content, sizeof content, "%s/%s_content.png", tmp, what);
+    if (!write_content(content, w, h)) return;
+    for (int r = 0; r < 2; r++) {
+        snprintf(out[r], sizeof out[r], "%s/%s_%s.png", tmp, what, r ? "tiled" : "whole");
+        snprintf(log[r], sizeof log[r], "%s/%s_%s.csv", tmp, what, r ? "tiled" : "whole");
+        snprintf(ckpt[r], sizeof ckpt[r], "%s/%s_%s.ckpt", tmp, what, r ? "tiled" : "whole");
+        clstyle_options o;
+        clstyle_options_default(&o);
+        o.content = content;
+        o.style[0] = style;
+        o.nstyle = 1;
+        o.style_scale = 0.5;
+        o.output = out[r];
+        o.log = log[r];
+        o.weights = "synthetic:11";
+        o.size = w > h ? w : h;
+        o.iters = iters;
+        o.tv_weight = 2;
+        o.output_bits = 16;
+        o.print_every = 1;
+        if (shallow) {
+            snprintf(o.content_layers[0].name, sizeof o.content_layers[0].name, "relu2_2");
+            static const char *sl[] = {"relu1_1", "relu2_1", "relu3_1"};
+            for (int i = 0; i < 3; i++) snprintf(o.style_layers[i].name, sizeof o.style_layers[i].name, "%s", sl[i]);
+            o.nstyle_layers = 3;
+        }
+        o.tile = r ? tile : 0;
+        clstyle_error err = {0};
+        clstyle_options one = o; /* one iteration, for its gradient */
+        one.iters = 1;
+        one.checkpoint = ckpt[r];
+        one.log = NULL;
+        clstyle_status st = clstyle_run(&one, &err);
+        if (!st) st = clstyle_run(&o, &err);
+        CHECK(st == CLSTYLE_OK, "%s %s run: %s", what, r ? "tiled" : "whole", err.msg);
+        if (st) return;
+    }
+    compare_gradient(what, ckpt[0], ckpt[1]);
+    double a[64][4], b[64][4];
+    int na = read_log(log[0], a, 64), nb = read_log(log[1], b, 64);
+    CHECK(na == iters && nb == iters, "%s: %d and %d log rows, want %ld", what, na, nb, iters);
+    double worst = 0;
+    for (int i = 0; i < na && i < nb; i++)
+        for (int j = 0; j < 4; j++) {
+            double d = fabs(a[i][j] - b[i][j]) / (fabs(a[i][j]) + 1e-30);
+            if (a[i][j] == 0 && b[i][j] == 0) d = 0;
+            if (d > worst) worst = d;
+            CHECK(d <= 1e-5, "%s: row %d term %d: whole %.9g tiled %.9g (relative %.3g)", what, i + 1, j, a[i][j], b[i][j],
+                  d);
+        }
+    clstyle_image ia = {0}, ib = {0};
+    clstyle_error err = {0};
+    if (clstyle_png_read(out[0], 0, &ia, &err) == CLSTYLE_OK && clstyle_png_read(out[1], 0, &ib, &err) == CLSTYLE_OK) {
+        double p = ref_psnr(ia.data, ib.data, (size_t)3 * ia.w * ia.h);
+        CHECK(ia.w == ib.w && ia.h == ib.h && p >= 50, "%s: final image PSNR %.1f dB", what, p);
+        printf("%s: %dx%d, %d px tiles: largest relative loss difference %.3g, final PSNR %.1f dB\n", what, w, h, tile,
+               worst, p);
+    } else {
+        CHECK(0, "%s: read outputs: %s", what, err.msg);
+    }
+    clstyle_image_free(&ia);
+    clstyle_image_free(&ib);
+}
+
+int main(void)
+{
+    const char *src = getenv("CLSTYLE_SOURCE_DIR");
+    if (!src) src = CLSTYLE_SOURCE_DIR;
+    snprintf(style, sizeof style, "%s/tests/golden/style.png", src);
+    snprintf(tmp, sizeof tmp, "%s", tu_tmpdir("tiled"));
+    compare("shallow", 100, 76, 32, 4, 1);
+    compare("relu5_1", 400, 112, 96, 3, 0);
+    return tu_finish("test_tiled");
+}
