@@ -294,9 +294,12 @@ static void plan_tiles(clstyle_job *J, clstyle_plan *p)
     for (int i = 0; i < J->ntaps; i++) {
         clstyle_tap *t = &J->taps[i];
         int c = clstyle_vgg_layers[t->l].cout;
-        for (int k = 0; k < tl->n; k++) {
-            clstyle_window o = clstyle_tile_owned(tl, &tl->t[k], t->l);
-            if ((size_t)c * o.oh * o.ow > most) most = (size_t)c * o.oh * o.ow;
+        for (int s = -1; s < J->nstyle; s++) { /* the content's tiles, then each style image's */
+            const clstyle_tiling *ts = s < 0 ? tl : &J->stiling[s];
+            for (int k = 0; k < ts->n; k++) {
+                clstyle_window o = clstyle_tile_owned(ts, &ts->t[k], t->l);
+                if ((size_t)c * o.oh * o.ow > most) most = (size_t)c * o.oh * o.ow;
+            }
         }
         if (!t->style) continue;
         clstyle_plan_add(p, &t->G, c, c, 1, "tiled Gram matrix");
@@ -339,8 +342,29 @@ static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
     return st;
 }
 
+static clstyle_status tiled_grams(clstyle_job *J, const clstyle_tiling *tl, clstyle_tensor src, int targets,
+                                  double blend, clstyle_error *err);
+
+/* Tiled: each style image through the tiles of its own tiling (crops no larger than the
+ * content's, so the tile activations serve). */
+static clstyle_status tiled_style_targets(clstyle_job *J, clstyle_error *err)
+{
+    clstyle_status st = CLSTYLE_OK;
+    for (int s = 0; s < J->nstyle && !st; s++) {
+        const clstyle_image *img = &J->styles[s];
+        clstyle_tensor x = clstyle_tensor_view(NULL, 0, 3, img->h, img->w); /* (3, Hs, Ws) */
+        if ((st = clstyle_ctx_alloc(J->ctx, clstyle_tensor_numel(&x) * 4, "style image", &x.buf, err))) return st;
+        st = upload_image(J, x, img, err);
+        if (!st) st = tiled_grams(J, &J->stiling[s], x, 1, J->blend[s], err);
+        if (!st) st = clstyle_ctx_finish(J->ctx, err); /* before the buffer goes */
+        clstyle_ctx_release(J->ctx, &x.buf);
+    }
+    return st;
+}
+
 static clstyle_status style_targets(clstyle_job *J, clstyle_error *err)
 {
+    if (J->tiling.n) return tiled_style_targets(J, err);
     clstyle_status st = CLSTYLE_OK;
     for (int s = 0; s < J->nstyle && !st; s++) {
         const clstyle_image *img = &J->styles[s];
@@ -381,35 +405,46 @@ static clstyle_status tile_forward(clstyle_job *J, const clstyle_tile *t, clstyl
 
 /* Tap tp's owned window of tile t's activation, copied into J->sf as *f (C, oh, ow);
  * *win where it lies. An empty window (a remainder past the last pooled row) copies nothing. */
-static clstyle_status owned_window(clstyle_job *J, const clstyle_tile *t, const clstyle_tap *tp, clstyle_window *win,
-                                   clstyle_tensor *f, clstyle_error *err)
+static clstyle_status owned_window(clstyle_job *J, const clstyle_tiling *tl, const clstyle_tile *t,
+                                   const clstyle_tap *tp, clstyle_window *win, clstyle_tensor *f, clstyle_error *err)
 {
-    *win = clstyle_tile_owned(&J->tiling, t, tp->l);
+    *win = clstyle_tile_owned(tl, t, tp->l);
     clstyle_tensor a = clstyle_acts_at(&J->acts, tp->l, tp->relu);
     *f = clstyle_tensor_view(J->sf.buf, 0, a.c, win->oh, win->ow);
     if (!win->oh || !win->ow) return CLSTYLE_OK;
     return clstyle_crop_forward(J->ctx, *f, a, win->ry, win->rx, err);
 }
 
-/* Pass 1 of a tiled iteration on src: each style tap's G = the sum over tiles of the
- * Gram of their owned positions. */
-static clstyle_status tiled_grams(clstyle_job *J, clstyle_tensor src, clstyle_error *err)
+/* The Grams of src (3, tl->h, tl->w) summed over the tiles of tl, each tile's owned
+ * positions once. Pass 1 of a tiled iteration (targets 0): each style tap's G = the
+ * sum. The style targets (targets 1): each tap's A += blend * (N / N_s) * the sum, N
+ * the content's positions at that layer and N_s the style image's. */
+static clstyle_status tiled_grams(clstyle_job *J, const clstyle_tiling *tl, clstyle_tensor src, int targets,
+                                  double blend, clstyle_error *err)
 {
     clstyle_status st = CLSTYLE_OK;
-    for (int i = 0; i < J->ntaps && !st; i++)
+    for (int i = 0; i < J->ntaps && !st && !targets; i++)
         if (J->taps[i].style)
             st = clstyle_ctx_fill(J->ctx, J->taps[i].G.buf, 0, clstyle_tensor_numel(&J->taps[i].G) * 4, 0.0f,
                                   "tiled Gram matrix", err);
-    for (int k = 0; k < J->tiling.n && !st; k++) {
-        const clstyle_tile *t = &J->tiling.t[k];
+    for (int k = 0; k < tl->n && !st; k++) {
+        const clstyle_tile *t = &tl->t[k];
         st = tile_forward(J, t, src, err);
         for (int i = 0; i < J->ntaps && !st; i++) {
             const clstyle_tap *tp = &J->taps[i];
             clstyle_window win;
             clstyle_tensor f;
-            if (!tp->style || (st = owned_window(J, t, tp, &win, &f, err)) || !win.oh || !win.ow) continue;
+            if (!tp->style || (st = owned_window(J, tl, t, tp, &win, &f, err)) || !win.oh || !win.ow) continue;
+            double scale = 1.0;
+            if (targets) {
+                int hc, wc, hs, ws;
+                clstyle_vgg_layer_size(tp->l, J->content.h, J->content.w, &hc, &wc);
+                clstyle_vgg_layer_size(tp->l, tl->h, tl->w, &hs, &ws);
+                scale = blend * ((double)hc * wc) / ((double)hs * ws);
+            }
             clstyle_ctx_set_label(J->ctx, "style loss+grad", 2.0 * f.c * f.c * f.h * f.w, 4.0 * f.c * f.h * f.w);
-            st = clstyle_gram_accumulate(J->ctx, &J->net.gram, tp->G, f, 1.0f, J->acts.ws, err);
+            st = clstyle_gram_accumulate(J->ctx, &J->net.gram, targets ? tp->target : tp->G, f, (float)scale,
+                                         J->acts.ws, err);
         }
     }
     return st;
@@ -426,7 +461,7 @@ static clstyle_status tiled_content_targets(clstyle_job *J, clstyle_error *err)
             const clstyle_tap *tp = &J->taps[i];
             clstyle_window win;
             clstyle_tensor f;
-            if (tp->style || (st = owned_window(J, t, tp, &win, &f, err))) continue;
+            if (tp->style || (st = owned_window(J, &J->tiling, t, tp, &win, &f, err))) continue;
             st = clstyle_crop_backward(J->ctx, tp->target, f, win.oy, win.ox, err);
         }
     }
@@ -507,6 +542,13 @@ static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
         clstyle_tiling_free(&J->tiling);
         return CLSTYLE_OK;
     }
+    for (int i = 0; i < J->nstyle && !st; i++) { /* the style images in tiles of the same side */
+        clstyle_tiling *ts = &J->stiling[i];
+        st = clstyle_tiling_make(ts, J->styles[i].h, J->styles[i].w, o->tile, J->nconv, err);
+        if (!st && ts->max_h > J->tiling.max_h) J->tiling.max_h = ts->max_h;
+        if (!st && ts->max_w > J->tiling.max_w) J->tiling.max_w = ts->max_w;
+    }
+    if (st) return st;
     double px = 0;
     for (int k = 0; k < tl->n; k++) px += (double)(tl->t[k].y1 - tl->t[k].y0) * (tl->t[k].x1 - tl->t[k].x0);
     info(o, "tiles: %dx%d of %d px with a %d px halo (crops up to %dx%d): %.2fx the image's pixels per pass, two "
@@ -585,7 +627,7 @@ static clstyle_status tiled_tap(clstyle_job *J, const clstyle_tile *t, const cls
                                       : clstyle_loss_scale_content(L->cout, hl, wl, tp->weight, o->content_weight);
     clstyle_window win;
     clstyle_tensor f;
-    clstyle_status st = owned_window(J, t, tp, &win, &f, err);
+    clstyle_status st = owned_window(J, &J->tiling, t, tp, &win, &f, err);
     if (st || !win.oh || !win.ow) return st;
     clstyle_tensor gw = clstyle_tensor_view(J->sg.buf, 0, f.c, f.h, f.w); /* (C, oh, ow) */
     double C = f.c, N = (double)f.h * f.w;
@@ -611,7 +653,7 @@ static clstyle_status tiled_tap(clstyle_job *J, const clstyle_tile *t, const cls
 static clstyle_status tiled_gradient(clstyle_job *J, size_t row, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
-    clstyle_status st = tiled_grams(J, J->x, err);
+    clstyle_status st = tiled_grams(J, &J->tiling, J->x, 0, 1.0, err);
     for (int i = 0; i < J->ntaps && !st; i++) {
         const clstyle_tap *tp = &J->taps[i];
         if (!tp->style) continue;
@@ -750,6 +792,7 @@ void clstyle_job_close(clstyle_job *J)
     }
     clstyle_weights_free(&J->weights);
     clstyle_tiling_free(&J->tiling);
+    for (int i = 0; i < CLSTYLE_MAX_STYLES; i++) clstyle_tiling_free(&J->stiling[i]);
     clstyle_ckpt_free(&J->ckpt);
     clstyle_image_free(&J->content);
     clstyle_image_free(&J->init);

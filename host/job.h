@@ -43,7 +43,8 @@ typedef struct clstyle_job {
     clstyle_tensor x, x_good, gram, diff; /* image, last image with a finite loss (3, H, W); Gram, difference (C, C) */
     clstyle_optim opt;      /* the optimizer and its state (in plan) */
     clstyle_loss_ws loss;   /* (iters, CLSTYLE_LOSS_NSLOTS) loss rows on the device */
-    clstyle_tiling tiling;  /* exact tiles (tile.h); tiling.n == 0: untiled */
+    clstyle_tiling tiling;  /* exact tiles (tile.h); tiling.n == 0: untiled. max_h/max_w cover stiling too */
+    clstyle_tiling stiling[CLSTYLE_MAX_STYLES]; /* tiled: each style image's tiles (for its targets) */
     clstyle_tensor tin;     /* tiled: (3, max_h, max_w) a tile's crop of the image */
     clstyle_tensor gall;    /* tiled: (3, H, W) the whole image's gradient */
     clstyle_tensor sf, sg, sp; /* tiled: flat scratch for a tap's owned window: activation, gradient, target */
