@@ -152,6 +152,12 @@ clstyle_status clstyle_ctx_build_all(clstyle_ctx *ctx, const char *options, clst
     return CLSTYLE_OK;
 }
 
+size_t clstyle_ctx_capacity(const clstyle_ctx *ctx)
+{
+    size_t g = (size_t)ctx->dev.global_mem;
+    return ctx->memory_limit && ctx->memory_limit < g ? ctx->memory_limit : g;
+}
+
 clstyle_status clstyle_ctx_alloc(clstyle_ctx *ctx, size_t bytes, const char *what, cl_mem *out,
                                  clstyle_error *err)
 {
@@ -162,12 +168,14 @@ clstyle_status clstyle_ctx_alloc(clstyle_ctx *ctx, size_t bytes, const char *wha
                                "buffer %s needs %.1f MiB, above %s's max allocation of %.1f MiB "
                                "(try a smaller --size)",
                                what, bytes / 1048576.0, ctx->dev.name, ctx->dev.max_alloc / 1048576.0);
-    if (ctx->device_bytes + bytes > ctx->dev.global_mem)
+    if (ctx->device_bytes + bytes > clstyle_ctx_capacity(ctx))
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
-                               "buffer %s: %.1f MiB in all would exceed %s's %.1f MiB of memory "
+                               "buffer %s: %.1f MiB in all would exceed %s %.1f MiB of memory "
                                "(try a smaller --size)",
-                               what, (ctx->device_bytes + bytes) / 1048576.0, ctx->dev.name,
-                               ctx->dev.global_mem / 1048576.0);
+                               what, (ctx->device_bytes + bytes) / 1048576.0,
+                               ctx->memory_limit && ctx->memory_limit < ctx->dev.global_mem ? "the --memory-limit of"
+                                                                                               : "the device's",
+                               clstyle_ctx_capacity(ctx) / 1048576.0);
     cl_int rc;
     *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
     if (rc != CL_SUCCESS) {

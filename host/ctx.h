@@ -55,6 +55,7 @@ typedef struct clstyle_ctx {
     clstyle_compile_stats compile;
     char xgemm[1024];        /* CLBlast Xgemm parameters this context put in force ("" = CLBlast's own) */
     size_t device_bytes, peak_device_bytes; /* bytes allocated through clstyle_ctx_alloc */
+    size_t memory_limit;     /* the budget allocations must stay under (--memory-limit); 0 = the device's memory */
 } clstyle_ctx;
 
 /* Opens the device chosen by spec (-d; NULL or "": cfg->device, then the default; see
@@ -74,12 +75,14 @@ clstyle_status clstyle_ctx_kernel(clstyle_ctx *ctx, const char *file, const char
  * (selftest: ""; bench: a unique define, so no cache of ours or the driver's hits). */
 clstyle_status clstyle_ctx_build_all(clstyle_ctx *ctx, const char *options, clstyle_error *err);
 
-/* Device buffer of `bytes`, checked against the device's limits; `what` names it in
- * errors. Tracks current and peak allocation. */
+/* Device buffer of `bytes`, checked against the device's limits and the memory budget;
+ * `what` names it in errors. Tracks current and peak allocation. */
 clstyle_status clstyle_ctx_alloc(clstyle_ctx *ctx, size_t bytes, const char *what, cl_mem *out,
                                  clstyle_error *err);
 /* Releases *mem (NULL is fine) and sets it to NULL; the accounting asks the buffer its size. */
 void clstyle_ctx_release(clstyle_ctx *ctx, cl_mem *mem);
+/* The bytes allocations may reach: the device's memory, or the memory budget if lower. */
+size_t clstyle_ctx_capacity(const clstyle_ctx *ctx);
 /* Enqueues: bytes at off_bytes of buf set to `value` (a float pattern); bytes copied from
  * src at src_off to dst at dst_off. `what` names the buffer in errors. */
 clstyle_status clstyle_ctx_fill(clstyle_ctx *ctx, cl_mem buf, size_t off_bytes, size_t bytes, float value,

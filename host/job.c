@@ -528,32 +528,104 @@ static clstyle_status check_stop(const clstyle_job *J, clstyle_error *err)
     return CLSTYLE_OK;
 }
 
-/* --tile N: the tiles of the content image, printed; one tile covering everything is
- * the untiled run. */
-static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
+/* Makes J->tiling and J->stiling for tiles of `side` (crops of every image within
+ * tiling.max_h x max_w); side 0 or one tile covering the content: untiled (n = 0). */
+static clstyle_status make_tilings(clstyle_job *J, int side, clstyle_error *err)
 {
-    const clstyle_options *o = J->o;
-    if (!o->tile) return CLSTYLE_OK;
-    clstyle_status st = clstyle_tiling_make(&J->tiling, J->content.h, J->content.w, o->tile, J->nconv, err);
-    if (st) return st;
-    const clstyle_tiling *tl = &J->tiling;
-    if (tl->n == 1) {
-        info(o, "tiles: one %d px tile covers %dx%d: untiled", o->tile, J->content.w, J->content.h);
+    clstyle_tiling_free(&J->tiling);
+    for (int i = 0; i < CLSTYLE_MAX_STYLES; i++) clstyle_tiling_free(&J->stiling[i]);
+    if (!side) return CLSTYLE_OK;
+    clstyle_status st = clstyle_tiling_make(&J->tiling, J->content.h, J->content.w, side, J->nconv, err);
+    if (!st && J->tiling.n == 1) {
         clstyle_tiling_free(&J->tiling);
         return CLSTYLE_OK;
     }
     for (int i = 0; i < J->nstyle && !st; i++) { /* the style images in tiles of the same side */
         clstyle_tiling *ts = &J->stiling[i];
-        st = clstyle_tiling_make(ts, J->styles[i].h, J->styles[i].w, o->tile, J->nconv, err);
+        st = clstyle_tiling_make(ts, J->styles[i].h, J->styles[i].w, side, J->nconv, err);
         if (!st && ts->max_h > J->tiling.max_h) J->tiling.max_h = ts->max_h;
         if (!st && ts->max_w > J->tiling.max_w) J->tiling.max_w = ts->max_w;
     }
+    return st;
+}
+
+/* Device bytes of the run with the tilings as they are, before the network exists: every
+ * buffer of the plans, the shared workspace at its bound (the unchunked im2col or
+ * Winograd transform of the largest layer of a crop, whichever algorithm the tuner picks). */
+static double estimate_bytes(const clstyle_job *J)
+{
+    const clstyle_tiling *tl = &J->tiling;
+    const int tiled = tl->n > 0, H = J->content.h, W = J->content.w;
+    const int ch = tiled ? tl->max_h : H, cw = tiled ? tl->max_w : W;
+    double px = (double)H * W, b = (tiled ? 5.0 : 4.0) * 12 * px + (double)J->o->iters * 12 + 4096;
+    double ws = 0, most = 0;
+    for (int i = 0; i < J->ntaps; i++) {
+        const clstyle_tap *t = &J->taps[i];
+        int c = clstyle_vgg_layers[t->l].cout, hl, wl;
+        clstyle_vgg_layer_size(t->l, H, W, &hl, &wl);
+        b += t->style ? 4.0 * c * c * (tiled ? 3 : 1) + 8.0 * c * c : 4.0 * c * hl * wl;
+        if (tiled) {
+            int s = 1;
+            for (int k = 0; k < t->l; k++) s *= clstyle_vgg_layers[k].pool_after ? 2 : 1;
+            double side = (double)tl->side / s + 1;
+            if (c * side * side > most) most = c * side * side;
+        }
+    }
+    for (int l = 0; l < J->nconv; l++) {
+        const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+        int hl, wl;
+        clstyle_vgg_layer_size(l, ch, cw, &hl, &wl);
+        double n = (double)hl * wl, col = 9.0 * (L->cin > L->cout ? L->cin : L->cout) * n,
+               wino = 16.0 * (L->cin + L->cout) * ((hl + 1) / 2 + 1) * ((wl + 1) / 2 + 1);
+        if (col > ws) ws = col;
+        if (wino > ws) ws = wino;
+    }
+    b += 4 * ws + (double)clstyle_acts_bytes_min(J->nconv, ch, cw, J->keep_z, 1);
+    if (tiled) b += 12.0 * ch * cw + 3 * 4 * most;
+    double style = 0; /* the style stage: a style image, and untiled its own activations beside the content's */
+    for (int i = 0; i < J->nstyle; i++) {
+        const clstyle_image *img = &J->styles[i];
+        double sb = 12.0 * img->w * img->h;
+        if (!tiled) sb += (double)clstyle_acts_bytes_min(J->nconv, img->h, img->w, J->keep_z, 0);
+        if (sb > style) style = sb;
+    }
+    return 1.05 * (b + style) + 8 * 1048576.0; /* a margin for what the bound leaves out (measured: 2% at 256²) */
+}
+
+/* The memory plan: the budget (--memory-limit, else 90% of the device's memory) goes to
+ * the context, which refuses any allocation past it; --tile N is taken as given; else the
+ * run is untiled when it fits, or cut into the largest tiles that do. Printed either way. */
+static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    const double MiB = 1048576.0;
+    size_t budget = o->memory_limit ? (size_t)o->memory_limit : (size_t)(0.9 * (double)J->ctx->dev.global_mem);
+    J->ctx->memory_limit = budget;
+    int halo = clstyle_tile_halo(J->nconv), longest = J->content.h > J->content.w ? J->content.h : J->content.w;
+    clstyle_status st = make_tilings(J, o->tile, err);
+    double need = estimate_bytes(J);   /* with a margin: see estimate_bytes */
+    if (!st && !o->tile && need > budget) {
+        for (int side = (longest - 1) / CLSTYLE_TILE_GRID * CLSTYLE_TILE_GRID; !st && side >= halo; side -= CLSTYLE_TILE_GRID) {
+            if ((st = make_tilings(J, side, err)) || !J->tiling.n) continue;
+            if ((need = estimate_bytes(J)) <= budget) break;
+        }
+        if (!st && (need > budget || !J->tiling.n))
+            st = clstyle_err_set(err, CLSTYLE_ERR_USAGE,
+                                 "--memory-limit %.0f MiB is too small for %dx%d: even %d px tiles need about %.0f MiB "
+                                 "(give at least that, or a smaller --size)",
+                                 budget / MiB, J->content.w, J->content.h, halo, J->tiling.n ? need / MiB : 0.0);
+    }
     if (st) return st;
+    const clstyle_tiling *tl = &J->tiling;
+    if (!tl->n) {
+        info(o, "memory: about %.0f MiB of a %.0f MiB budget, untiled", need / MiB, budget / MiB);
+        return CLSTYLE_OK;
+    }
     double px = 0;
     for (int k = 0; k < tl->n; k++) px += (double)(tl->t[k].y1 - tl->t[k].y0) * (tl->t[k].x1 - tl->t[k].x0);
-    info(o, "tiles: %dx%d of %d px with a %d px halo (crops up to %dx%d): %.2fx the image's pixels per pass, two "
-         "forward passes per iteration", tl->nx, tl->ny, tl->side, tl->halo, tl->max_w, tl->max_h,
-         px / ((double)tl->h * tl->w));
+    info(o, "memory: about %.0f MiB of a %.0f MiB budget in %dx%d tiles of %d px with a %d px halo (crops up to "
+         "%dx%d): %.2fx the image's pixels per pass, two forward passes per iteration",
+         need / MiB, budget / MiB, tl->nx, tl->ny, tl->side, tl->halo, tl->max_w, tl->max_h, px / ((double)tl->h * tl->w));
     return CLSTYLE_OK;
 }
 

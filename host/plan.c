@@ -29,13 +29,14 @@ clstyle_status clstyle_plan_alloc(clstyle_ctx *ctx, clstyle_plan *p, const char 
     int big = 0;
     for (int i = 1; i < p->n; i++)
         if (p->e[i].bytes > p->e[big].bytes) big = i;
-    size_t avail = ctx->dev.global_mem > ctx->device_bytes ? ctx->dev.global_mem - ctx->device_bytes : 0;
+    size_t cap = clstyle_ctx_capacity(ctx), avail = cap > ctx->device_bytes ? cap - ctx->device_bytes : 0;
     if (p->n && p->bytes > avail)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
                                "%s need %.1f MiB in all (largest: %s, %.1f MiB), more than the %.1f MiB left of "
-                               "%s's %.1f MiB of memory (try a smaller --size)",
+                               "%s's %.1f MiB of memory%s (try a smaller --size)",
                                stage, p->bytes / 1048576.0, p->e[big].what, p->e[big].bytes / 1048576.0,
-                               avail / 1048576.0, ctx->dev.name, ctx->dev.global_mem / 1048576.0);
+                               avail / 1048576.0, ctx->dev.name, cap / 1048576.0,
+                               cap < ctx->dev.global_mem ? " under --memory-limit" : "");
     for (int i = 0; i < p->n; i++) {
         clstyle_status st = clstyle_ctx_alloc(ctx, p->e[i].bytes, p->e[i].what, &p->e[i].t->buf, err);
         if (st) {

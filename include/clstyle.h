@@ -84,7 +84,8 @@ typedef struct clstyle_options {
     const char *resume;                        /* --resume FILE: continue a checkpointed run */
     const char *device;                        /* -d SPEC */
     int output_bits;                           /* 8 or 16 */
-    int tile;                                  /* --tile N: exact tiles of N px (a multiple of 16); 0 = untiled */
+    int tile;                                  /* --tile N: exact tiles of N px (a multiple of 16); 0 = as the budget needs */
+    unsigned long long memory_limit;           /* --memory-limit: device bytes a run may hold; 0 = 90% of the device's */
     size_t max_pixels;                         /* input image cap (0 = default) */
     volatile int *stop;                        /* set asynchronously (signal) to stop after the current iteration */
     void (*progress)(void *user, const clstyle_progress *p);

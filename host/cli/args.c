@@ -3,6 +3,7 @@
  * Each prints its own one-line error and returns CLSTYLE_ERR_USAGE (0 when fine). */
 #include <errno.h>
 #include <math.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,28 @@ int clstyle_cli_parse_long(const char *flag, const char *arg, long lo, long hi, 
     }
     *out = v;
     return 0;
+}
+
+int clstyle_cli_parse_bytes(const char *flag, const char *arg, unsigned long long *out)
+{
+    unsigned long long v = 0;
+    const char *p = arg;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (ULLONG_MAX - (unsigned)(*p - '0')) / 10) goto bad;
+        v = v * 10 + (unsigned)(*p - '0');
+    }
+    int shift = 0;
+    if (*p == 'K' || *p == 'k') shift = 10;
+    else if (*p == 'M' || *p == 'm') shift = 20;
+    else if (*p == 'G' || *p == 'g') shift = 30;
+    else if (*p == 'T' || *p == 't') shift = 40;
+    if (shift) p++;
+    if (p == arg || *p || v == 0 || v > (ULLONG_MAX >> shift)) goto bad;
+    *out = v << shift;
+    return 0;
+bad:
+    clstyle_cli_say("%s '%s': expected a size above zero such as 512M or 2G", flag, arg);
+    return CLSTYLE_ERR_USAGE;
 }
 
 int clstyle_cli_split(char *s, char **items, int max, const char *flag)

@@ -18,11 +18,11 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: clstyle bench [-d SPEC[,SPEC...]|all] [--size N[,N...]] [--iters N] [-w WEIGHTS]\n"
-            "                     [--tile N] [--json FILE] [--markdown]\n"
+            "                     [--tile N] [--memory-limit SIZE] [--json FILE] [--markdown]\n"
             "Times the style-transfer iteration (VGG19 to relu5_1, forward + backward + Adam) on\n"
             "square synthetic images: compile time, s/iteration (median, min, max after a warm-up),\n"
             "GFLOP/s, device and host memory, and a per-operation table of one iteration.\n"
-            "--tile N runs it in exact tiles of N px (as clstyle --tile).\n"
+            "--tile N and --memory-limit SIZE run it in exact tiles, as clstyle does.\n"
             "Defaults: the default device, --size 256, --iters 5, --weights synthetic:7.\n");
 }
 
@@ -169,7 +169,7 @@ int clstyle_cli_bench(int argc, char **argv)
     static const struct option opts[] = {{"device", required_argument, 0, 'd'}, {"size", required_argument, 0, 's'},
                                          {"iters", required_argument, 0, 'n'},  {"weights", required_argument, 0, 'w'},
                                          {"json", required_argument, 0, 'j'},   {"markdown", no_argument, 0, 'm'},
-                                         {"tile", required_argument, 0, 't'},
+                                         {"tile", required_argument, 0, 't'},  {"memory-limit", required_argument, 0, 'M'},
                                          {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     char *dev = NULL, *json = NULL, sizes_arg[256] = "256";
     int md = 0, c;
@@ -188,6 +188,9 @@ int clstyle_cli_bench(int argc, char **argv)
             break;
         case 'w': o.weights = optarg; break;
         case 'j': json = optarg; break;
+        case 'M':
+            if (clstyle_cli_parse_bytes("bench --memory-limit", optarg, &o.memory_limit)) return CLSTYLE_ERR_USAGE;
+            break;
         case 't': {
             long v;
             if (clstyle_cli_parse_long("bench --tile", optarg, 0, CLSTYLE_MAX_SIDE, &v)) return CLSTYLE_ERR_USAGE;

@@ -18,6 +18,9 @@ int clstyle_cli_tune(int argc, char **argv);
 int clstyle_cli_parse_double(const char *flag, const char *arg, double *out);
 /* A whole integer in lo..hi (overflow is an error). */
 int clstyle_cli_parse_long(const char *flag, const char *arg, long lo, long hi, long *out);
+/* A byte count: digits with an optional K, M, G or T (powers of 1024; "512M", "2G"),
+ * more than zero, without overflow. */
+int clstyle_cli_parse_bytes(const char *flag, const char *arg, unsigned long long *out);
 /* Splits a comma list in place into at most max non-empty items; the count, or -1. */
 int clstyle_cli_split(char *s, char **items, int max, const char *flag);
 /* "N[,N...]" for `clstyle cmd --size`: CLSTYLE_MIN_SIDE..CLSTYLE_MAX_SIDE (the run's

@@ -83,6 +83,8 @@ static void help(void)
         "      --resume FILE         continue a checkpointed run (same settings and inputs)\n"
         "  -q, --quiet               no progress or notices\n"
         "Memory:\n"
+        "      --memory-limit SIZE   device memory the run may hold (512M, 2G; default 90%% of\n"
+        "                            the device's); the image is cut into exact tiles when needed\n"
         "      --tile N              exact tiles of N px (a multiple of 16, at least the\n"
         "                            deepest layer's halo: 96 for relu5_1); same result\n"
         "Device:\n"
@@ -159,7 +161,7 @@ static void on_progress(void *user, const clstyle_progress *p)
 
 enum {
     OPT_BLEND = 256, OPT_SIZE, OPT_SSCALE, OPT_CW, OPT_SW, OPT_TW, OPT_LR, OPT_CL, OPT_SL, OPT_INIT, OPT_SEED,
-    OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16, OPT_CKPT, OPT_RESUME, OPT_TILE
+    OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16, OPT_CKPT, OPT_RESUME, OPT_TILE, OPT_MEM
 };
 
 int clstyle_cli_run(int argc, char **argv)
@@ -177,7 +179,7 @@ int clstyle_cli_run(int argc, char **argv)
         {"print-every", required_argument, 0, OPT_PE}, {"save-every", required_argument, 0, OPT_SE},
         {"log", required_argument, 0, OPT_LOG},     {"output-16bit", no_argument, 0, OPT_16},
         {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", required_argument, 0, OPT_RESUME},
-        {"tile", required_argument, 0, OPT_TILE},
+        {"tile", required_argument, 0, OPT_TILE},   {"memory-limit", required_argument, 0, OPT_MEM},
         {"device", required_argument, 0, 'd'},      {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
@@ -228,6 +230,7 @@ int clstyle_cli_run(int argc, char **argv)
         case OPT_16: o.output_bits = 16; break;
         case OPT_CKPT: o.checkpoint = optarg; break;
         case OPT_RESUME: o.resume = optarg; break;
+        case OPT_MEM: rc = clstyle_cli_parse_bytes("--memory-limit", optarg, &o.memory_limit); break;
         case OPT_TILE: if (!(rc = clstyle_cli_parse_long("--tile", optarg, 0, CLSTYLE_MAX_SIDE, &v))) o.tile = (int)v; break;
         case 'd': o.device = optarg; break;
         case 'q': quiet = 1; break;

@@ -68,5 +68,24 @@ for size in 32768 8192; do
 done
 grep -q "activations alone need .* (use --size [0-9]* or less)" "$tmp/err" && ok || { bad "--size 8192: not the device check"; cat "$tmp/err"; }
 
+# 10. --memory-limit: the run is cut into exact tiles to stay under it; the budget holds
+shallow=(--content-layers relu2_2 --style-layers relu1_1,relu2_1,relu3_1)
+timeout 300 "$bin" -c "$C" -s "$S" -w synthetic:1 --size 320 -n 1 "${shallow[@]}" --memory-limit 60M -o "$tmp/lim.png" 2>"$tmp/err"; rc=$?
+peak=$(sed -n 's/^clstyle: device memory: \([0-9.]*\) MiB allocated$/\1/p' "$tmp/err")
+[ $rc -eq 0 ] && grep -q "of a 60 MiB budget in [0-9]*x[0-9]* tiles" "$tmp/err" && [ -n "$peak" ] &&
+  awk -v p="$peak" 'BEGIN { exit !(p <= 60) }' && ok || { bad "--memory-limit 60M: exit $rc, peak '$peak' MiB"; cat "$tmp/err"; }
+# the default budget under a device limit (POCL_MEMORY_LIMIT=1: 1 GiB) tiles a run that would not fit
+POCL_MEMORY_LIMIT=1 timeout 300 "$bin" -c "$C" -s "$S" -w synthetic:1 --size 800 -n 1 "${shallow[@]}" -o "$tmp/lim2.png" 2>"$tmp/err"; rc=$?
+peak=$(sed -n 's/^clstyle: device memory: \([0-9.]*\) MiB allocated$/\1/p' "$tmp/err")
+[ $rc -eq 0 ] && grep -q "budget in [0-9]*x[0-9]* tiles" "$tmp/err" && [ -n "$peak" ] &&
+  awk -v p="$peak" 'BEGIN { exit !(p <= 1024) }' && ok || { bad "POCL_MEMORY_LIMIT=1 at 800 px: exit $rc, peak '$peak'"; cat "$tmp/err"; }
+for m in 0 abc 1x 2.5G; do
+  "$bin" -c "$C" -s "$S" -w synthetic:1 --size 64 -n 1 --memory-limit "$m" -o "$tmp/lim3.png" 2>"$tmp/err"; rc=$?
+  [ $rc -eq 64 ] && grep -q "expected a size above zero" "$tmp/err" && ok || { bad "--memory-limit $m: exit $rc"; cat "$tmp/err"; }
+done
+"$bin" -c "$C" -s "$S" -w synthetic:1 --size 256 -n 1 --memory-limit 1M -o "$tmp/lim3.png" 2>"$tmp/err"; rc=$?
+[ $rc -eq 64 ] && grep -q "too small for .* even 96 px tiles need about [0-9]* MiB" "$tmp/err" && [ ! -e "$tmp/lim3.png" ] && ok ||
+  { bad "--memory-limit 1M: exit $rc"; cat "$tmp/err"; }
+
 echo "test_guards: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
