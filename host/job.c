@@ -662,15 +662,24 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
 
 /* ---- one iteration ---- */
 
+/* The normalisation of tap t (ops.h), from its layer's shape over the whole image:
+ * the same whether the run is tiled or not. */
+static clstyle_loss_scale tap_scale(const clstyle_job *J, const clstyle_tap *t)
+{
+    const clstyle_options *o = J->o;
+    int c = clstyle_vgg_layers[t->l].cout, hl, wl;
+    clstyle_vgg_layer_size(t->l, J->content.h, J->content.w, &hl, &wl);
+    return t->style ? clstyle_loss_scale_style(c, hl, wl, t->weight, o->style_weight)
+                    : clstyle_loss_scale_content(c, hl, wl, t->weight, o->content_weight);
+}
+
 /* Tap t's loss into its slot of the current row and its gradient into g (dL/d f at the
  * tap's point), with the normalisation of ops.h (the gradient check uses the same). */
 static clstyle_status add_tap(clstyle_job *J, const clstyle_tap *t, size_t row, clstyle_tensor g, clstyle_error *err)
 {
-    const clstyle_options *o = J->o;
     clstyle_tensor f = clstyle_acts_at(&J->acts, t->l, t->relu);
     double C = f.c, N = (double)f.h * f.w;
-    clstyle_loss_scale sc = t->style ? clstyle_loss_scale_style(f.c, f.h, f.w, t->weight, o->style_weight)
-                                     : clstyle_loss_scale_content(f.c, f.h, f.w, t->weight, o->content_weight);
+    clstyle_loss_scale sc = tap_scale(J, t);
     clstyle_ctx_set_label(J->ctx, t->style ? "style loss+grad" : "content loss+grad",
                           t->style ? 4.0 * C * C * N : 3.0 * C * N, t->style ? 8.0 * C * N : 12.0 * C * N);
     if (!t->style)
@@ -691,12 +700,7 @@ static clstyle_status add_tap(clstyle_job *J, const clstyle_tap *t, size_t row, 
 static clstyle_status tiled_tap(clstyle_job *J, const clstyle_tile *t, const clstyle_tap *tp, size_t row, clstyle_tensor g,
                                 clstyle_error *err)
 {
-    const clstyle_options *o = J->o;
-    const clstyle_vgg_layer *L = &clstyle_vgg_layers[tp->l];
-    int hl, wl;
-    clstyle_vgg_layer_size(tp->l, J->tiling.h, J->tiling.w, &hl, &wl);
-    clstyle_loss_scale sc = tp->style ? clstyle_loss_scale_style(L->cout, hl, wl, tp->weight, o->style_weight)
-                                      : clstyle_loss_scale_content(L->cout, hl, wl, tp->weight, o->content_weight);
+    clstyle_loss_scale sc = tap_scale(J, tp);
     clstyle_window win;
     clstyle_tensor f;
     clstyle_status st = owned_window(J, &J->tiling, t, tp, &win, &f, err);
@@ -724,14 +728,11 @@ static clstyle_status tiled_tap(clstyle_job *J, const clstyle_tile *t, const cls
  * owned losses through its crop, adding the crop's image gradient into place. */
 static clstyle_status tiled_gradient(clstyle_job *J, size_t row, clstyle_error *err)
 {
-    const clstyle_options *o = J->o;
     clstyle_status st = tiled_grams(J, &J->tiling, J->x, 0, 1.0, err);
     for (int i = 0; i < J->ntaps && !st; i++) {
         const clstyle_tap *tp = &J->taps[i];
         if (!tp->style) continue;
-        int c = clstyle_vgg_layers[tp->l].cout, hl, wl;
-        clstyle_vgg_layer_size(tp->l, J->tiling.h, J->tiling.w, &hl, &wl);
-        clstyle_loss_scale sc = clstyle_loss_scale_style(c, hl, wl, tp->weight, o->style_weight);
+        clstyle_loss_scale sc = tap_scale(J, tp);
         st = clstyle_loss_gram_diff(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_STYLE, tp->D, tp->G,
                                     tp->target, (float)sc.value, err);
     }
@@ -754,21 +755,29 @@ static clstyle_status tiled_gradient(clstyle_job *J, size_t row, clstyle_error *
     return st;
 }
 
+/* An untiled iteration's gradient into J->acts.gx: forward, then the sweep down with
+ * each tap's loss gradient added where it meets it, to the image. */
+static clstyle_status whole_gradient(clstyle_job *J, size_t row, clstyle_error *err)
+{
+    clstyle_sweep sw;
+    clstyle_tensor g;
+    clstyle_status st = clstyle_net_forward(J->ctx, &J->net, &J->acts, J->x, err);
+    if (!st) st = clstyle_net_backward_begin(J->ctx, &sw, &J->net, &J->acts, J->has_tap, err);
+    for (int i = 0; i < J->ntaps && !st; i++) {
+        const clstyle_tap *t = &J->taps[J->order[i]];
+        st = clstyle_net_backward_to(J->ctx, &sw, t->l, t->relu, &g, err);
+        if (!st) st = add_tap(J, t, row, g, err);
+    }
+    return st ? st : clstyle_net_backward_to(J->ctx, &sw, -1, 0, &g, err);
+}
+
 clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
     if (k < 1 || k > o->iters) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "job: iteration %ld out of range", k);
     const size_t row = (size_t)(k - 1);
-    clstyle_sweep sw;
-    clstyle_tensor g = J->gall;
-    clstyle_status st = J->tiling.n ? tiled_gradient(J, row, err) : clstyle_net_forward(J->ctx, &J->net, &J->acts, J->x, err);
-    if (!st && !J->tiling.n) st = clstyle_net_backward_begin(J->ctx, &sw, &J->net, &J->acts, J->has_tap, err);
-    for (int i = 0; i < J->ntaps && !st && !J->tiling.n; i++) {
-        const clstyle_tap *t = &J->taps[J->order[i]];
-        st = clstyle_net_backward_to(J->ctx, &sw, t->l, t->relu, &g, err);
-        if (!st) st = add_tap(J, t, row, g, err);
-    }
-    if (!st && !J->tiling.n) st = clstyle_net_backward_to(J->ctx, &sw, -1, 0, &g, err); /* g = dL/dx */
+    clstyle_tensor g = J->tiling.n ? J->gall : J->acts.gx; /* (3, H, W) dL/dx */
+    clstyle_status st = J->tiling.n ? tiled_gradient(J, row, err) : whole_gradient(J, row, err);
     double hw = (double)J->x.h * J->x.w;
     clstyle_loss_scale tv = clstyle_loss_scale_tv(J->x.h, J->x.w, o->tv_weight);
     clstyle_ctx_set_label(J->ctx, "tv loss+grad", 0, 8.0 * 3 * hw);

@@ -20,6 +20,15 @@ typedef struct where {
     char at[PATH_MAX + NAME_MAX + 2];
 } where;
 
+/* path's folder into dir ("." when it has none); returns its file name. */
+static const char *folder_of(const char *path, char *dir, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) snprintf(dir, len, ".");
+    else snprintf(dir, len, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return slash ? slash + 1 : path;
+}
+
 static void locate(const char *path, where *w)
 {
     memset(w, 0, sizeof *w);
@@ -30,12 +39,8 @@ static void locate(const char *path, where *w)
         w->ino = sb.st_ino;
         return;
     }
-    const char *slash = strrchr(path, '/');
     char dir[PATH_MAX];
-    const char *name = slash ? slash + 1 : path;
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    const char *name = folder_of(path, dir, sizeof dir);
     char *rd = realpath(dir, NULL);
     if (!rd) return;
     snprintf(w->at, sizeof w->at, "%s%s%s", rd, rd[strlen(rd) - 1] == '/' ? "" : "/", name);
@@ -113,11 +118,8 @@ static long snapshot_of(const clstyle_paths *p, const char *name)
 static clstyle_status check_snapshots(const clstyle_paths *p, const where *w, clstyle_error *err)
 {
     if (p->snap < 0 || p->every <= 0) return CLSTYLE_OK;
-    const char *out = p->e[p->snap].path;
-    const char *slash = strrchr(out, '/');
     char dir[PATH_MAX];
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else snprintf(dir, sizeof dir, "%.*s", slash == out ? 1 : (int)(slash - out), out);
+    folder_of(p->e[p->snap].path, dir, sizeof dir);
     DIR *d = opendir(dir);
     if (!d) return CLSTYLE_OK; /* the output check reports a missing folder */
     clstyle_status st = CLSTYLE_OK;
