@@ -1,5 +1,6 @@
 /* Checkpoint files (safetensors): tensors x, adam.m, adam.v (3, H, W) in F32, metadata
- * clstyle.checkpoint=2, iteration, seed and the four fingerprints, and a last checksum
+ * clstyle.checkpoint=2, iteration, seed, scale/scales (coarse to fine; absent: 1 of 1)
+ * and the four fingerprints, and a last checksum
  * tensor over every byte before it (clstyle_st_write_checked). A reader trusts nothing
  * before the checksum holds: a corrupt file is refused as corrupt (65), never resumed. */
 #include "checkpoint.h"
@@ -22,8 +23,10 @@ static void hex(char *buf, uint64_t v)
 clstyle_status clstyle_ckpt_write(const char *path, const clstyle_ckpt *c, const clstyle_ckpt_keys *keys,
                                   clstyle_error *err)
 {
-    char it[32], seed[32], ks[4][17];
+    char it[32], seed[32], ks[4][17], sc[16], scs[16];
     snprintf(it, sizeof it, "%ld", c->iteration);
+    snprintf(sc, sizeof sc, "%d", c->scale > 0 ? c->scale : 1);
+    snprintf(scs, sizeof scs, "%d", c->scales > 0 ? c->scales : 1);
     snprintf(seed, sizeof seed, "%" PRIu64, c->seed);
     hex(ks[0], keys->settings);
     hex(ks[1], keys->weights);
@@ -31,7 +34,7 @@ clstyle_status clstyle_ckpt_write(const char *path, const clstyle_ckpt *c, const
     hex(ks[3], keys->style);
     const char *meta[] = {"clstyle.checkpoint", CKPT_FORMAT,    "clstyle.iteration", it,     "clstyle.seed", seed,
                           "clstyle.settings",   ks[0],  "clstyle.weights",   ks[1],  "clstyle.content", ks[2],
-                          "clstyle.style",      ks[3],  NULL};
+                          "clstyle.style",      ks[3],  "clstyle.scale", sc, "clstyle.scales", scs, NULL};
     clstyle_st_out t[3] = {{"x", c->x, 3, {3, c->h, c->w}},
                            {"adam.m", c->m, 3, {3, c->h, c->w}},
                            {"adam.v", c->v, 3, {3, c->h, c->w}}};
@@ -100,6 +103,18 @@ static clstyle_status check_state(const clstyle_ckpt *c, const char *path, clsty
     return CLSTYLE_OK;
 }
 
+/* The scale metadata: "N" with 1 <= N <= 64, absent as 1; -1 when malformed. */
+static int parse_scale(const char *s)
+{
+    if (!s) return 1;
+    int v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9' || v > 64) return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return *s && v >= 1 && v <= 64 ? v : -1;
+}
+
 /* A parsed file (closed here) to a checkpoint: the checksum first, then everything else. */
 static clstyle_status from_file(clstyle_st_file *f, const clstyle_ckpt_keys *keys, int h, int w, clstyle_ckpt *c,
                                 clstyle_error *err)
@@ -112,6 +127,12 @@ static clstyle_status from_file(clstyle_st_file *f, const clstyle_ckpt_keys *key
     if (!mark || strcmp(mark, CKPT_FORMAT) || !it) {
         st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: not a clstyle checkpoint of format %s", path,
                              CKPT_FORMAT);
+        goto done;
+    }
+    c->scale = parse_scale(clstyle_st_meta(f, "clstyle.scale"));
+    c->scales = parse_scale(clstyle_st_meta(f, "clstyle.scales"));
+    if (c->scale < 1 || c->scales < 1 || c->scale > c->scales) {
+        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: bad scale metadata", path);
         goto done;
     }
     if (parse_iteration(it, &c->iteration)) {
@@ -145,6 +166,23 @@ clstyle_status clstyle_ckpt_read(const char *path, const clstyle_ckpt_keys *keys
     if (st == CLSTYLE_ERR_DATA) return clstyle_err_wrap(err, "--resume: not a checkpoint, or a corrupt one");
     if (st) return clstyle_err_wrap(err, "--resume");
     return from_file(&f, keys, h, w, c, err);
+}
+
+clstyle_status clstyle_ckpt_scale(const char *path, int *scale, int *scales, clstyle_error *err)
+{
+    clstyle_st_file f;
+    clstyle_status st = clstyle_st_open(path, &f, err);
+    if (st == CLSTYLE_ERR_DATA) return clstyle_err_wrap(err, "--resume: not a checkpoint, or a corrupt one");
+    if (st) return clstyle_err_wrap(err, "--resume");
+    st = clstyle_st_verify(&f, "--resume", err);
+    if (!st) {
+        *scale = parse_scale(clstyle_st_meta(&f, "clstyle.scale"));
+        *scales = parse_scale(clstyle_st_meta(&f, "clstyle.scales"));
+        if (*scale < 1 || *scales < 1 || *scale > *scales)
+            st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: bad scale metadata", path);
+    }
+    clstyle_st_close(&f);
+    return st;
 }
 
 clstyle_status clstyle_ckpt_parse_buffer(const void *buf, size_t len, const char *name, const clstyle_ckpt_keys *keys,

@@ -21,10 +21,15 @@ typedef struct clstyle_ckpt {
     int h, w;
     float *x, *m, *v;        /* (3, h, w) each */
     uint64_t seed;
+    int scale, scales;       /* the coarse-to-fine scale it was made at (1-based) of how many (1 of 1) */
 } clstyle_ckpt;
 
 clstyle_status clstyle_ckpt_write(const char *path, const clstyle_ckpt *c, const clstyle_ckpt_keys *keys,
                                   clstyle_error *err);
+/* The scale (1-based) and the ladder's number of scales a checkpoint was made at, read
+ * once its checksum holds (a file from before ladders: 1 of 1): which scale's keys and
+ * image size to read it with. */
+clstyle_status clstyle_ckpt_scale(const char *path, int *scale, int *scales, clstyle_error *err);
 /* Reads and validates path against keys and the expected image size. */
 clstyle_status clstyle_ckpt_read(const char *path, const clstyle_ckpt_keys *keys, int h, int w, clstyle_ckpt *c,
                                  clstyle_error *err);

@@ -15,6 +15,8 @@ typedef struct clstyle_config {
     char conv_options[256];   /* CLSTYLE_CONV_OPTIONS: appended to the default GEMM tile's build options */
     char kernel_dir[4096];    /* CLSTYLE_KERNEL_DIR: kernel sources from this folder ("" = embedded) */
     int no_cache;             /* CLSTYLE_NO_CACHE set and not "0": no kernel binary or tuning cache */
+    int tile_any;             /* CLSTYLE_TILE_ANY set and not "0": --tile may be under the halo (tests: tiles
+                               * on images smaller than a halo; each crop then covers most of the image) */
     char cache_base[4000];    /* $XDG_CACHE_HOME, else $HOME/.cache ("" = none): PoCL's cache is there too */
     char cache_dir[4096];     /* cache_base/clstyle ("" = none) */
     char weights[4096];       /* the default weights file: $CLSTYLE_WEIGHTS, else

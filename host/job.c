@@ -25,6 +25,8 @@ void clstyle_options_default(clstyle_options *o)
     o->size = 512;
     o->style_scale = 1.0;
     o->iters = 500;
+    o->scales = 1;
+    o->scale_factor = 2.0;
     o->content_weight = 1.0;
     o->style_weight = 100.0;
     o->tv_weight = 0.0;
@@ -40,6 +42,47 @@ void clstyle_options_default(clstyle_options *o)
     o->init = CLSTYLE_INIT_NOISE;
     o->print_every = 50;
     o->output_bits = 8;
+}
+
+/* ---- the coarse-to-fine ladder ---- */
+
+int clstyle_ladder_side(const clstyle_options *o, int k)
+{
+    return k >= o->scales - 1 ? o->size : (int)lround(o->size / pow(o->scale_factor, o->scales - 1 - k));
+}
+
+long clstyle_ladder_end(const clstyle_options *o, int k)
+{
+    long after = o->iters_after ? o->iters_after : (o->iters + 1) / 2;
+    return o->iters + (long)k * after;
+}
+
+/* --scales, --scale-factor, --iters-after: every scale at least MIN_SIDE and larger than
+ * the one before, the iterations of all of them within --iters' bound. */
+static clstyle_status validate_ladder(const clstyle_options *o, clstyle_error *err)
+{
+    if (o->scales < 1 || o->scales > CLSTYLE_MAX_SCALES)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--scales %d: must be between 1 and %d", o->scales,
+                               CLSTYLE_MAX_SCALES);
+    if (!isfinite(o->scale_factor) || !(o->scale_factor > 1) || o->scale_factor > 16)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--scale-factor: must be in (1, 16]");
+    if (o->iters_after < 0 || o->iters_after > 1000000)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--iters-after %ld: must be between 1 and 1000000", o->iters_after);
+    if (o->scales == 1) return CLSTYLE_OK;
+    int first = clstyle_ladder_side(o, 0);
+    if (first < MIN_SIDE)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
+                               "--scales %d: the smallest scale of --size %d would be %d px, under %d (use fewer "
+                               "--scales or a smaller --scale-factor)", o->scales, o->size, first, MIN_SIDE);
+    for (int k = 1; k < o->scales; k++)
+        if (clstyle_ladder_side(o, k) <= clstyle_ladder_side(o, k - 1))
+            return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
+                                   "--scale-factor %g: scales %d and %d of --size %d are both %d px (use a larger factor)",
+                                   o->scale_factor, k, k + 1, o->size, clstyle_ladder_side(o, k));
+    if (clstyle_ladder_end(o, o->scales - 1) > 1000000)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--iters and --iters-after: %ld iterations in all, at most 1000000",
+                               clstyle_ladder_end(o, o->scales - 1));
+    return CLSTYLE_OK;
 }
 
 /* ---- settings, images, weights ---- */
@@ -61,7 +104,7 @@ static clstyle_status validate_numbers(const clstyle_options *o, clstyle_error *
                                    i == 3 ? "> 0" : ">= 0");
     if (o->output_bits != 8 && o->output_bits != 16)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "output bit depth must be 8 or 16");
-    return CLSTYLE_OK;
+    return validate_ladder(o, err);
 }
 
 static clstyle_status parse_taps(clstyle_job *J, clstyle_error *err)
@@ -88,7 +131,6 @@ static clstyle_status parse_taps(clstyle_job *J, clstyle_error *err)
             J->ntaps++;
             if (t->l + 1 > J->nconv) J->nconv = t->l + 1;
             J->has_tap[2 * t->l + t->relu] = 1;
-            if (!t->relu) J->keep_z[t->l] = 1;
         }
     }
     if (J->ntaps == 0) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "no content or style layers given");
@@ -121,7 +163,7 @@ static clstyle_status check_fits(clstyle_job *J, const char *what, const char *p
                                what, path, w, h, images / 1048576.0, host / 1048576.0,
                                o->style_scale > 1 ? " or --style-scale" : "");
     if (!J->ctx) return CLSTYLE_OK;
-    double dev = (double)J->ctx->dev.global_mem, need = (double)clstyle_acts_bytes_min(J->nconv, h, w, J->keep_z, grads);
+    double dev = (double)J->ctx->dev.global_mem, need = (double)clstyle_acts_bytes_min(J->nconv, h, w, J->has_tap, grads);
     if (need > dev) {
         int fit = (int)((w > h ? w : h) * sqrt(dev / need) * 0.9);
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
@@ -183,11 +225,17 @@ static clstyle_status blend_weights(clstyle_job *J, int nstyle, clstyle_error *e
     return CLSTYLE_OK;
 }
 
+clstyle_status clstyle_job_set_init(clstyle_job *J, const clstyle_image *img, clstyle_error *err)
+{
+    clstyle_image_free(&J->init);
+    return clstyle_image_resize(img, J->content.w, J->content.h, &J->init, err);
+}
+
 /* --init FILE, resized to the content's size (after the content is in J). */
 static clstyle_status load_init(clstyle_job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
-    if (o->init != CLSTYLE_INIT_FILE) return CLSTYLE_OK;
+    if (o->init != CLSTYLE_INIT_FILE || J->init.data) return CLSTYLE_OK;
     if (!o->init_file || !*o->init_file) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--init FILE: no file given");
     clstyle_image raw = {0};
     clstyle_status st = clstyle_png_read(o->init_file, o->max_pixels, &raw, err);
@@ -249,6 +297,7 @@ static void checkpoint_keys(clstyle_job *J)
         h = clstyle_hash(h, v, sizeof v);
     }
     h = clstyle_hash(h, J->blend, sizeof(double) * (size_t)J->nstyle);
+    if (J->ladder) h = clstyle_hash(h, &J->ladder, sizeof J->ladder);
     J->keys.settings = h;
     h = clstyle_hash(CLSTYLE_HASH_INIT, &J->weights.convention, sizeof J->weights.convention);
     for (int l = 0; l < J->weights.nconv; l++) {
@@ -268,7 +317,7 @@ clstyle_status clstyle_job_load_weights(clstyle_job *J, clstyle_error *err)
     const clstyle_options *o = J->o;
     clstyle_status st = clstyle_weights_open(&J->weights, o->weights, J->cfg.weights, J->nconv, err);
     if (st) return st;
-    if (J->weights.synthetic)
+    if (J->weights.synthetic && !(J->ladder && J->start)) /* said once, at a ladder's first scale */
         info(o, "weights: synthetic (seed %llu): the output carries colour and texture statistics only",
              (unsigned long long)J->weights.seed);
     checkpoint_keys(J);
@@ -362,30 +411,36 @@ static clstyle_status tiled_style_targets(clstyle_job *J, clstyle_error *err)
     return st;
 }
 
+/* Untiled: each style image through the network, its Grams added into the targets. A
+ * style image within the content's size runs through the job's own activations (their
+ * views shaped to it, then back); a larger one gets activations of its own meanwhile. */
 static clstyle_status style_targets(clstyle_job *J, clstyle_error *err)
 {
     if (J->tiling.n) return tiled_style_targets(J, err);
     clstyle_status st = CLSTYLE_OK;
     for (int s = 0; s < J->nstyle && !st; s++) {
         const clstyle_image *img = &J->styles[s];
-        clstyle_acts acts;
+        const int own = img->h > J->acts.h || img->w > J->acts.w;
+        clstyle_acts spare, *acts = own ? &spare : &J->acts;
         clstyle_tensor x = clstyle_tensor_view(NULL, 0, 3, img->h, img->w); /* (3, Hs, Ws) */
         if ((st = clstyle_ctx_alloc(J->ctx, clstyle_tensor_numel(&x) * 4, "style image", &x.buf, err))) return st;
-        st = clstyle_acts_init(J->ctx, &acts, &J->net, img->h, img->w, J->keep_z, 0, err);
+        if (own) st = clstyle_acts_init(J->ctx, &spare, &J->net, img->h, img->w, J->has_tap, 0, err);
+        else clstyle_acts_view(&J->acts, &J->net, img->h, img->w);
         if (!st) st = upload_image(J, x, img, err);
-        if (!st) st = clstyle_net_forward(J->ctx, &J->net, &acts, x, err);
+        if (!st) st = clstyle_net_forward(J->ctx, &J->net, acts, x, err);
         for (int i = 0; i < J->ntaps && !st; i++) {
             clstyle_tap *t = &J->taps[i];
             if (!t->style) continue;
-            clstyle_tensor f = clstyle_acts_at(&acts, t->l, t->relu);
+            clstyle_tensor f = clstyle_acts_at(acts, t->l, t->relu);
             int hl, wl;
             clstyle_vgg_layer_size(t->l, J->content.h, J->content.w, &hl, &wl);
             /* A += b_s * (N / N_s) * F Fᵀ: per-position statistics independent of the style's size */
             double scale = J->blend[s] * ((double)hl * wl) / ((double)f.h * f.w);
-            st = clstyle_gram_accumulate(J->ctx, &J->net.gram, t->target, f, (float)scale, acts.ws, err);
+            st = clstyle_gram_accumulate(J->ctx, &J->net.gram, t->target, f, (float)scale, acts->ws, err);
         }
         if (!st) st = clstyle_ctx_finish(J->ctx, err); /* before the buffers go */
-        clstyle_acts_free(J->ctx, &acts);
+        if (own) clstyle_acts_free(J->ctx, &spare);
+        else clstyle_acts_view(&J->acts, &J->net, J->content.h, J->content.w);
         clstyle_ctx_release(J->ctx, &x.buf);
     }
     return st;
@@ -450,6 +505,18 @@ static clstyle_status tiled_grams(clstyle_job *J, const clstyle_tiling *tl, clst
     return st;
 }
 
+clstyle_status clstyle_job_tile_forward(clstyle_job *J, int k, clstyle_error *err)
+{
+    if (k < 0 || k >= J->tiling.n) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "job: no tile %d", k);
+    return tile_forward(J, &J->tiling.t[k], J->x, err);
+}
+
+clstyle_status clstyle_job_tiled_grams(clstyle_job *J, clstyle_error *err)
+{
+    if (!J->tiling.n) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "job: not tiled");
+    return tiled_grams(J, &J->tiling, J->x, 0, 1.0, err);
+}
+
 /* Content targets from tiles: each tile's owned window added into its place in P. */
 static clstyle_status tiled_content_targets(clstyle_job *J, clstyle_error *err)
 {
@@ -492,8 +559,8 @@ static clstyle_status init_image(clstyle_job *J, clstyle_error *err)
     if (!x0) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
     static const double mean_px[3] = {123.675, 116.28, 103.53};
     for (size_t i = 0; i < 3 * hw; i++) {
-        if (o->init == CLSTYLE_INIT_CONTENT) x0[i] = c->data[i];
-        else if (o->init == CLSTYLE_INIT_FILE) x0[i] = J->init.data[i];
+        if (J->init.data) x0[i] = J->init.data[i]; /* --init FILE, or the scale before */
+        else if (o->init == CLSTYLE_INIT_CONTENT) x0[i] = c->data[i];
         else {
             double u = -20.0 + 40.0 * clstyle_rng_uniform(o->seed, i);
             x0[i] = (float)(0.4 * c->data[i] + 0.6 * (mean_px[i / hw] + u));
@@ -580,13 +647,14 @@ static double estimate_bytes(const clstyle_job *J)
         if (col > ws) ws = col;
         if (wino > ws) ws = wino;
     }
-    b += 4 * ws + (double)clstyle_acts_bytes_min(J->nconv, ch, cw, J->keep_z, 1);
+    b += 4 * ws + (double)clstyle_acts_bytes_min(J->nconv, ch, cw, J->has_tap, 1);
     if (tiled) b += 12.0 * ch * cw + 3 * 4 * most;
-    double style = 0; /* the style stage: a style image, and untiled its own activations beside the content's */
+    double style = 0; /* the style stage: a style image, and untiled one larger than the content its own activations */
     for (int i = 0; i < J->nstyle; i++) {
         const clstyle_image *img = &J->styles[i];
         double sb = 12.0 * img->w * img->h;
-        if (!tiled) sb += (double)clstyle_acts_bytes_min(J->nconv, img->h, img->w, J->keep_z, 0);
+        if (!tiled && (img->h > H || img->w > W))
+            sb += (double)clstyle_acts_bytes_min(J->nconv, img->h, img->w, J->has_tap, 0);
         if (sb > style) style = sb;
     }
     return 1.05 * (b + style) + 8 * 1048576.0; /* a margin for what the bound leaves out (measured: 2% at 256²) */
@@ -649,7 +717,7 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
                                choice, err)) ||
         (st = check_stop(J, err)))
         return st;
-    if ((st = clstyle_acts_init(J->ctx, &J->acts, &J->net, h, w, J->keep_z, 1, err))) return st;
+    if ((st = clstyle_acts_init(J->ctx, &J->acts, &J->net, h, w, J->has_tap, 1, err))) return st;
     if ((st = plan_job(J, err))) return st;
     if ((st = clstyle_loss_init(J->ctx, &J->loss, (size_t)o->iters, err))) return st;
     if ((st = style_targets(J, err))) return st;
@@ -800,7 +868,7 @@ static clstyle_status validate_tile(const clstyle_job *J, clstyle_error *err)
 {
     const int n = J->o->tile, halo = clstyle_tile_halo(J->nconv);
     if (n == 0) return CLSTYLE_OK;
-    if (n < 0 || n % CLSTYLE_TILE_GRID || n < halo)
+    if (n < 0 || n % CLSTYLE_TILE_GRID || (n < halo && !J->cfg.tile_any))
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
                                "--tile %d: must be a multiple of %d and at least %d (the halo of %s, the deepest layer "
                                "in use)", n, CLSTYLE_TILE_GRID, halo, clstyle_vgg_layers[J->nconv - 1].name);
@@ -861,16 +929,22 @@ double clstyle_job_flops(const clstyle_job *J)
     return f;
 }
 
+clstyle_ctx *clstyle_job_release_ctx(clstyle_job *J)
+{
+    clstyle_ctx *ctx = J->ctx;
+    if (!ctx) return NULL;
+    clstyle_plan_release(ctx, &J->plan);
+    clstyle_loss_free(ctx, &J->loss);
+    clstyle_acts_free(ctx, &J->acts);
+    clstyle_net_free(ctx, &J->net);
+    J->ctx = NULL;
+    return ctx;
+}
+
 void clstyle_job_close(clstyle_job *J)
 {
     if (!J) return;
-    if (J->ctx) {
-        clstyle_plan_release(J->ctx, &J->plan);
-        clstyle_loss_free(J->ctx, &J->loss);
-        clstyle_acts_free(J->ctx, &J->acts);
-        clstyle_net_free(J->ctx, &J->net);
-        clstyle_ctx_free(J->ctx);
-    }
+    clstyle_ctx_free(clstyle_job_release_ctx(J));
     clstyle_weights_free(&J->weights);
     clstyle_tiling_free(&J->tiling);
     for (int i = 0; i < CLSTYLE_MAX_STYLES; i++) clstyle_tiling_free(&J->stiling[i]);
@@ -878,6 +952,5 @@ void clstyle_job_close(clstyle_job *J)
     clstyle_image_free(&J->content);
     clstyle_image_free(&J->init);
     for (int i = 0; i < CLSTYLE_MAX_STYLES; i++) clstyle_image_free(&J->styles[i]);
-    if (J->log) fclose(J->log);
     free(J);
 }

@@ -32,8 +32,7 @@ typedef struct clstyle_job {
     clstyle_tap taps[2 * CLSTYLE_MAX_LAYERS];
     int order[2 * CLSTYLE_MAX_LAYERS]; /* taps deepest first: the order the backward sweep meets them */
     int ntaps, nconv, nstyle, profiling;
-    int keep_z[CLSTYLE_VGG_NCONV];
-    int has_tap[2 * CLSTYLE_VGG_NCONV];
+    int has_tap[2 * CLSTYLE_VGG_NCONV]; /* [2l + relu]: a loss tap at conv l (pre-ReLU, 0) or relu l (1) */
     clstyle_weights weights;
     clstyle_ckpt_keys keys; /* fingerprints of everything that decides the trajectory */
     clstyle_ctx *ctx;
@@ -49,8 +48,7 @@ typedef struct clstyle_job {
     clstyle_tensor gall;    /* tiled: (3, H, W) the whole image's gradient */
     clstyle_tensor sf, sg, sp; /* tiled: flat scratch for a tap's owned window: activation, gradient, target */
     /* the run's own (host/run.c) */
-    FILE *log;
-    double t0;
+    uint64_t ladder;        /* coarse to fine: the ladder and this job's scale in it (a checkpoint key); 0 single-scale */
     clstyle_ckpt ckpt;      /* a validated --resume checkpoint until it is on the device */
     long start;             /* iterations already done (a resumed checkpoint's) */
 } clstyle_job;
@@ -77,8 +75,24 @@ clstyle_status clstyle_job_open(const clstyle_options *o, const clstyle_image *c
 /* Enqueues iteration k (from 1) without waiting; k must not exceed o->iters. Its loss
  * row is row k-1 of J->loss. */
 clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err);
+/* Pieces of a tiled iteration on the current image, for the tests that hold them
+ * against the untiled network: tile k's crop through the network (J->acts shaped to
+ * it), and pass 1 (each style tap's G summed over the tiles' owned positions). */
+clstyle_status clstyle_job_tile_forward(clstyle_job *J, int k, clstyle_error *err);
+clstyle_status clstyle_job_tiled_grams(clstyle_job *J, clstyle_error *err);
 /* Work of one iteration in floating-point operations (convolutions and Gram products). */
 double clstyle_job_flops(const clstyle_job *J);
+/* The job's device buffers released and its context handed over (the next scale of a
+ * ladder opens no new one: put it in the next job's ctx before its setup). */
+clstyle_ctx *clstyle_job_release_ctx(clstyle_job *J);
 void clstyle_job_close(clstyle_job *J);
+/* The starting image: img resized to the content's size (after the images are in J),
+ * in place of --init. The ladder starts each scale from the scale before. */
+clstyle_status clstyle_job_set_init(clstyle_job *J, const clstyle_image *img, clstyle_error *err);
+
+/* The coarse-to-fine ladder of o (o->scales sizes): scale k's longest side (the last is
+ * o->size) and the iteration that ends it (iterations are counted across scales). */
+int clstyle_ladder_side(const clstyle_options *o, int k);
+long clstyle_ladder_end(const clstyle_options *o, int k);
 
 #endif

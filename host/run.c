@@ -1,6 +1,8 @@
-/* clstyle_run: a job (job.h) from files to a written image. Checks the outputs before
- * any device work, then runs the loop, syncing with the device only at reporting points:
- * progress, the --log rows, save points, checkpoints, divergence and interruption. */
+/* clstyle_run: jobs (job.h) from files to a written image: one job per scale of the
+ * coarse-to-fine ladder (one for a single-scale run), on one device context, each scale
+ * starting from the one before enlarged. Checks the outputs before any device work, then
+ * runs the loop, syncing with the device only at reporting points: progress, the --log
+ * rows, save points, checkpoints, divergence and interruption. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -12,12 +14,23 @@
 #include <fcntl.h>
 
 #include "fileio.h"
+#include "hash.h"
 #include "image.h"
 #include "job.h"
 #include "paths.h"
 
 /* One notice line through the caller's info callback. */
 #define info(o, ...) clstyle_notify((o)->info, (o)->progress_user, __VA_ARGS__)
+
+/* What outlives one scale's job. */
+typedef struct runner {
+    const clstyle_options *o; /* the caller's options (a job has its scale's copy) */
+    FILE *log;                /* --log, opened at the first reporting point */
+    double t0;                /* when the first iteration of the run started */
+    long total;               /* iterations of every scale */
+    int scale;                /* the scale running (0-based) */
+    clstyle_image prev;       /* the result of the scale before, for the next one's start */
+} runner;
 
 /* ---- validation before any device work ---- */
 
@@ -33,14 +46,13 @@ static clstyle_status check_writable(const char *path, const char *flag, clstyle
 /* Every file the run reads and writes, checked together (paths.h): outputs must be
  * regular files or new (73), none the same file as an input or another output (64),
  * the numbered snapshots included; then the folders must take a new file. */
-static clstyle_status check_paths(clstyle_job *J, clstyle_error *err)
+static clstyle_status check_paths(clstyle_job *J, const clstyle_options *o, long total, clstyle_error *err)
 {
-    const clstyle_options *o = J->o;
     if (!o->output || !*o->output) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -o/--output FILE");
     clstyle_paths p;
     clstyle_paths_init(&p);
     clstyle_paths_add(&p, o->output, "-o/--output", 1);
-    if (o->save_every > 0) clstyle_paths_snapshots(&p, 0, o->save_every, 0, o->iters);
+    if (o->save_every > 0) clstyle_paths_snapshots(&p, 0, o->save_every, 0, total);
     clstyle_paths_add(&p, o->log, "--log", 1);
     clstyle_paths_add(&p, o->checkpoint, "--checkpoint", 1);
     clstyle_paths_add(&p, o->content, "-c/--content", 0);
@@ -82,30 +94,31 @@ static clstyle_status save_image(clstyle_job *J, const char *path, clstyle_tenso
 
 /* The --log file, created at the first reporting point (a run that fails before its
  * first iteration leaves none behind); its folder was checked up front. */
-static clstyle_status open_log(clstyle_job *J, clstyle_error *err)
+static clstyle_status open_log(runner *R, clstyle_error *err)
 {
-    if (!J->o->log || J->log) return CLSTYLE_OK;
-    int fd = open(J->o->log, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC | O_NONBLOCK, 0644);
+    const clstyle_options *o = R->o;
+    if (!o->log || R->log) return CLSTYLE_OK;
+    int fd = open(o->log, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY | O_CLOEXEC | O_NONBLOCK, 0644);
     struct stat sb;
     if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) { /* replaced since the check */
         close(fd);
-        return clstyle_err_set(err, CLSTYLE_ERR_CANTCREAT, "--log %s: not a regular file", J->o->log);
+        return clstyle_err_set(err, CLSTYLE_ERR_CANTCREAT, "--log %s: not a regular file", o->log);
     }
-    if (fd < 0 || !(J->log = fdopen(fd, "w"))) {
+    if (fd < 0 || !(R->log = fdopen(fd, "w"))) {
         int e = errno;
         if (fd >= 0) close(fd);
-        return clstyle_err_set(err, CLSTYLE_ERR_CANTCREAT, "--log %s: %s", J->o->log, strerror(e));
+        return clstyle_err_set(err, CLSTYLE_ERR_CANTCREAT, "--log %s: %s", o->log, strerror(e));
     }
-    fprintf(J->log, "iter,total,content,style,tv,seconds\n");
+    fprintf(R->log, "iter,total,content,style,tv,seconds,scale\n");
     return CLSTYLE_OK;
 }
 
 /* Reads loss rows first..last (1-based iterations), logs and checks them. *bad gets the
  * first iteration with a non-finite loss (0 if none). */
-static clstyle_status sync_rows(clstyle_job *J, long first, long last, double now, clstyle_progress *p, long *bad,
-                                clstyle_error *err)
+static clstyle_status sync_rows(clstyle_job *J, runner *R, long first, long last, double now, clstyle_progress *p,
+                                long *bad, clstyle_error *err)
 {
-    clstyle_status st = open_log(J, err);
+    clstyle_status st = open_log(R, err);
     if (st) return st;
     size_t n = (size_t)(last - first + 1);
     float *rows = malloc(n * CLSTYLE_LOSS_NSLOTS * sizeof(float));
@@ -118,8 +131,9 @@ static clstyle_status sync_rows(clstyle_job *J, long first, long last, double no
         double tot = total_of(J->o, r);
         /* the device's guard (clstyle_loss_keep_finite) uses the same test */
         if (!(isfinite(r[0]) && isfinite(r[1]) && isfinite(r[2])) && !*bad) *bad = first + (long)i;
-        if (J->log)
-            fprintf(J->log, "%ld,%.9g,%.9g,%.9g,%.9g,%.6f\n", first + (long)i, tot, r[0], r[1], r[2], now - J->t0);
+        if (R->log)
+            fprintf(R->log, "%ld,%.9g,%.9g,%.9g,%.9g,%.6f,%d\n", first + (long)i, tot, r[0], r[1], r[2], now - R->t0,
+                    R->scale + 1);
         if (i + 1 == n) {
             p->iter = last;
             p->total = tot;
@@ -128,18 +142,19 @@ static clstyle_status sync_rows(clstyle_job *J, long first, long last, double no
             p->tv = r[2];
         }
     }
-    if (J->log && (fflush(J->log) != 0 || ferror(J->log)) && !st)
-        st = clstyle_err_set(err, CLSTYLE_ERR_IO, "writing --log %s failed", J->o->log);
+    if (R->log && (fflush(R->log) != 0 || ferror(R->log)) && !st)
+        st = clstyle_err_set(err, CLSTYLE_ERR_IO, "writing --log %s failed", R->o->log);
     free(rows);
     return st;
 }
 
 /* ---- checkpoints ---- */
 
-static clstyle_status write_checkpoint(clstyle_job *J, long k, clstyle_error *err)
+static clstyle_status write_checkpoint(clstyle_job *J, const runner *R, long k, clstyle_error *err)
 {
     size_t n = clstyle_tensor_numel(&J->x);
-    clstyle_ckpt c = {k, J->x.h, J->x.w, malloc(n * 4), malloc(n * 4), malloc(n * 4), J->o->seed};
+    clstyle_ckpt c = {k, J->x.h, J->x.w, malloc(n * 4), malloc(n * 4), malloc(n * 4), J->o->seed, R->scale + 1,
+                      R->o->scales};
     clstyle_status st = CLSTYLE_OK;
     if (!c.x || !c.m || !c.v) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
     if (!st) st = clstyle_ctx_read(J->ctx, J->x.buf, 0, n * 4, c.x, err);
@@ -166,9 +181,9 @@ static clstyle_status resume(clstyle_job *J, clstyle_error *err)
 }
 
 /* At a save point or at exit: the checkpoint (when asked for) and then the image. */
-static clstyle_status save_state(clstyle_job *J, long k, const char *image_path, clstyle_error *err)
+static clstyle_status save_state(clstyle_job *J, const runner *R, long k, const char *image_path, clstyle_error *err)
 {
-    clstyle_status st = J->o->checkpoint ? write_checkpoint(J, k, err) : CLSTYLE_OK;
+    clstyle_status st = J->o->checkpoint ? write_checkpoint(J, R, k, err) : CLSTYLE_OK;
     return st ? st : save_image(J, image_path, J->x, err);
 }
 
@@ -196,14 +211,26 @@ static clstyle_status diverged(clstyle_job *J, long bad, clstyle_error *err)
                            bad, hint, bad - 1, J->o->output);
 }
 
-static clstyle_status optimise(clstyle_job *J, clstyle_error *err)
+/* The image of this scale into R->prev (the next scale starts from it). */
+static clstyle_status keep_result(clstyle_job *J, runner *R, clstyle_error *err)
+{
+    clstyle_image_free(&R->prev);
+    clstyle_status st = clstyle_image_alloc(&R->prev, J->x.w, J->x.h, err);
+    return st ? st : clstyle_ctx_read(J->ctx, J->x.buf, 0, clstyle_tensor_numel(&J->x) * 4, R->prev.data, err);
+}
+
+/* The iterations of J's scale (J->start + 1 .. J->o->iters, counted across scales). The
+ * last scale ends by writing the output; one before it by keeping its image (and a
+ * checkpoint when asked for, from which a resumed run goes on at the next scale). */
+static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
     clstyle_progress p = {0};
-    p.iters = o->iters;
+    p.iters = R->total;
     long reported = J->start, next_report = J->start + 1, k;
     clstyle_status st = CLSTYLE_OK;
-    J->t0 = clstyle_now();
+    const double t1 = clstyle_now(); /* this scale's first iteration */
+    if (!R->t0) R->t0 = t1;
     for (k = J->start + 1; k <= o->iters; k++) {
         if ((st = clstyle_job_step(J, k, err))) return st;
         int stop = o->stop && *o->stop;
@@ -213,55 +240,131 @@ static clstyle_status optimise(clstyle_job *J, clstyle_error *err)
         double now;
         if ((st = clstyle_ctx_finish(J->ctx, err))) return st;
         now = clstyle_now();
-        if ((st = sync_rows(J, reported + 1, k, now, &p, &bad, err))) return st;
+        if ((st = sync_rows(J, R, reported + 1, k, now, &p, &bad, err))) return st;
         if (bad) return diverged(J, bad, err);
-        double per_it = (now - J->t0) / (double)(k - J->start);
-        p.elapsed = now - J->t0;
+        double per_it = (now - t1) / (double)(k - J->start);
+        p.elapsed = now - R->t0;
         p.it_per_s = per_it > 0 ? 1.0 / per_it : 0;
-        int show = o->progress && (o->progress_live || (o->print_every && (k % o->print_every == 0 || k == o->iters)));
+        int show = o->progress && (o->progress_live || (o->print_every && (k % o->print_every == 0 || k == R->total)));
         if (show) o->progress(o->progress_user, &p);
         reported = k;
         /* the next sync: live progress twice a second; --log rows about once a second
          * (between syncs they wait on the device); otherwise at --print-every */
         next_report = o->print_every ? (k / o->print_every + 1) * o->print_every : LONG_MAX;
-        if (o->progress_live || J->log) {
+        if (o->progress_live || R->log) {
             long step = per_it > 0 ? (long)((o->progress_live ? 0.5 : 1.0) / per_it) : 1;
             long next = k + (step < 1 ? 1 : step);
             if (o->progress_live || next < next_report) next_report = next;
         }
-        if (o->save_every && k % o->save_every == 0 && k != o->iters) {
+        if (o->save_every && k % o->save_every == 0 && k != R->total) {
             char path[4200];
             clstyle_paths_numbered(o->output, k, path, sizeof path);
-            if ((st = save_state(J, k, path, err))) return st;
+            if ((st = save_state(J, R, k, path, err))) return st;
         }
         if (stop) {
-            if ((st = save_state(J, k, o->output, err))) return st;
-            return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED, "interrupted after iteration %ld; image written to %s",
-                                   k, o->output);
+            if ((st = save_state(J, R, k, o->output, err))) return st;
+            return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED, "interrupted after iteration %ld%s; image written to %s",
+                                   k, last ? "" : " (before the last scale)", o->output);
         }
     }
-    return save_state(J, o->iters > J->start ? o->iters : J->start, o->output, err);
+    long end = o->iters > J->start ? o->iters : J->start;
+    if (last) return save_state(J, R, end, o->output, err);
+    if (o->checkpoint && !(o->save_every && end % o->save_every == 0) && (st = write_checkpoint(J, R, end, err))) return st;
+    return keep_result(J, R, err);
+}
+
+/* Checks the --resume checkpoint against scale k's job (after its images and weights).
+ * *done: it finished that scale (a scale before the last), so the next starts from its
+ * image (R->prev). */
+static clstyle_status read_resume(clstyle_job *J, runner *R, int k, int *done, clstyle_error *err)
+{
+    const clstyle_options *o = R->o;
+    long first = k ? clstyle_ladder_end(o, k - 1) : 0, end = clstyle_ladder_end(o, k);
+    *done = 0;
+    clstyle_status st = clstyle_ckpt_read(o->resume, &J->keys, J->content.h, J->content.w, &J->ckpt, err);
+    if (st) return st;
+    long it = J->ckpt.iteration;
+    if (it <= first || it > end)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: iteration %ld is not one of scale %d's (%ld-%ld)",
+                               o->resume, it, k + 1, first + 1, end);
+    if (it == R->total)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
+                               "--resume %s is at iteration %ld and --iters is %ld: nothing to do (raise --iters)",
+                               o->resume, it, o->iters);
+    if (it < end) return CLSTYLE_OK;
+    *done = 1; /* the scale's last iteration: its image is the next scale's start */
+    clstyle_image_free(&R->prev);
+    R->prev = (clstyle_image){.w = J->ckpt.w, .h = J->ckpt.h, .data = J->ckpt.x};
+    J->ckpt.x = NULL;
+    clstyle_ckpt_free(&J->ckpt);
+    return CLSTYLE_OK;
+}
+
+/* Scale k of the ladder (the whole run when there is one scale) on *ctx (opened by the
+ * first scale, handed on). */
+static clstyle_status run_scale(runner *R, int k, int resuming, clstyle_ctx **ctx, clstyle_error *err)
+{
+    const clstyle_options *o = R->o;
+    clstyle_options so = *o; /* this scale's options: its size, its last iteration, its start */
+    so.scales = 1;
+    so.size = clstyle_ladder_side(o, k);
+    so.iters = clstyle_ladder_end(o, k);
+    so.resume = resuming ? o->resume : NULL;
+    if (k) so.init = CLSTYLE_INIT_CONTENT; /* replaced by the scale before's image (or the checkpoint) */
+    clstyle_job *J;
+    clstyle_status st = clstyle_job_new(&so, 0, &J, err);
+    if (st) return st;
+    R->scale = k;
+    J->start = k ? clstyle_ladder_end(o, k - 1) : 0;
+    if (o->scales > 1) {
+        const double lad[5] = {o->scales, o->scale_factor, (double)o->iters, (double)clstyle_ladder_end(o, 1) - o->iters, k};
+        J->ladder = clstyle_hash(CLSTYLE_HASH_INIT, lad, sizeof lad);
+    }
+    J->ctx = *ctx;
+    *ctx = NULL;
+    st = clstyle_job_open_device(J, err);
+    if (!st) st = clstyle_job_load_files(J, err);
+    if (!st) st = clstyle_job_load_weights(J, err);
+    if (!st && o->scales > 1)
+        info(o, "scale %d of %d: content %dx%d, iterations %ld-%ld", k + 1, o->scales, J->content.w, J->content.h,
+             J->start + 1, so.iters);
+    else if (!st)
+        info(o, "content %dx%d, %d style image(s), %ld iterations", J->content.w, J->content.h, o->nstyle, o->iters);
+    int done = 0;
+    if (!st && resuming) st = read_resume(J, R, k, &done, err);
+    if (!st && !done && R->prev.data) st = clstyle_job_set_init(J, &R->prev, err);
+    if (!st && !done) st = clstyle_job_setup(J, err);
+    if (!st && !done && J->ckpt.x) {
+        st = resume(J, err);
+        if (!st) info(o, "resuming %s at iteration %ld", o->resume, J->start + 1);
+    }
+    if (!st && !done) st = optimise(J, R, k == o->scales - 1, err);
+    *ctx = clstyle_job_release_ctx(J);
+    clstyle_job_close(J);
+    return st;
 }
 
 clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
 {
-    clstyle_job *J;
+    runner R = {o, NULL, 0, 0, 0, {0}};
+    clstyle_ctx *ctx = NULL;
+    int first = 0, scale = 1, scales = 1;
+    clstyle_job *J; /* the settings and the paths checked once, before any file is read */
     clstyle_status st = clstyle_job_new(o, 0, &J, err);
     if (st) return st;
-    st = check_paths(J, err);
-    if (!st) st = clstyle_job_open_device(J, err);
-    if (!st) st = clstyle_job_load_files(J, err);
-    if (!st) st = clstyle_job_load_weights(J, err);
-    if (!st) info(o, "content %dx%d, %d style image(s), %ld iterations", J->content.w, J->content.h, o->nstyle, o->iters);
-    if (!st && o->resume) st = clstyle_ckpt_read(o->resume, &J->keys, J->content.h, J->content.w, &J->ckpt, err);
-    if (!st && o->resume && J->ckpt.iteration >= o->iters)
-        st = clstyle_err_set(err, CLSTYLE_ERR_USAGE,
-                             "--resume %s is at iteration %ld and --iters is %ld: nothing to do (raise --iters)", o->resume,
-                             J->ckpt.iteration, o->iters);
-    if (!st) st = clstyle_job_setup(J, err);
-    if (!st && o->resume) st = resume(J, err);
-    if (!st && o->resume) info(o, "resuming %s at iteration %ld", o->resume, J->start + 1);
-    if (!st) st = optimise(J, err);
+    R.total = clstyle_ladder_end(o, o->scales - 1);
+    st = check_paths(J, o, R.total, err);
     clstyle_job_close(J);
+    if (st) return st;
+    if (o->resume && !(st = clstyle_ckpt_scale(o->resume, &scale, &scales, err))) {
+        if (scales != o->scales)
+            st = clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--resume %s was made with --scales %d, this run has %d",
+                                 o->resume, scales, o->scales);
+        first = scale - 1;
+    }
+    for (int k = first; k < o->scales && !st; k++) st = run_scale(&R, k, o->resume && k == first, &ctx, err);
+    clstyle_ctx_free(ctx);
+    if (R.log) fclose(R.log);
+    clstyle_image_free(&R.prev);
     return st;
 }

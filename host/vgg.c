@@ -82,33 +82,34 @@ static void free_tensor(clstyle_ctx *ctx, clstyle_tensor *t)
 
 void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts)
 {
-    free_tensor(ctx, &acts->xin);
+    free_tensor(ctx, &acts->inputs);
+    acts->xin.buf = NULL;
     for (int l = 0; l < CLSTYLE_VGG_NCONV; l++) {
         free_tensor(ctx, &acts->a[l]);
         free_tensor(ctx, &acts->z[l]);
     }
-    for (int b = 0; b < 4; b++) free_tensor(ctx, &acts->p[b]);
+    for (int b = 0; b < 4; b++) acts->p[b].buf = NULL;
     free_tensor(ctx, &acts->ws);
     free_tensor(ctx, &acts->g0);
-    free_tensor(ctx, &acts->g1);
     free_tensor(ctx, &acts->gx);
     acts->bytes = 0;
 }
 
 /* The activation plan of an h x w input through convs 0..nconv-1: every activation, the
- * workspace (the largest any op of net needs; none without a net) and, with grads, the
- * gradient buffers. */
+ * shared input buffer, the workspace (the largest any op of net needs; none without a
+ * net) and, with grads, the gradient buffers. xin and p[] get their shapes here and
+ * their buffer (inputs) once it is allocated. */
 static void acts_plan(clstyle_plan *plan, clstyle_acts *acts, const clstyle_net *net, int nconv, int h, int w,
-                      const int *keep_z, int grads)
+                      const int *has_tap, int grads)
 {
     memset(acts, 0, sizeof *acts);
     acts->h = h;
     acts->w = w;
-    size_t ws = 0, gmax = 0;
+    size_t ws = 0, gmax = 0, inmax = (size_t)3 * h * w;
     clstyle_plan_init(plan);
-    clstyle_plan_add(plan, &acts->xin, 3, h, w, "input image");
-    for (int l = 0; l < nconv; l++) {
-        int hl, wl, block = 0;
+    acts->xin = clstyle_tensor_view(NULL, 0, 3, h, w);
+    for (int l = 0, block = 0; l < nconv; l++) {
+        int hl, wl;
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         if (net) {
@@ -118,37 +119,45 @@ static void acts_plan(clstyle_plan *plan, clstyle_acts *acts, const clstyle_net 
             if (need > ws) ws = need;
         }
         size_t n = (size_t)L->cout * hl * wl;
-        if (n > gmax) gmax = n;
+        int pooled = L->pool_after && l + 1 < nconv;
+        /* the gradient buffer takes dL/d a[l] where the sweep cannot write it over a dead
+         * activation: at the top, and from a pooling's backward (a[l] is still needed) */
+        if ((pooled || l + 1 == nconv) && n > gmax) gmax = n;
         clstyle_plan_add(plan, &acts->a[l], L->cout, hl, wl, L->name);
-        if (keep_z && keep_z[l]) clstyle_plan_add(plan, &acts->z[l], L->cout, hl, wl, L->name);
-        for (int k = 0; k <= l; k++) block += clstyle_vgg_layers[k].pool_after && k < l;
-        if (L->pool_after && l + 1 < nconv)
-            clstyle_plan_add(plan, &acts->p[block], L->cout, hl / 2, wl / 2, "pooled activation");
+        if (has_tap && has_tap[2 * l]) clstyle_plan_add(plan, &acts->z[l], L->cout, hl, wl, L->name);
+        if (pooled) {
+            acts->p[block] = clstyle_tensor_view(NULL, 0, L->cout, hl / 2, wl / 2);
+            if (clstyle_tensor_numel(&acts->p[block]) > inmax) inmax = clstyle_tensor_numel(&acts->p[block]);
+        }
+        block += L->pool_after;
     }
+    clstyle_plan_add(plan, &acts->inputs, 1, 1, (int)inmax, "input image and pooled activations");
     if (net) clstyle_plan_add(plan, &acts->ws, 1, 1, (int)ws, "GEMM workspace");
     if (grads) {
         clstyle_plan_add(plan, &acts->g0, 1, 1, (int)gmax, "gradient buffer");
-        clstyle_plan_add(plan, &acts->g1, 1, 1, (int)gmax, "gradient buffer");
         clstyle_plan_add(plan, &acts->gx, 3, h, w, "image gradient");
     }
 }
 
-size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *keep_z, int grads)
+size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *has_tap, int grads)
 {
     clstyle_plan plan;
     clstyle_acts acts;
-    acts_plan(&plan, &acts, NULL, nconv, h, w, keep_z, grads);
+    acts_plan(&plan, &acts, NULL, nconv, h, w, has_tap, grads);
     return plan.bytes;
 }
 
 clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const clstyle_net *net, int h, int w,
-                                 const int *keep_z, int grads, clstyle_error *err)
+                                 const int *has_tap, int grads, clstyle_error *err)
 {
     clstyle_plan plan; /* every buffer sized first, the total checked, then allocated */
-    acts_plan(&plan, acts, net, net->nconv, h, w, keep_z, grads);
+    acts_plan(&plan, acts, net, net->nconv, h, w, has_tap, grads);
     clstyle_status st = clstyle_plan_alloc(ctx, &plan, "activations", err);
-    if (!st) acts->bytes = plan.bytes;
-    return st;
+    if (st) return st;
+    acts->bytes = plan.bytes;
+    acts->xin.buf = acts->inputs.buf;
+    for (int b = 0; b < 4; b++) acts->p[b].buf = acts->p[b].c ? acts->inputs.buf : NULL;
+    return CLSTYLE_OK;
 }
 
 void clstyle_acts_view(clstyle_acts *acts, const clstyle_net *net, int h, int w)
@@ -221,11 +230,14 @@ clstyle_status clstyle_net_backward_begin(clstyle_ctx *ctx, clstyle_sweep *sw, c
                                           clstyle_acts *acts, const int *has_tap, clstyle_error *err)
 {
     int top = net->nconv - 1;
-    *sw = (clstyle_sweep){net, acts, has_tap, top, 1, 0, shaped(acts->g0, acts->a[top]), acts->g1};
+    *sw = (clstyle_sweep){net, acts, has_tap, top, 1, 0, shaped(acts->g0, acts->a[top])};
     return clstyle_ctx_fill(ctx, sw->g.buf, 0, clstyle_tensor_numel(&sw->g) * sizeof(float), 0.0f, "gradient", err);
 }
 
-/* One position down: through ReLU l, or through conv l (and the pooling before it). */
+/* One position down: through ReLU l, or through conv l (and the pooling before it).
+ * Conv l's backward reads neither its input nor its output, and nothing after it reads
+ * a[l] (its mask, taps and pooling are behind the sweep), so dL/d(conv l's input) goes
+ * over a[l] (cin_l <= cout_l); the pooling's backward, which reads a[l-1], into g0. */
 static clstyle_status sweep_step(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_error *err)
 {
     clstyle_acts *acts = sw->acts;
@@ -245,22 +257,25 @@ static clstyle_status sweep_step(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_er
         return clstyle_conv_backward(ctx, &sw->net->conv[0], acts->gx, sw->g, NULL, acts->ws, err);
     }
     int p = pool_before(l);
-    clstyle_tensor gin = shaped(sw->other, in);
-    /* the ReLU mask of conv l-1 can be fused only when nothing is added at relu l-1 first */
-    const clstyle_tensor *mask = (p < 0 && !sw->has_tap[2 * (l - 1) + 1]) ? &acts->a[l - 1] : NULL;
+    /* the ReLU mask of conv l-1 is fused when nothing is added at relu l-1 first */
+    const int fuse = !sw->has_tap[2 * (l - 1) + 1];
+    clstyle_tensor gin = shaped(acts->a[l], in);
+    if (sw->g.buf == acts->a[l].buf || clstyle_tensor_numel(&gin) > clstyle_tensor_numel(&acts->a[l]))
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "backward sweep: no free buffer at conv %d", l + 1);
+    const clstyle_tensor *mask = (p < 0 && fuse) ? &acts->a[l - 1] : NULL;
     if ((st = clstyle_conv_backward(ctx, &sw->net->conv[l], gin, sw->g, mask, acts->ws, err))) return st;
-    sw->masked = mask != NULL;
     sw->l = l - 1;
     sw->relu = 1;
     if (p < 0) {
-        sw->other = sw->g;
+        sw->masked = mask != NULL;
         sw->g = gin;
         return CLSTYLE_OK;
     }
-    /* gin = dL/d p; route it back to a[l-1] into the buffer g just freed */
-    clstyle_tensor ga = shaped(sw->g, acts->a[l - 1]);
+    /* gin = dL/d p; route it back to a[l-1] (and through its ReLU) into g0 */
+    clstyle_tensor ga = shaped(acts->g0, acts->a[l - 1]);
     clstyle_ctx_set_label(ctx, "pool bwd", 0, 6.0 * 4 * clstyle_tensor_numel(&ga));
-    if ((st = clstyle_pool_backward(ctx, sw->net->pool, ga, gin, acts->a[l - 1], err))) return st;
+    if ((st = clstyle_pool_backward(ctx, sw->net->pool, ga, gin, acts->a[l - 1], fuse, err))) return st;
+    sw->masked = fuse;
     sw->g = ga;
     return CLSTYLE_OK;
 }

@@ -26,28 +26,36 @@ clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, const clstyl
                                 const clstyle_conv_choice *choices, clstyle_error *err);
 void clstyle_net_free(clstyle_ctx *ctx, clstyle_net *net);
 
-/* Activations of one image shape: every buffer allocated once by clstyle_acts_init. */
+/* Activations of one image shape: every buffer allocated once by clstyle_acts_init.
+ * Only what the backward sweep reads stays: the post-ReLU activations (ReLU masks,
+ * max-pooling routes, the taps' F) and the pre-ReLU ones of pre-ReLU taps. The input
+ * and the pooled outputs are read once, by the next conv's forward, so they share one
+ * buffer; the sweep writes each conv's input gradient over that conv's (dead) output,
+ * so one gradient buffer serves beside them. */
 typedef struct clstyle_acts {
     int h, w;
-    clstyle_tensor xin;                      /* (3, H, W) mean-subtracted input */
+    clstyle_tensor inputs;                   /* (max of xin, p) the buffer xin and every p[b] are views of */
+    clstyle_tensor xin;                      /* (3, H, W) mean-subtracted input, in inputs */
     clstyle_tensor a[CLSTYLE_VGG_NCONV];     /* (cout_l, H_l, W_l) post-ReLU */
-    clstyle_tensor z[CLSTYLE_VGG_NCONV];     /* (cout_l, H_l, W_l) pre-ReLU, only where keep_z[l] */
-    clstyle_tensor p[4];                     /* (cout, H_l/2, W_l/2) pooled output of blocks 1-4 */
+    clstyle_tensor z[CLSTYLE_VGG_NCONV];     /* (cout_l, H_l, W_l) pre-ReLU, only where has_tap[2l] */
+    clstyle_tensor p[4];                     /* (cout, H_l/2, W_l/2) pooled output of blocks 1-4, in inputs */
     clstyle_tensor ws;                       /* im2col workspace, max over layers */
-    clstyle_tensor g0, g1;                   /* (max activation) gradient ping-pong; only with grads */
+    clstyle_tensor g0;                       /* (max of the top conv and the pooled convs' outputs) gradient; only with grads */
     clstyle_tensor gx;                       /* (3, H, W) gradient w.r.t. the image; only with grads */
     size_t bytes;                            /* device bytes held */
 } clstyle_acts;
 
 /* H_l, W_l at conv l for an input of h x w. */
 void clstyle_vgg_layer_size(int l, int h, int w, int *hl, int *wl);
+/* has_tap (2 * CLSTYLE_VGG_NCONV, [2l + relu]; NULL: none) marks the loss taps: a
+ * pre-ReLU tap keeps z[l]. After a backward sweep the activations hold gradients. */
 clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const clstyle_net *net, int h, int w,
-                                 const int *keep_z, int grads, clstyle_error *err);
+                                 const int *has_tap, int grads, clstyle_error *err);
 void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts);
 /* Device bytes the activations of an h x w input through convs 0..nconv-1 need at least
  * (without the workspace, which depends on the algorithms): the memory check made
  * before any image is resized or any kernel built. */
-size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *keep_z, int grads);
+size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *has_tap, int grads);
 /* Shapes every view of acts for an h x w input no larger than the one it was made for
  * (a tile's crop): the buffers stay, the shapes shrink. */
 void clstyle_acts_view(clstyle_acts *acts, const clstyle_net *net, int h, int w);
@@ -67,8 +75,8 @@ typedef struct clstyle_sweep {
     clstyle_acts *acts;
     const int *has_tap;
     int l, relu;          /* the position; l = -1 once acts->gx holds dL/dx */
-    int masked;           /* g at (l, relu) is already masked (fused into conv l+1's backward) */
-    clstyle_tensor g, other; /* the gradient at the position and the free ping-pong buffer */
+    int masked;           /* g at (l, relu) is already masked (fused into conv l+1's or the pooling's backward) */
+    clstyle_tensor g;     /* the gradient at the position: in g0 or over a dead activation */
 } clstyle_sweep;
 
 /* Starts a sweep: g = 0 at (nconv-1, relu). */

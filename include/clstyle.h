@@ -37,6 +37,7 @@ const char *clstyle_status_name(clstyle_status s);
 /* ---- style transfer ---- */
 
 #define CLSTYLE_MAX_STYLES 16
+#define CLSTYLE_MAX_SCALES 8     /* --scales at most this */
 #define CLSTYLE_MIN_SIDE 16    /* every image side at the working size, and --size, at least this */
 #define CLSTYLE_MAX_SIDE 32768 /* --size at most this (run, bench and tune alike) */
 #define CLSTYLE_MAX_LAYERS 32
@@ -66,7 +67,10 @@ typedef struct clstyle_options {
     const char *weights;                       /* -w: path, "synthetic:SEED", or NULL = default location */
     int size;                                  /* longest side of the output (512) */
     double style_scale;                        /* (1.0) */
-    long iters;                                /* (500) */
+    long iters;                                /* (500); with scales > 1, at the first scale */
+    int scales;                                /* --scales N: coarse to fine over N sizes up to size (1) */
+    double scale_factor;                       /* --scale-factor F: size ratio between scales (2) */
+    long iters_after;                          /* --iters-after N at each later scale (0: half of iters, rounded up) */
     double content_weight, style_weight, tv_weight, lr;
     clstyle_layer_weight content_layers[CLSTYLE_MAX_LAYERS];
     int ncontent_layers;

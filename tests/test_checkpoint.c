@@ -32,20 +32,6 @@ static void base(clstyle_options *o, const char *out)
     o->tv_weight = 3;
 }
 
-static int same_file(const char *a, const char *b)
-{
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    int same = fa && fb;
-    while (same) {
-        int ca = fgetc(fa), cb = fgetc(fb);
-        if (ca != cb) same = 0;
-        if (ca == EOF || cb == EOF) break;
-    }
-    if (fa) fclose(fa);
-    if (fb) fclose(fb);
-    return same;
-}
-
 static clstyle_status resume_with(const char *ckpt, const char *out, double style_weight, const char *content_path,
                                   clstyle_error *err)
 {
@@ -68,7 +54,7 @@ static void test_corruption(void)
     float x[N], m[N], v[N];
     for (int i = 0; i < N; i++) x[i] = (float)(i * 7 % 255), m[i] = (float)(i % 5) - 2.0f, v[i] = (float)i * 0.25f;
     const clstyle_ckpt_keys keys = {0x1111, 0x2222, 0x3333, 0x4444};
-    clstyle_ckpt c = {7, H, W, x, m, v, 42}, r;
+    clstyle_ckpt c = {7, H, W, x, m, v, 42, 1, 1}, r;
     char path[4200], flip[4200];
     snprintf(path, sizeof path, "%s/small.ckpt", tmp);
     snprintf(flip, sizeof flip, "%s/flip.ckpt", tmp);
@@ -153,8 +139,8 @@ int main(void)
     CHECK(access(ckpt, F_OK) == 0, "no checkpoint written at the stop");
 
     CHECK(resume_with(ckpt, resumed, 100, content, &err) == CLSTYLE_OK, "resume: %s", err.msg);
-    CHECK(same_file(full, resumed), "resumed run's image differs from the uninterrupted run's");
-    CHECK(!same_file(full, part), "the interrupted image equals the final one: the test proves nothing");
+    CHECK(tu_same_file(full, resumed), "resumed run's image differs from the uninterrupted run's");
+    CHECK(!tu_same_file(full, part), "the interrupted image equals the final one: the test proves nothing");
 
     st = resume_with(ckpt, other, 50, content, &err);
     CHECK(st == CLSTYLE_ERR_USAGE && strstr(err.msg, "different settings"), "other settings: %d %s", st, err.msg);

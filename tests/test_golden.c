@@ -69,6 +69,8 @@ static void run_case(const char *src, const char *tmp, const char *suffix, int a
     o.pooling_avg = avg;
     o.log = log;
     o.info = print_info;
+    const char *tile = getenv("CLSTYLE_GOLDEN_TILE"); /* the tiled run (with CLSTYLE_TILE_ANY: under the halo) */
+    if (tile) o.tile = atoi(tile);
     clstyle_error err = {0};
     clstyle_status st = clstyle_run(&o, &err);
     CHECK(st == CLSTYLE_OK, "case%s: clstyle_run failed: %s", suffix, err.msg);

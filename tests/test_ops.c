@@ -265,9 +265,17 @@ static void test_pool(int c, int h, int w, int ties)
     expect_exact(name, out, ref, no);
 
     snprintf(name, sizeof name, "maxpool_backward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, dxv.t, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, dxv.t, 0, &err));
     fetch(name, &ddx, out, SENT);
     ref_maxpool_backward(ref, dy, x, c, h, w);
+    expect_exact(name, out, ref, n);
+
+    /* with the ReLU whose output x is fused */
+    for (size_t i = 0; i < n; i++) ref[i] = x[i] > 0 ? ref[i] : 0.0f;
+    snprintf(name, sizeof name, "maxpool_backward+relu %dx%dx%d%s", c, h, w, ties ? " ties" : "");
+    sentinel_view(&ddx);
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, dxv.t, 1, &err));
+    fetch(name, &ddx, out, SENT);
     expect_exact(name, out, ref, n);
 
     /* average: three roundings of partial sums, so the bound is relative to ¼Σ|x| */
@@ -280,9 +288,16 @@ static void test_pool(int c, int h, int w, int ties)
 
     snprintf(name, sizeof name, "avgpool_backward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
     sentinel_view(&ddx);
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, dxv.t, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, dxv.t, 0, &err));
     fetch(name, &ddx, out, SENT);
     ref_avgpool_backward(dref, dy, c, h, w);
+    expect_rel(name, out, dref, NULL, n, 1e-6);
+
+    for (size_t i = 0; i < n; i++) dref[i] = x[i] > 0 ? dref[i] : 0.0;
+    snprintf(name, sizeof name, "avgpool_backward+relu %dx%dx%d%s", c, h, w, ties ? " ties" : "");
+    sentinel_view(&ddx);
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, dxv.t, 1, &err));
+    fetch(name, &ddx, out, SENT);
     expect_rel(name, out, dref, NULL, n, 1e-6);
 
     ref_dev_free(ctx, &dxv), ref_dev_free(ctx, &ddy), ref_dev_free(ctx, &dyo), ref_dev_free(ctx, &ddx);

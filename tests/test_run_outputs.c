@@ -65,13 +65,13 @@ static void test_log(void)
     CHECK(f != NULL, "no log file");
     if (!f) return;
     char line[512];
-    CHECK(fgets(line, sizeof line, f) && !strcmp(line, "iter,total,content,style,tv,seconds\n"), "log header: %s", line);
+    CHECK(fgets(line, sizeof line, f) && !strcmp(line, "iter,total,content,style,tv,seconds,scale\n"), "log header: %s", line);
     int rows = 0;
     double last_s = 0;
     while (fgets(line, sizeof line, f)) {
         int it;
         double tot, c, s, tv, sec;
-        int n = sscanf(line, "%d,%lf,%lf,%lf,%lf,%lf", &it, &tot, &c, &s, &tv, &sec);
+        int n = sscanf(line, "%d,%lf,%lf,%lf,%lf,%lf,", &it, &tot, &c, &s, &tv, &sec);
         CHECK(n == 6, "bad log row: %s", line);
         CHECK(it == rows + 1, "log row %d has iter %d", rows + 1, it);
         CHECK(fabs(tot - (2 * c + 50 * s + 5 * tv)) <= 1e-6 * fabs(tot), "row %d: total %.9g != 2c+50s+5tv", it, tot);

@@ -64,8 +64,11 @@ static void help(void)
         "Size:\n"
         "      --size N              longest side of the output, %d..%d (%d)\n"
         "      --style-scale F       style images' longest side is N*F (%g)\n"
+        "      --scales N            coarse to fine: optimise at N sizes, each the next one\n"
+        "                            divided by --scale-factor F (2), up to --size (1)\n"
+        "      --iters-after N       iterations at each scale after the first (half of --iters)\n"
         "Optimisation:\n"
-        "  -n, --iters N             iterations (%ld)\n"
+        "  -n, --iters N             iterations (%ld; with --scales, at the first scale)\n"
         "      --content-weight A    (%g)     --style-weight B (%g)     --tv-weight G (%g)\n"
         "      --lr F                Adam learning rate, pixel units (%g)\n"
         "      --content-layers L    comma list of NAME[:WEIGHT] (%s)\n"
@@ -78,7 +81,7 @@ static void help(void)
         "Progress:\n"
         "      --print-every N       a progress line every N iterations (%ld; 0 = none)\n"
         "      --save-every N        also write OUT_NNNN.png every N iterations\n"
-        "      --log FILE            CSV: iter,total,content,style,tv,seconds\n"
+        "      --log FILE            CSV: iter,total,content,style,tv,seconds,scale\n"
         "      --checkpoint FILE     save image + Adam state every --save-every and at exit\n"
         "      --resume FILE         continue a checkpointed run (same settings and inputs)\n"
         "  -q, --quiet               no progress or notices\n"
@@ -161,7 +164,8 @@ static void on_progress(void *user, const clstyle_progress *p)
 
 enum {
     OPT_BLEND = 256, OPT_SIZE, OPT_SSCALE, OPT_CW, OPT_SW, OPT_TW, OPT_LR, OPT_CL, OPT_SL, OPT_INIT, OPT_SEED,
-    OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16, OPT_CKPT, OPT_RESUME, OPT_TILE, OPT_MEM
+    OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16, OPT_CKPT, OPT_RESUME, OPT_TILE, OPT_MEM,
+    OPT_SCALES, OPT_SFACTOR, OPT_IAFTER
 };
 
 int clstyle_cli_run(int argc, char **argv)
@@ -180,6 +184,8 @@ int clstyle_cli_run(int argc, char **argv)
         {"log", required_argument, 0, OPT_LOG},     {"output-16bit", no_argument, 0, OPT_16},
         {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", required_argument, 0, OPT_RESUME},
         {"tile", required_argument, 0, OPT_TILE},   {"memory-limit", required_argument, 0, OPT_MEM},
+        {"scales", required_argument, 0, OPT_SCALES}, {"scale-factor", required_argument, 0, OPT_SFACTOR},
+        {"iters-after", required_argument, 0, OPT_IAFTER},
         {"device", required_argument, 0, 'd'},      {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
@@ -200,6 +206,9 @@ int clstyle_cli_run(int argc, char **argv)
         case OPT_SIZE: if (!(rc = clstyle_cli_parse_long("--size", optarg, CLSTYLE_MIN_SIDE, CLSTYLE_MAX_SIDE, &v))) o.size = (int)v; break;
         case OPT_SSCALE: rc = clstyle_cli_parse_double("--style-scale", optarg, &o.style_scale); break;
         case 'n': rc = clstyle_cli_parse_long("--iters", optarg, 1, 1000000, &o.iters); break;
+        case OPT_SCALES: if (!(rc = clstyle_cli_parse_long("--scales", optarg, 1, CLSTYLE_MAX_SCALES, &v))) o.scales = (int)v; break;
+        case OPT_SFACTOR: rc = clstyle_cli_parse_double("--scale-factor", optarg, &o.scale_factor); break;
+        case OPT_IAFTER: rc = clstyle_cli_parse_long("--iters-after", optarg, 1, 1000000, &o.iters_after); break;
         case OPT_CW: rc = clstyle_cli_parse_double("--content-weight", optarg, &o.content_weight); break;
         case OPT_SW: rc = clstyle_cli_parse_double("--style-weight", optarg, &o.style_weight); break;
         case OPT_TW: rc = clstyle_cli_parse_double("--tv-weight", optarg, &o.tv_weight); break;

@@ -188,9 +188,10 @@ typedef enum clstyle_pool_kind { CLSTYLE_POOL_MAX = 0, CLSTYLE_POOL_AVG = 1 } cl
 /* y (C, H/2, W/2) = pool(x (C, H, W))  (y =) */
 clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor y, clstyle_tensor x,
                                     clstyle_error *err);
-/* dx (C, H, W) = dL/dx given dy; x is the forward input (max pooling's argmax)  (dx =) */
+/* dx (C, H, W) = dL/dx given dy; x is the forward input (max pooling's argmax). relu:
+ * x is a ReLU's output and dx is taken on through it (0 where x <= 0)  (dx =) */
 clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor dx,
-                                     clstyle_tensor dy, clstyle_tensor x, clstyle_error *err);
+                                     clstyle_tensor dy, clstyle_tensor x, int relu, clstyle_error *err);
 
 /* ---- gram: G = F Fᵀ of a (C, H*W) feature map and the style gradient through it, on
  * the tiled GEMM (operands packed into a workspace, in chunks that fit the cache) ---- */

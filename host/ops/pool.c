@@ -20,24 +20,18 @@ clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, cl
 }
 
 clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor dx,
-                                     clstyle_tensor dy, clstyle_tensor x, clstyle_error *err)
+                                     clstyle_tensor dy, clstyle_tensor x, int relu, clstyle_error *err)
 {
     const char *name;
     cl_kernel k;
     clstyle_status st = clstyle_op_kernel(ctx, bwd_kid[kind], &k, &name, err);
     if (st) return st;
     cl_ulong dxo = dx.off, dyo = dy.off, xo = x.off;
-    if (kind == CLSTYLE_POOL_MAX) {
-        clstyle_arg a[] = {CLSTYLE_ARG(dx.buf), CLSTYLE_ARG(dxo), CLSTYLE_ARG(dy.buf), CLSTYLE_ARG(dyo),
-                           CLSTYLE_ARG(x.buf),  CLSTYLE_ARG(xo),  CLSTYLE_ARG(dx.c),   CLSTYLE_ARG(dx.h),
-                           CLSTYLE_ARG(dx.w)};
-        st = clstyle_ctx_args(ctx, k, name, a, CLSTYLE_NARGS(a), err);
-    } else {
-        clstyle_arg a[] = {CLSTYLE_ARG(dx.buf), CLSTYLE_ARG(dxo), CLSTYLE_ARG(dy.buf), CLSTYLE_ARG(dyo),
-                           CLSTYLE_ARG(dx.c),   CLSTYLE_ARG(dx.h), CLSTYLE_ARG(dx.w)};
-        st = clstyle_ctx_args(ctx, k, name, a, CLSTYLE_NARGS(a), err);
-    }
-    if (st) return st;
+    cl_int r = relu != 0;
+    clstyle_arg a[] = {CLSTYLE_ARG(dx.buf), CLSTYLE_ARG(dxo),  CLSTYLE_ARG(dy.buf), CLSTYLE_ARG(dyo),
+                       CLSTYLE_ARG(x.buf),  CLSTYLE_ARG(xo),   CLSTYLE_ARG(dx.c),   CLSTYLE_ARG(dx.h),
+                       CLSTYLE_ARG(dx.w),   CLSTYLE_ARG(r)};
+    if ((st = clstyle_ctx_args(ctx, k, name, a, CLSTYLE_NARGS(a), err))) return st;
     size_t g[2] = {((size_t)dx.h + 1) / 2, (size_t)dx.c}; /* one work-item per pair of rows */
     return clstyle_ctx_launch(ctx, k, 2, g, NULL, name, err);
 }

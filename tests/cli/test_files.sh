@@ -111,7 +111,7 @@ expect 73 'evil\\x0a\\x1b\[31mred.png/ names a folder' -- "${run[@]}" -o "$evil/
 # 8. closed standard streams: progress never lands in the outputs
 "$bin" "${run[@]}" -o "$tmp/closed.png" --log "$tmp/closed.csv" --print-every 1 <&- >&- 2>&-
 head -c 8 "$tmp/closed.png" | od -An -tx1 | grep -q "89 50 4e 47" && ! grep -q "iter" "$tmp/closed.png" &&
-  [ "$(head -n 1 "$tmp/closed.csv")" = "iter,total,content,style,tv,seconds" ] && ! grep -q "^clstyle\|^iter " "$tmp/closed.csv" &&
+  [ "$(head -n 1 "$tmp/closed.csv")" = "iter,total,content,style,tv,seconds,scale" ] && ! grep -q "^clstyle\|^iter " "$tmp/closed.csv" &&
   ok || bad "closed stdin/stdout/stderr: progress in an output"
 
 echo "test_files: $pass passed, $fail failed"

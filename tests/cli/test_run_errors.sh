@@ -45,6 +45,11 @@ expect 64 "style-blend has 1 weights for 3" -- "${base[@]}" -s "$S,$S" --style-b
 expect 64 "needs a value" -- "${base[@]}" --size
 expect 64 "also an input" -- -c "$C" -s "$S" -o "$C" -w synthetic:1 --size 64 -n 1 -q
 expect 64 "synthetic:SEED" -- "${base[@]}" -w synthetic:x
+expect 64 "--scales.*between" -- "${base[@]}" --scales 0
+expect 64 "--scales 'two'" -- "${base[@]}" --scales two
+expect 64 "--scale-factor" -- "${base[@]}" --scales 2 --scale-factor 1
+expect 64 "--scales 3: the smallest scale.*under 16" -- "${base[@]}" --scales 3 --scale-factor 3
+expect 64 "--iters-after.*between" -- "${base[@]}" --scales 2 --iters-after 0
 expect 66 "nosuch.png" -- -c "$tmp/nosuch.png" -s "$S" -o "$O" -w synthetic:1 --size 64 -n 1 -q
 expect 66 "nosuch.safetensors" -- "${base[@]}" -w "$tmp/nosuch.safetensors"
 expect 66 "scripts/fetch-weights.sh" -- -c "$C" -s "$S" -o "$O" --size 64 -n 1 -q

@@ -26,5 +26,7 @@ const char *tu_tmpdir(const char *name);
 void *tu_xmalloc(size_t bytes);
 /* Writes len bytes to path; returns 0 on success. */
 int tu_write_file(const char *path, const void *data, size_t len);
+/* 1 if both files exist and hold the same bytes. */
+int tu_same_file(const char *a, const char *b);
 
 #endif
