@@ -175,6 +175,10 @@ clstyle_status clstyle_ckpt_scale(const char *path, int *scale, int *scales, cls
     if (st == CLSTYLE_ERR_DATA) return clstyle_err_wrap(err, "--resume: not a checkpoint, or a corrupt one");
     if (st) return clstyle_err_wrap(err, "--resume");
     st = clstyle_st_verify(&f, "--resume", err);
+    const char *mark = st ? NULL : clstyle_st_meta(&f, "clstyle.checkpoint");
+    if (!st && (!mark || strcmp(mark, CKPT_FORMAT)))
+        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: not a clstyle checkpoint of format %s", path,
+                             CKPT_FORMAT);
     if (!st) {
         *scale = parse_scale(clstyle_st_meta(&f, "clstyle.scale"));
         *scales = parse_scale(clstyle_st_meta(&f, "clstyle.scales"));

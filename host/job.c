@@ -317,7 +317,7 @@ clstyle_status clstyle_job_load_weights(clstyle_job *J, clstyle_error *err)
     const clstyle_options *o = J->o;
     clstyle_status st = clstyle_weights_open(&J->weights, o->weights, J->cfg.weights, J->nconv, err);
     if (st) return st;
-    if (J->weights.synthetic && !(J->ladder && J->start)) /* said once, at a ladder's first scale */
+    if (J->weights.synthetic && !J->repeat) /* said once, by a ladder's first job */
         info(o, "weights: synthetic (seed %llu): the output carries colour and texture statistics only",
              (unsigned long long)J->weights.seed);
     checkpoint_keys(J);
@@ -354,9 +354,9 @@ static void plan_tiles(clstyle_job *J, clstyle_plan *p)
         clstyle_plan_add(p, &t->G, c, c, 1, "tiled Gram matrix");
         clstyle_plan_add(p, &t->D, c, c, 1, "tiled Gram difference");
     }
-    clstyle_plan_add(p, &J->sf, 1, 1, (int)most, "owned window");
-    clstyle_plan_add(p, &J->sg, 1, 1, (int)most, "owned window gradient");
-    clstyle_plan_add(p, &J->sp, 1, 1, (int)most, "owned window target");
+    clstyle_plan_add_flat(p, &J->sf, most, "owned window");
+    clstyle_plan_add_flat(p, &J->sg, most, "owned window gradient");
+    clstyle_plan_add_flat(p, &J->sp, most, "owned window target");
 }
 
 /* The job's own buffers, planned together: image, last good image, optimizer state,
@@ -856,7 +856,7 @@ clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
     clstyle_ctx_set_label(J->ctx, "divergence guard", 0, 2.0 * 4 * 3 * hw);
     if (!st) st = clstyle_loss_keep_finite(J->ctx, &J->loss, row, J->x_good, J->x, err);
     clstyle_ctx_set_label(J->ctx, "adam", 0, 7.0 * 4 * 3 * hw);
-    if (!st) st = clstyle_optim_step(J->ctx, &J->opt, J->x, g, k, err);
+    if (!st) st = clstyle_optim_step(J->ctx, &J->opt, J->x, g, k - J->step0, err); /* each scale's Adam from t = 1 */
     return st;
 }
 

@@ -49,6 +49,8 @@ typedef struct clstyle_job {
     clstyle_tensor sf, sg, sp; /* tiled: flat scratch for a tap's owned window: activation, gradient, target */
     /* the run's own (host/run.c) */
     uint64_t ladder;        /* coarse to fine: the ladder and this job's scale in it (a checkpoint key); 0 single-scale */
+    long step0;             /* iterations of the scales before this one: Adam's step count is k - step0 */
+    int repeat;             /* a later job of the same run: the first one's notices are not said again */
     clstyle_ckpt ckpt;      /* a validated --resume checkpoint until it is on the device */
     long start;             /* iterations already done (a resumed checkpoint's) */
 } clstyle_job;

@@ -21,6 +21,13 @@ void clstyle_plan_add(clstyle_plan *p, clstyle_tensor *t, int c, int h, int w, c
     p->n++;
 }
 
+void clstyle_plan_add_flat(clstyle_plan *p, clstyle_tensor *t, size_t n, const char *what)
+{
+    const size_t row = 65536;
+    if (n <= row) clstyle_plan_add(p, t, 1, 1, (int)n, what);
+    else clstyle_plan_add(p, t, (int)((n + row - 1) / row), 1, (int)row, what);
+}
+
 clstyle_status clstyle_plan_alloc(clstyle_ctx *ctx, clstyle_plan *p, const char *stage, clstyle_error *err)
 {
     if (p->n > CLSTYLE_PLAN_MAX)

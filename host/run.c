@@ -197,8 +197,8 @@ static clstyle_status diverged(clstyle_job *J, long bad, clstyle_error *err)
     const char *hint = "try a lower --lr or other weights";
     if (bad == J->start + 1)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
-                               "the loss was not finite at iteration %ld, the first of this run (%s); nothing written",
-                               bad, hint);
+                               "the loss was not finite at iteration %ld, the first of this %s (%s); nothing written",
+                               bad, J->ladder ? "scale" : "run", hint);
     clstyle_error werr = {0};
     if (save_image(J, J->o->output, J->x_good, &werr))
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
@@ -284,15 +284,23 @@ static clstyle_status read_resume(clstyle_job *J, runner *R, int k, int *done, c
     clstyle_status st = clstyle_ckpt_read(o->resume, &J->keys, J->content.h, J->content.w, &J->ckpt, err);
     if (st) return st;
     long it = J->ckpt.iteration;
-    if (it <= first || it > end)
-        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: iteration %ld is not one of scale %d's (%ld-%ld)",
-                               o->resume, it, k + 1, first + 1, end);
-    if (it == R->total)
+    if (J->ckpt.scales != o->scales)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--resume %s was made with --scales %d, this run has %d",
+                               o->resume, J->ckpt.scales, o->scales);
+    if (it >= R->total && o->scales == 1)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
                                "--resume %s is at iteration %ld and --iters is %ld: nothing to do (raise --iters)",
                                o->resume, it, o->iters);
+    if (it >= R->total)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--resume %s is at iteration %ld, the ladder's last: nothing to do",
+                               o->resume, it);
+    if (it <= first || it > end)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: iteration %ld is not one of scale %d's (%ld-%ld)",
+                               o->resume, it, k + 1, first + 1, end);
     if (it < end) return CLSTYLE_OK;
     *done = 1; /* the scale's last iteration: its image is the next scale's start */
+    info(o, "resuming %s: scale %d of %d ended at iteration %ld; scale %d starts from its image", o->resume, k + 1,
+         o->scales, it, k + 2);
     clstyle_image_free(&R->prev);
     R->prev = (clstyle_image){.w = J->ckpt.w, .h = J->ckpt.h, .data = J->ckpt.x};
     J->ckpt.x = NULL;
@@ -315,30 +323,39 @@ static clstyle_status run_scale(runner *R, int k, int resuming, clstyle_ctx **ct
     clstyle_status st = clstyle_job_new(&so, 0, &J, err);
     if (st) return st;
     R->scale = k;
-    J->start = k ? clstyle_ladder_end(o, k - 1) : 0;
+    J->start = J->step0 = k ? clstyle_ladder_end(o, k - 1) : 0;
+    J->repeat = *ctx != NULL;
     if (o->scales > 1) {
         const double lad[5] = {o->scales, o->scale_factor, (double)o->iters, (double)clstyle_ladder_end(o, 1) - o->iters, k};
         J->ladder = clstyle_hash(CLSTYLE_HASH_INIT, lad, sizeof lad);
     }
     J->ctx = *ctx;
     *ctx = NULL;
+    if (J->ctx) J->ctx->peak_device_bytes = J->ctx->device_bytes; /* each scale reports its own peak */
     st = clstyle_job_open_device(J, err);
     if (!st) st = clstyle_job_load_files(J, err);
     if (!st) st = clstyle_job_load_weights(J, err);
-    if (!st && o->scales > 1)
+    int done = 0, ran = 0;
+    if (!st && resuming) st = read_resume(J, R, k, &done, err);
+    if (!st && !done && o->scales > 1)
         info(o, "scale %d of %d: content %dx%d, iterations %ld-%ld", k + 1, o->scales, J->content.w, J->content.h,
              J->start + 1, so.iters);
-    else if (!st)
+    else if (!st && !done)
         info(o, "content %dx%d, %d style image(s), %ld iterations", J->content.w, J->content.h, o->nstyle, o->iters);
-    int done = 0;
-    if (!st && resuming) st = read_resume(J, R, k, &done, err);
     if (!st && !done && R->prev.data) st = clstyle_job_set_init(J, &R->prev, err);
     if (!st && !done) st = clstyle_job_setup(J, err);
     if (!st && !done && J->ckpt.x) {
         st = resume(J, err);
         if (!st) info(o, "resuming %s at iteration %ld", o->resume, J->start + 1);
     }
-    if (!st && !done) st = optimise(J, R, k == o->scales - 1, err);
+    if (!st && !done) {
+        ran = 1;
+        st = optimise(J, R, k == o->scales - 1, err);
+    }
+    if (st == CLSTYLE_ERR_INTERRUPTED && !ran && k > 0 && !resuming)
+        st = clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED,
+                             "interrupted while setting up scale %d of %d; nothing written%s", k + 1, o->scales,
+                             o->checkpoint ? " (the --checkpoint from the end of the scale before resumes the run)" : "");
     *ctx = clstyle_job_release_ctx(J);
     clstyle_job_close(J);
     return st;
@@ -356,7 +373,7 @@ clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
     st = check_paths(J, o, R.total, err);
     clstyle_job_close(J);
     if (st) return st;
-    if (o->resume && !(st = clstyle_ckpt_scale(o->resume, &scale, &scales, err))) {
+    if (o->resume && o->scales > 1 && !(st = clstyle_ckpt_scale(o->resume, &scale, &scales, err))) {
         if (scales != o->scales)
             st = clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--resume %s was made with --scales %d, this run has %d",
                                  o->resume, scales, o->scales);

@@ -131,10 +131,10 @@ static void acts_plan(clstyle_plan *plan, clstyle_acts *acts, const clstyle_net 
         }
         block += L->pool_after;
     }
-    clstyle_plan_add(plan, &acts->inputs, 1, 1, (int)inmax, "input image and pooled activations");
-    if (net) clstyle_plan_add(plan, &acts->ws, 1, 1, (int)ws, "GEMM workspace");
+    clstyle_plan_add_flat(plan, &acts->inputs, inmax, "input image and pooled activations");
+    if (net) clstyle_plan_add_flat(plan, &acts->ws, ws, "GEMM workspace");
     if (grads) {
-        clstyle_plan_add(plan, &acts->g0, 1, 1, (int)gmax, "gradient buffer");
+        clstyle_plan_add_flat(plan, &acts->g0, gmax, "gradient buffer");
         clstyle_plan_add(plan, &acts->gx, 3, h, w, "image gradient");
     }
 }

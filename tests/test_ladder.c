@@ -1,14 +1,19 @@
 /* The coarse-to-fine ladder (--scales): the log counts iterations across the scales and
  * names each row's scale, the output has the last scale's size, a run stopped at any
  * point (inside the first scale, at its last iteration, inside the last) and resumed
- * gives the uninterrupted run's image bit for bit, and bad ladders are refused with 64. */
+ * gives the uninterrupted run's image bit for bit, each scale's Adam starts afresh
+ * (its first step moves pixels by lr), and bad ladders are refused with 64. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <math.h>
+
 #include "clstyle.h"
+#include "image.h"
 #include "png_io.h"
+#include "safetensors.h"
 #include "testutil.h"
 
 static char content[4096], style[4096], tmp[4096];
@@ -111,6 +116,49 @@ static void test_resume_at(const char *full, long k)
     CHECK(st == CLSTYLE_ERR_USAGE && strstr(err.msg, "different settings"), "other --iters-after: %d %s", st, err.msg);
 }
 
+/* A checkpoint's image x (3, h, w) as an image. */
+static int read_x(const char *path, clstyle_image *img)
+{
+    clstyle_st_file f;
+    clstyle_error err = {0};
+    int ok = 0;
+    if (clstyle_st_open(path, &f, &err) == CLSTYLE_OK) {
+        const clstyle_st_tensor *t = clstyle_st_find(&f, "x");
+        ok = t && t->ndim == 3 && clstyle_image_alloc(img, (int)t->shape[2], (int)t->shape[1], &err) == CLSTYLE_OK &&
+             clstyle_st_read_f32(&f, t, img->data, &err) == CLSTYLE_OK;
+        clstyle_st_close(&f);
+    }
+    CHECK(ok, "reading x of %s: %s", path, err.msg);
+    return ok;
+}
+
+/* Scale 2's first iteration (5) from scale 1's image (4, from the run stopped there)
+ * enlarged: a fresh Adam's first step is lr * g / (|g| + eps), so the largest pixel
+ * change is lr (to rounding); with the step count carried over from scale 1 (t = 5) it
+ * would be 0.55 lr. A ladder whose last scale has one iteration ends with x5 in its
+ * checkpoint (scale 1 is computed as in the other ladder). */
+static void test_fresh_adam(void)
+{
+    char c4[4200], c5[4200], out[4200];
+    snprintf(c4, sizeof c4, "%s/run4.ckpt", tmp);
+    snprintf(c5, sizeof c5, "%s/one.ckpt", tmp);
+    snprintf(out, sizeof out, "%s/one.png", tmp);
+    clstyle_options o;
+    clstyle_error err = {0};
+    base(&o, out);
+    o.iters_after = 1;
+    o.checkpoint = c5;
+    CHECK(clstyle_run(&o, &err) == CLSTYLE_OK, "ladder with one last iteration: %s", err.msg);
+    clstyle_image x4 = {0}, x5 = {0}, up = {0};
+    if (!read_x(c4, &x4) || !read_x(c5, &x5)) return;
+    CHECK(x5.w > x4.w, "the checkpoints are %d and %d px wide", x4.w, x5.w);
+    CHECK(clstyle_image_resize(&x4, x5.w, x5.h, &up, &err) == CLSTYLE_OK, "resize: %s", err.msg);
+    double lr = 2.0, most = 0;
+    for (size_t i = 0; up.data && i < (size_t)3 * x5.w * x5.h; i++) most = fmax(most, fabs(x5.data[i] - up.data[i]));
+    CHECK(fabs(most - lr) <= 1e-3 * lr, "scale 2's first step moved pixels by at most %.6g, want lr = %g", most, lr);
+    clstyle_image_free(&x4), clstyle_image_free(&x5), clstyle_image_free(&up);
+}
+
 static void expect_usage(const char *what, int scales, double factor, long after, int size, const char *needle)
 {
     char out[4200];
@@ -139,7 +187,9 @@ int main(void)
     test_log_and_size(full);
     test_resume_at(full, 2); /* inside the first scale */
     test_resume_at(full, 4); /* its last iteration: the next scale starts from the checkpoint */
+    test_resume_at(full, 5); /* a stop seen while setting up the last scale: its checkpoint is scale 1's end */
     test_resume_at(full, 6); /* inside the last scale */
+    test_fresh_adam();
     expect_usage("--scales 0", 0, 2, 0, 64, "--scales 0");
     expect_usage("--scales 9", 9, 2, 0, 512, "--scales 9");
     expect_usage("--scale-factor 1", 2, 1, 0, 64, "--scale-factor");
