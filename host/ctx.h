@@ -56,6 +56,7 @@ typedef struct clstyle_ctx {
     char xgemm[1024];        /* CLBlast Xgemm parameters this context put in force ("" = CLBlast's own) */
     size_t device_bytes, peak_device_bytes; /* bytes allocated through clstyle_ctx_alloc */
     size_t memory_limit;     /* the budget allocations must stay under (--memory-limit); 0 = the device's memory */
+    size_t workspace_limit;  /* workspace bytes the memory plan counted on (0: any): the tuner skips candidates needing more */
 } clstyle_ctx;
 
 /* Opens the device chosen by spec (-d; NULL or "": cfg->device, then the default; see

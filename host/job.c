@@ -616,14 +616,27 @@ static clstyle_status make_tilings(clstyle_job *J, int side, clstyle_error *err)
     return st;
 }
 
-/* Device bytes of the run with the tilings as they are, before the network exists: every
- * buffer of the plans, the shared workspace at its bound (the unchunked im2col or
- * Winograd transform of the largest layer of a crop, whichever algorithm the tuner picks). */
+/* The workspace (floats) a chunking device's GEMM ops stay within: twice the chunk
+ * budget and a panel (32) of the widest Winograd tile (VGG19's 512 -> 512 layers); 0
+ * when the device works unchunked. */
+static double workspace_cap(const clstyle_ctx *ctx)
+{
+    double chunk = (double)clstyle_gemm_chunk_budget(ctx) / 4;
+    return chunk > 0 ? 2 * chunk + 16.0 * 1024 * 32 : 0;
+}
+
+/* Device bytes of the run with the tilings as they are, before the network exists: the
+ * network's weights at their largest (Winograd's transforms of the kernel and of its
+ * transpose), every buffer of the plans, and the shared workspace at its bound: on a
+ * device whose GEMM works in chunks, a chunk (the tuner then skips any candidate that
+ * needs more: ctx->workspace_limit), else the unchunked im2col or Winograd transform of
+ * the largest layer of a crop. */
 static double estimate_bytes(const clstyle_job *J)
 {
     const clstyle_tiling *tl = &J->tiling;
     const int tiled = tl->n > 0, H = J->content.h, W = J->content.w;
     const int ch = tiled ? tl->max_h : H, cw = tiled ? tl->max_w : W;
+    const double cap = workspace_cap(J->ctx);
     double px = (double)H * W, b = (tiled ? 5.0 : 4.0) * 12 * px + (double)J->o->iters * 12 + 4096;
     double ws = 0, most = 0;
     for (int i = 0; i < J->ntaps; i++) {
@@ -642,10 +655,10 @@ static double estimate_bytes(const clstyle_job *J)
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         int hl, wl;
         clstyle_vgg_layer_size(l, ch, cw, &hl, &wl);
-        double n = (double)hl * wl, col = 9.0 * (L->cin > L->cout ? L->cin : L->cout) * n,
+        double n = (double)hl * wl, cmax = L->cin > L->cout ? L->cin : L->cout, col = 9.0 * cmax * n,
                wino = 16.0 * (L->cin + L->cout) * ((hl + 1) / 2 + 1) * ((wl + 1) / 2 + 1);
-        if (col > ws) ws = col;
-        if (wino > ws) ws = wino;
+        ws = fmax(ws, cap > 0 ? fmin(cap, fmax(col, wino)) : fmax(col, wino));
+        b += 4.0 * L->cin * L->cout * 9 * 2 * 16 / 9 + 4.0 * L->cout; /* weights, at most */
     }
     b += 4 * ws + (double)clstyle_acts_bytes_min(J->nconv, ch, cw, J->has_tap, 1);
     if (tiled) b += 12.0 * ch * cw + 3 * 4 * most;
@@ -657,7 +670,7 @@ static double estimate_bytes(const clstyle_job *J)
             sb += (double)clstyle_acts_bytes_min(J->nconv, img->h, img->w, J->has_tap, 0);
         if (sb > style) style = sb;
     }
-    return 1.05 * (b + style) + 8 * 1048576.0; /* a margin for what the bound leaves out (measured: 2% at 256²) */
+    return 1.05 * (b + style) + 8 * 1048576.0; /* a margin for what the bound leaves out */
 }
 
 /* The memory plan: the budget (--memory-limit, else 90% of the device's memory) goes to
@@ -684,6 +697,7 @@ static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
                                  budget / MiB, J->content.w, J->content.h, halo, J->tiling.n ? need / MiB : 0.0);
     }
     if (st) return st;
+    J->ctx->workspace_limit = (size_t)(4 * workspace_cap(J->ctx)); /* the bound the estimate took */
     const clstyle_tiling *tl = &J->tiling;
     if (!tl->n) {
         info(o, "memory: about %.0f MiB of a %.0f MiB budget, untiled", need / MiB, budget / MiB);

@@ -186,7 +186,11 @@ static clstyle_status time_candidate(clstyle_ctx *ctx, const clstyle_weights *wt
     clstyle_status st = clstyle_conv_init_tile(ctx, &cv, L->cin, L->cout, wt->w[l], wt->b[l], c->algo,
                                                c->options[0] || c->local0 ? c->options : NULL, c->local0, err);
     if (st) return st;
-    if (!(st = alloc_fill(ctx, &b.x, L->cin, h, w, err)) && !(st = alloc_fill(ctx, &b.y, L->cout, h, w, err)) &&
+    size_t need = clstyle_conv_workspace(&cv, h, w) * sizeof(float);
+    if (ctx->workspace_limit && need > ctx->workspace_limit) /* more than the memory plan has room for */
+        st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "its workspace (%.1f MiB) is past the memory plan's %.1f MiB",
+                             need / 1048576.0, ctx->workspace_limit / 1048576.0);
+    if (!st && !(st = alloc_fill(ctx, &b.x, L->cin, h, w, err)) && !(st = alloc_fill(ctx, &b.y, L->cout, h, w, err)) &&
         !(st = alloc_fill(ctx, &b.dx, L->cin, h, w, err)))
         st = alloc_fill(ctx, &b.ws, 1, 1, (int)clstyle_conv_workspace(&cv, h, w), err);
     *ms = 0;

@@ -41,6 +41,11 @@ static const struct gemm_row *gemm_row_of(const clstyle_ctx *ctx)
     return &gemm_tunables[i];
 }
 
+size_t clstyle_gemm_chunk_budget(const clstyle_ctx *ctx)
+{
+    return gemm_row_of(ctx)->chunk_bytes;
+}
+
 int clstyle_gemm_candidate(const clstyle_ctx *ctx, int i, const char **options, size_t *local0)
 {
     const struct gemm_row *r = gemm_row_of(ctx);

@@ -65,6 +65,9 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
                                      clstyle_error *err);
 /* The i-th tile setting the tuner tries on ctx's device (0 past the end of the list). */
 int clstyle_gemm_candidate(const clstyle_ctx *ctx, int i, const char **options, size_t *local0);
+/* The chunk budget of ctx's device type (bytes; 0: unchunked), known before any tile
+ * is built: the memory planner bounds workspaces with it. */
+size_t clstyle_gemm_chunk_budget(const clstyle_ctx *ctx);
 /* The one chunk rule: how many units of unit_bytes each fit the tile's chunk budget,
  * rounded down to a multiple of `multiple` (at least one multiple), at most cap; cap
  * when the device has no budget. */
