@@ -115,32 +115,36 @@ static int parse_scale(const char *s)
     return *s && v >= 1 && v <= 64 ? v : -1;
 }
 
+/* The checksum, the format mark, the scale and the iteration of a parsed file, into c:
+ * what can be read of a checkpoint before knowing its settings. */
+static clstyle_status check_header(const clstyle_st_file *f, clstyle_ckpt *c, clstyle_error *err)
+{
+    const char *path = f->path;
+    clstyle_status st = clstyle_st_verify(f, "--resume", err);
+    if (st) return st;
+    const char *mark = clstyle_st_meta(f, "clstyle.checkpoint");
+    const char *it = clstyle_st_meta(f, "clstyle.iteration");
+    if (!mark || strcmp(mark, CKPT_FORMAT) || !it)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: not a clstyle checkpoint of format %s", path,
+                               CKPT_FORMAT);
+    c->scale = parse_scale(clstyle_st_meta(f, "clstyle.scale"));
+    c->scales = parse_scale(clstyle_st_meta(f, "clstyle.scales"));
+    if (c->scale < 1 || c->scales < 1 || c->scale > c->scales)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: bad scale metadata", path);
+    if (parse_iteration(it, &c->iteration))
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: bad iteration '%.40s' (1 to %ld)", path, it,
+                               CKPT_MAX_ITER);
+    return CLSTYLE_OK;
+}
+
 /* A parsed file (closed here) to a checkpoint: the checksum first, then everything else. */
 static clstyle_status from_file(clstyle_st_file *f, const clstyle_ckpt_keys *keys, int h, int w, clstyle_ckpt *c,
                                 clstyle_error *err)
 {
     const char *path = f->path;
-    clstyle_status st = clstyle_st_verify(f, "--resume", err);
-    if (st) goto done;
-    const char *mark = clstyle_st_meta(f, "clstyle.checkpoint");
-    const char *it = clstyle_st_meta(f, "clstyle.iteration");
-    if (!mark || strcmp(mark, CKPT_FORMAT) || !it) {
-        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: not a clstyle checkpoint of format %s", path,
-                             CKPT_FORMAT);
-        goto done;
-    }
-    c->scale = parse_scale(clstyle_st_meta(f, "clstyle.scale"));
-    c->scales = parse_scale(clstyle_st_meta(f, "clstyle.scales"));
-    if (c->scale < 1 || c->scales < 1 || c->scale > c->scales) {
-        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: bad scale metadata", path);
-        goto done;
-    }
-    if (parse_iteration(it, &c->iteration)) {
-        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: bad iteration '%.40s' (1 to %ld)", path, it,
-                             CKPT_MAX_ITER);
-        goto done;
-    }
-    if ((st = check_key(f, path, "clstyle.settings", keys->settings, "settings (layers, weights, lr, size, ...)", err)) ||
+    clstyle_status st;
+    if ((st = check_header(f, c, err)) ||
+        (st = check_key(f, path, "clstyle.settings", keys->settings, "settings (layers, weights, lr, size, ...)", err)) ||
         (st = check_key(f, path, "clstyle.weights", keys->weights, "network weights", err)) ||
         (st = check_key(f, path, "clstyle.content", keys->content, "content image", err)) ||
         (st = check_key(f, path, "clstyle.style", keys->style, "style image(s)", err)))
@@ -157,35 +161,33 @@ done:
     return st;
 }
 
+/* path opened as a safetensors file, with --resume's messages. */
+static clstyle_status open_file(const char *path, clstyle_st_file *f, clstyle_error *err)
+{
+    clstyle_status st = clstyle_st_open(path, f, err);
+    if (st == CLSTYLE_ERR_DATA) return clstyle_err_wrap(err, "--resume: not a checkpoint, or a corrupt one");
+    return st ? clstyle_err_wrap(err, "--resume") : CLSTYLE_OK;
+}
+
 clstyle_status clstyle_ckpt_read(const char *path, const clstyle_ckpt_keys *keys, int h, int w, clstyle_ckpt *c,
                                  clstyle_error *err)
 {
     memset(c, 0, sizeof *c);
     clstyle_st_file f;
-    clstyle_status st = clstyle_st_open(path, &f, err);
-    if (st == CLSTYLE_ERR_DATA) return clstyle_err_wrap(err, "--resume: not a checkpoint, or a corrupt one");
-    if (st) return clstyle_err_wrap(err, "--resume");
-    return from_file(&f, keys, h, w, c, err);
+    clstyle_status st = open_file(path, &f, err);
+    return st ? st : from_file(&f, keys, h, w, c, err);
 }
 
 clstyle_status clstyle_ckpt_scale(const char *path, int *scale, int *scales, clstyle_error *err)
 {
     clstyle_st_file f;
-    clstyle_status st = clstyle_st_open(path, &f, err);
-    if (st == CLSTYLE_ERR_DATA) return clstyle_err_wrap(err, "--resume: not a checkpoint, or a corrupt one");
-    if (st) return clstyle_err_wrap(err, "--resume");
-    st = clstyle_st_verify(&f, "--resume", err);
-    const char *mark = st ? NULL : clstyle_st_meta(&f, "clstyle.checkpoint");
-    if (!st && (!mark || strcmp(mark, CKPT_FORMAT)))
-        st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: not a clstyle checkpoint of format %s", path,
-                             CKPT_FORMAT);
-    if (!st) {
-        *scale = parse_scale(clstyle_st_meta(&f, "clstyle.scale"));
-        *scales = parse_scale(clstyle_st_meta(&f, "clstyle.scales"));
-        if (*scale < 1 || *scales < 1 || *scale > *scales)
-            st = clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s: bad scale metadata", path);
-    }
+    clstyle_ckpt c = {0};
+    clstyle_status st = open_file(path, &f, err);
+    if (st) return st;
+    st = check_header(&f, &c, err);
     clstyle_st_close(&f);
+    *scale = c.scale;
+    *scales = c.scales;
     return st;
 }
 

@@ -13,7 +13,6 @@
 #include "clstyle.h"
 #include "image.h"
 #include "png_io.h"
-#include "safetensors.h"
 #include "testutil.h"
 
 static char content[4096], style[4096], tmp[4096];
@@ -116,22 +115,6 @@ static void test_resume_at(const char *full, long k)
     CHECK(st == CLSTYLE_ERR_USAGE && strstr(err.msg, "different settings"), "other --iters-after: %d %s", st, err.msg);
 }
 
-/* A checkpoint's image x (3, h, w) as an image. */
-static int read_x(const char *path, clstyle_image *img)
-{
-    clstyle_st_file f;
-    clstyle_error err = {0};
-    int ok = 0;
-    if (clstyle_st_open(path, &f, &err) == CLSTYLE_OK) {
-        const clstyle_st_tensor *t = clstyle_st_find(&f, "x");
-        ok = t && t->ndim == 3 && clstyle_image_alloc(img, (int)t->shape[2], (int)t->shape[1], &err) == CLSTYLE_OK &&
-             clstyle_st_read_f32(&f, t, img->data, &err) == CLSTYLE_OK;
-        clstyle_st_close(&f);
-    }
-    CHECK(ok, "reading x of %s: %s", path, err.msg);
-    return ok;
-}
-
 /* Scale 2's first iteration (5) from scale 1's image (4, from the run stopped there)
  * enlarged: a fresh Adam's first step is lr * g / (|g| + eps), so the largest pixel
  * change is lr (to rounding); with the step count carried over from scale 1 (t = 5) it
@@ -150,7 +133,7 @@ static void test_fresh_adam(void)
     o.checkpoint = c5;
     CHECK(clstyle_run(&o, &err) == CLSTYLE_OK, "ladder with one last iteration: %s", err.msg);
     clstyle_image x4 = {0}, x5 = {0}, up = {0};
-    if (!read_x(c4, &x4) || !read_x(c5, &x5)) return;
+    if (!tu_read_plane(c4, "x", &x4) || !tu_read_plane(c5, "x", &x5)) return;
     CHECK(x5.w > x4.w, "the checkpoints are %d and %d px wide", x4.w, x5.w);
     CHECK(clstyle_image_resize(&x4, x5.w, x5.h, &up, &err) == CLSTYLE_OK, "resize: %s", err.msg);
     double lr = 2.0, most = 0;

@@ -13,7 +13,6 @@
 #include "clstyle.h"
 #include "job.h"
 #include "png_io.h"
-#include "safetensors.h"
 #include "ref.h"
 #include "testutil.h"
 
@@ -54,29 +53,15 @@ static int read_log(const char *path, double rows[][4], int max)
     return n;
 }
 
-/* Adam's m after one step is (1 - 0.9) g: the image gradient, read from a checkpoint. */
-static float *read_m(const char *path, size_t *n)
-{
-    clstyle_st_file f;
-    clstyle_error err = {0};
-    float *m = NULL;
-    if (clstyle_st_open(path, &f, &err) == CLSTYLE_OK) {
-        const clstyle_st_tensor *t = clstyle_st_find(&f, "adam.m");
-        *n = t ? clstyle_st_numel(t) : 0;
-        m = t ? malloc(*n * sizeof *m) : NULL;
-        if (m && clstyle_st_read_f32(&f, t, m, &err)) free(m), m = NULL;
-        clstyle_st_close(&f);
-    }
-    CHECK(m != NULL, "read %s: %s", path, err.msg);
-    return m;
-}
-
 /* The image gradient of iteration 1, whole against tiled: within 2e-5 of its largest
  * magnitude at every pixel (sums of up to 10^5 products in another order; 1.6e-6 measured). */
 static void compare_gradient(const char *what, const char *ckpt_whole, const char *ckpt_tiled)
 {
-    size_t na = 0, nb = 0;
-    float *a = read_m(ckpt_whole, &na), *b = read_m(ckpt_tiled, &nb);
+    clstyle_image ia = {0}, ib = {0}; /* Adam's m after one step is (1 - 0.9) g: the image gradient */
+    tu_read_plane(ckpt_whole, "adam.m", &ia);
+    tu_read_plane(ckpt_tiled, "adam.m", &ib);
+    size_t na = (size_t)3 * ia.w * ia.h, nb = (size_t)3 * ib.w * ib.h;
+    const float *a = ia.data, *b = ib.data;
     if (a && b && na == nb && na) {
         double big = 0, worst = 0;
         for (size_t i = 0; i < na; i++) big = fmax(big, fabs(a[i]));
@@ -92,8 +77,8 @@ static void compare_gradient(const char *what, const char *ckpt_whole, const cha
     } else {
         CHECK(0, "%s: gradients of %zu and %zu entries", what, na, nb);
     }
-    free(a);
-    free(b);
+    clstyle_image_free(&ia);
+    clstyle_image_free(&ib);
 }
 
 static void shallow_layers(clstyle_options *o)

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "safetensors.h"
+
 int tu_checks, tu_failures;
 
 int tu_finish(const char *name)
@@ -60,4 +62,20 @@ int tu_same_file(const char *a, const char *b)
     if (fa) fclose(fa);
     if (fb) fclose(fb);
     return same;
+}
+
+int tu_read_plane(const char *path, const char *name, clstyle_image *img)
+{
+    clstyle_st_file f;
+    clstyle_error err = {0};
+    int ok = 0;
+    if (clstyle_st_open(path, &f, &err) == CLSTYLE_OK) {
+        const clstyle_st_tensor *t = clstyle_st_find(&f, name);
+        ok = t && t->ndim == 3 && t->shape[0] == 3 &&
+             clstyle_image_alloc(img, (int)t->shape[2], (int)t->shape[1], &err) == CLSTYLE_OK &&
+             clstyle_st_read_f32(&f, t, img->data, &err) == CLSTYLE_OK;
+        clstyle_st_close(&f);
+    }
+    CHECK(ok, "reading %s of %s: %s", name, path, err.msg);
+    return ok;
 }

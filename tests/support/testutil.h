@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 
+#include "png_io.h"
+
 extern int tu_checks, tu_failures;
 
 #define CHECK(cond, ...)                                                        \
@@ -28,5 +30,8 @@ void *tu_xmalloc(size_t bytes);
 int tu_write_file(const char *path, const void *data, size_t len);
 /* 1 if both files exist and hold the same bytes. */
 int tu_same_file(const char *a, const char *b);
+/* The (3, h, w) float tensor `name` of a safetensors file (a checkpoint's x, adam.m)
+ * as an image (img must not own data); 1 on success, else a failed CHECK. */
+int tu_read_plane(const char *path, const char *name, clstyle_image *img);
 
 #endif
