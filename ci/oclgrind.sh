@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs a short style transfer with a per-layer mix of conv algorithms (tiled, Winograd,
-# tiled: every tiled<->Winograd boundary in both directions, forward and backward) on
+# tiled, Winograd: every tiled<->Winograd boundary in both directions, forward and
+# backward; an untapped pooled layer and an untapped ReLU: the route and mask paths) on
 # Oclgrind's strict simulated device with API checks and data-race detection, and fails
 # on any report (out-of-bounds access, race, API misuse, barrier divergence). Small on
-# purpose (22x17, three convs, two iterations: about 30 s). Usage: ci/oclgrind.sh [BUILD_DIR]
+# purpose (22x17, four convs, two iterations: about 40 s). Usage: ci/oclgrind.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:-build}"
@@ -11,11 +12,11 @@ CLSTYLE_SETUP_OCLGRIND=1 bash ci/setup.sh
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 rc=0
-CLSTYLE_NO_TUNE=1 CLSTYLE_CONV_ALGO=tiled,winograd,tiled XDG_CACHE_HOME="$tmp/cache" timeout 600 \
+CLSTYLE_NO_TUNE=1 CLSTYLE_CONV_ALGO=tiled,winograd,tiled,winograd XDG_CACHE_HOME="$tmp/cache" timeout 600 \
   oclgrind --check-api --data-races --log "$tmp/oclgrind.log" \
   "$dir/clstyle" -c tests/golden/content.png -s tests/golden/style.png -o "$tmp/out.png" \
-  --weights synthetic:7 --size 22 --iters 2 --init content --content-layers relu2_1 \
-  --style-layers relu1_1,relu2_1 -q || rc=$?
+  --weights synthetic:7 --size 22 --iters 2 --init content --content-layers relu2_2 \
+  --style-layers relu1_1,relu2_2 -q || rc=$?
 if [ "$rc" -ne 0 ]; then echo "oclgrind: the run failed (exit $rc)" >&2; exit 1; fi
 if [ -s "$tmp/oclgrind.log" ]; then
   echo "oclgrind: reports:" >&2; head -n 60 "$tmp/oclgrind.log" >&2; exit 1

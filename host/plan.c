@@ -8,10 +8,10 @@ void clstyle_plan_init(clstyle_plan *p)
     memset(p, 0, sizeof *p);
 }
 
-void clstyle_plan_add(clstyle_plan *p, clstyle_tensor *t, int c, int h, int w, const char *what)
+static void add(clstyle_plan *p, clstyle_tensor *t, int c, int h, int w, size_t elem, const char *what)
 {
     *t = clstyle_tensor_view(NULL, 0, c, h, w);
-    size_t bytes = clstyle_tensor_numel(t) * sizeof(float);
+    size_t bytes = clstyle_tensor_numel(t) * elem;
     if (p->n < CLSTYLE_PLAN_MAX) {
         p->e[p->n].t = t;
         p->e[p->n].what = what;
@@ -19,6 +19,16 @@ void clstyle_plan_add(clstyle_plan *p, clstyle_tensor *t, int c, int h, int w, c
         p->bytes += p->e[p->n].bytes;
     }
     p->n++;
+}
+
+void clstyle_plan_add(clstyle_plan *p, clstyle_tensor *t, int c, int h, int w, const char *what)
+{
+    add(p, t, c, h, w, sizeof(float), what);
+}
+
+void clstyle_plan_add_bytes(clstyle_plan *p, clstyle_tensor *t, int c, int h, int w, const char *what)
+{
+    add(p, t, c, h, w, 1, what);
 }
 
 void clstyle_plan_add_flat(clstyle_plan *p, clstyle_tensor *t, size_t n, const char *what)

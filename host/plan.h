@@ -25,6 +25,8 @@ void clstyle_plan_init(clstyle_plan *p);
 /* Plans *t as a (c, h, w) tensor: its view is set now, its buffer by clstyle_plan_alloc.
  * Past CLSTYLE_PLAN_MAX entries, clstyle_plan_alloc fails (an internal error). */
 void clstyle_plan_add(clstyle_plan *p, clstyle_tensor *t, int c, int h, int w, const char *what);
+/* Plans *t as a (c, h, w) tensor of bytes (masks, pooling routes; its off counts bytes). */
+void clstyle_plan_add_bytes(clstyle_plan *p, clstyle_tensor *t, int c, int h, int w, const char *what);
 /* Plans *t as a flat buffer of at least n floats (a count past what an int holds is
  * shaped (c, 1, 65536)): scratch the users reshape, never read by its own shape. */
 void clstyle_plan_add_flat(clstyle_plan *p, clstyle_tensor *t, size_t n, const char *what);

@@ -1,4 +1,5 @@
-/* The tensor: a float32 (C, H, W) view into a device buffer at an offset. */
+/* The tensor: a float32 (C, H, W) view into a device buffer at an offset. Byte tensors
+ * (ReLU masks, pooling routes) use the same struct, their offset counted in bytes. */
 #ifndef CLSTYLE_TENSOR_H
 #define CLSTYLE_TENSOR_H
 
@@ -7,7 +8,7 @@
 
 typedef struct clstyle_tensor {
     cl_mem buf;
-    size_t off;   /* in floats */
+    size_t off;   /* in floats (bytes for a byte tensor) */
     int c, h, w;
 } clstyle_tensor;
 

@@ -82,30 +82,35 @@ static void free_tensor(clstyle_ctx *ctx, clstyle_tensor *t)
 
 void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts)
 {
-    free_tensor(ctx, &acts->inputs);
-    acts->xin.buf = NULL;
+    for (int i = 0; i < 2; i++) free_tensor(ctx, &acts->s[i]);
     for (int l = 0; l < CLSTYLE_VGG_NCONV; l++) {
         free_tensor(ctx, &acts->a[l]);
         free_tensor(ctx, &acts->z[l]);
+        free_tensor(ctx, &acts->m[l]);
     }
-    for (int b = 0; b < 4; b++) acts->p[b].buf = NULL;
+    for (int b = 0; b < 4; b++) free_tensor(ctx, &acts->r[b]);
     free_tensor(ctx, &acts->ws);
-    free_tensor(ctx, &acts->g0);
     free_tensor(ctx, &acts->gx);
     acts->bytes = 0;
 }
 
-/* The activation plan of an h x w input through convs 0..nconv-1: every activation, the
- * shared input buffer, the workspace (the largest any op of net needs; none without a
- * net) and, with grads, the gradient buffers. xin and p[] get their shapes here and
- * their buffer (inputs) once it is allocated. */
+/* Whether conv l's activation is kept: a loss tap reads it there. */
+static int kept(const int *has_tap, int l)
+{
+    return has_tap && (has_tap[2 * l] || has_tap[2 * l + 1]);
+}
+
+/* The activation plan of an h x w input through convs 0..nconv-1: the kept activations,
+ * the two scratch buffers, the workspace (the largest any op of net needs; none without
+ * a net) and, with grads, the masks, routes and image gradient. Every tensor gets its
+ * shape here (a shape only, without a buffer, where not kept). */
 static void acts_plan(clstyle_plan *plan, clstyle_acts *acts, const clstyle_net *net, int nconv, int h, int w,
                       const int *has_tap, int grads)
 {
     memset(acts, 0, sizeof *acts);
     acts->h = h;
     acts->w = w;
-    size_t ws = 0, gmax = 0, inmax = (size_t)3 * h * w;
+    size_t ws = 0, smax = (size_t)3 * h * w;
     clstyle_plan_init(plan);
     acts->xin = clstyle_tensor_view(NULL, 0, 3, h, w);
     for (int l = 0, block = 0; l < nconv; l++) {
@@ -119,24 +124,21 @@ static void acts_plan(clstyle_plan *plan, clstyle_acts *acts, const clstyle_net 
             if (need > ws) ws = need;
         }
         size_t n = (size_t)L->cout * hl * wl;
+        if (n > smax) smax = n;
         int pooled = L->pool_after && l + 1 < nconv;
-        /* the gradient buffer takes dL/d a[l] where the sweep cannot write it over a dead
-         * activation: at the top, and from a pooling's backward (a[l] is still needed) */
-        if ((pooled || l + 1 == nconv) && n > gmax) gmax = n;
-        clstyle_plan_add(plan, &acts->a[l], L->cout, hl, wl, L->name);
+        acts->a[l] = clstyle_tensor_view(NULL, 0, L->cout, hl, wl);
+        if (kept(has_tap, l)) clstyle_plan_add(plan, &acts->a[l], L->cout, hl, wl, L->name);
         if (has_tap && has_tap[2 * l]) clstyle_plan_add(plan, &acts->z[l], L->cout, hl, wl, L->name);
+        if (grads && !kept(has_tap, l) && !pooled) clstyle_plan_add_bytes(plan, &acts->m[l], L->cout, hl, wl, L->name);
         if (pooled) {
             acts->p[block] = clstyle_tensor_view(NULL, 0, L->cout, hl / 2, wl / 2);
-            if (clstyle_tensor_numel(&acts->p[block]) > inmax) inmax = clstyle_tensor_numel(&acts->p[block]);
+            if (grads) clstyle_plan_add_bytes(plan, &acts->r[block], L->cout, hl / 2, wl / 2, "pooling route");
         }
         block += L->pool_after;
     }
-    clstyle_plan_add_flat(plan, &acts->inputs, inmax, "input image and pooled activations");
+    for (int i = 0; i < 2; i++) clstyle_plan_add_flat(plan, &acts->s[i], smax, "scratch and gradient buffer");
     if (net) clstyle_plan_add_flat(plan, &acts->ws, ws, "GEMM workspace");
-    if (grads) {
-        clstyle_plan_add_flat(plan, &acts->g0, gmax, "gradient buffer");
-        clstyle_plan_add(plan, &acts->gx, 3, h, w, "image gradient");
-    }
+    if (grads) clstyle_plan_add(plan, &acts->gx, 3, h, w, "image gradient");
 }
 
 size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *has_tap, int grads)
@@ -155,8 +157,6 @@ clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const cls
     clstyle_status st = clstyle_plan_alloc(ctx, &plan, "activations", err);
     if (st) return st;
     acts->bytes = plan.bytes;
-    acts->xin.buf = acts->inputs.buf;
-    for (int b = 0; b < 4; b++) acts->p[b].buf = acts->p[b].c ? acts->inputs.buf : NULL;
     return CLSTYLE_OK;
 }
 
@@ -169,11 +169,11 @@ void clstyle_acts_view(clstyle_acts *acts, const clstyle_net *net, int h, int w)
     for (int l = 0, block = 0; l < net->nconv; l++) {
         int hl, wl;
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
-        acts->a[l].h = acts->z[l].h = hl;
-        acts->a[l].w = acts->z[l].w = wl;
+        acts->a[l].h = acts->z[l].h = acts->m[l].h = hl;
+        acts->a[l].w = acts->z[l].w = acts->m[l].w = wl;
         if (clstyle_vgg_layers[l].pool_after && l + 1 < net->nconv) {
-            acts->p[block].h = hl / 2;
-            acts->p[block].w = wl / 2;
+            acts->p[block].h = acts->r[block].h = hl / 2;
+            acts->p[block].w = acts->r[block].w = wl / 2;
         }
         block += clstyle_vgg_layers[l].pool_after;
     }
@@ -193,6 +193,7 @@ static int pool_before(int l)
     return b;
 }
 
+/* The shape of conv l's input (its buffer: wherever the forward put it). */
 static clstyle_tensor conv_input(const clstyle_acts *acts, int l)
 {
     if (l == 0) return acts->xin;
@@ -200,44 +201,55 @@ static clstyle_tensor conv_input(const clstyle_acts *acts, int l)
     return p >= 0 ? acts->p[p] : acts->a[l - 1];
 }
 
-clstyle_status clstyle_net_forward(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts, clstyle_tensor x,
-                                   clstyle_error *err)
-{
-    clstyle_ctx_set_label(ctx, "preprocess", 0, 2.0 * 4 * clstyle_tensor_numel(&x));
-    clstyle_status st = clstyle_preprocess_forward(ctx, acts->xin, x, net->mean, err);
-    for (int l = 0; l < net->nconv && !st; l++) {
-        clstyle_tensor in = conv_input(acts, l);
-        label_conv(ctx, l, &acts->a[l], 0);
-        if (acts->z[l].buf) {
-            st = clstyle_conv_forward(ctx, &net->conv[l], acts->z[l], in, 0, acts->ws, err);
-            if (!st) st = clstyle_relu_forward(ctx, acts->a[l], acts->z[l], err);
-        } else {
-            st = clstyle_conv_forward(ctx, &net->conv[l], acts->a[l], in, 1, acts->ws, err);
-        }
-        int p = l + 1 < net->nconv ? pool_before(l + 1) : -1;
-        if (p >= 0) clstyle_ctx_set_label(ctx, "pool fwd", 0, 5.0 * clstyle_tensor_numel(&acts->p[p]) * 4);
-        if (!st && p >= 0) st = clstyle_pool_forward(ctx, net->pool, acts->p[p], acts->a[l], err);
-    }
-    return st;
-}
-
 static clstyle_tensor shaped(clstyle_tensor buf, clstyle_tensor like)
 {
     return clstyle_tensor_view(buf.buf, 0, like.c, like.h, like.w);
+}
+
+/* A tensor shaped like `like` in the scratch buffer that t is not in (s[0] when t has a
+ * buffer of its own). */
+static clstyle_tensor other_scratch(const clstyle_acts *acts, clstyle_tensor t, clstyle_tensor like)
+{
+    return shaped(acts->s[t.buf == acts->s[0].buf], like);
+}
+
+clstyle_status clstyle_net_forward(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts, clstyle_tensor x,
+                                   clstyle_error *err)
+{
+    clstyle_tensor in = shaped(acts->s[0], acts->xin);
+    clstyle_ctx_set_label(ctx, "preprocess", 0, 2.0 * 4 * clstyle_tensor_numel(&x));
+    clstyle_status st = clstyle_preprocess_forward(ctx, in, x, net->mean, err);
+    for (int l = 0; l < net->nconv && !st; l++) {
+        clstyle_tensor out = acts->a[l].buf ? acts->a[l] : other_scratch(acts, in, acts->a[l]);
+        label_conv(ctx, l, &acts->a[l], 0);
+        if (acts->z[l].buf) {
+            st = clstyle_conv_forward(ctx, &net->conv[l], acts->z[l], in, 0, acts->ws, err);
+            if (!st) st = clstyle_relu_forward(ctx, out, acts->z[l], err);
+        } else {
+            st = clstyle_conv_forward(ctx, &net->conv[l], out, in, 1, acts->ws, err);
+        }
+        if (!st && acts->m[l].buf) st = clstyle_relu_mask_forward(ctx, acts->m[l], out, err);
+        int p = l + 1 < net->nconv ? pool_before(l + 1) : -1;
+        in = out;
+        if (st || p < 0) continue;
+        in = other_scratch(acts, out, acts->p[p]);
+        clstyle_ctx_set_label(ctx, "pool fwd", 0, 5.0 * clstyle_tensor_numel(&acts->p[p]) * 4);
+        st = clstyle_pool_forward(ctx, net->pool, in, out, acts->r[p], err);
+    }
+    return st;
 }
 
 clstyle_status clstyle_net_backward_begin(clstyle_ctx *ctx, clstyle_sweep *sw, const clstyle_net *net,
                                           clstyle_acts *acts, const int *has_tap, clstyle_error *err)
 {
     int top = net->nconv - 1;
-    *sw = (clstyle_sweep){net, acts, has_tap, top, 1, 0, shaped(acts->g0, acts->a[top])};
+    *sw = (clstyle_sweep){net, acts, has_tap, top, 1, 0, shaped(acts->s[0], acts->a[top])};
     return clstyle_ctx_fill(ctx, sw->g.buf, 0, clstyle_tensor_numel(&sw->g) * sizeof(float), 0.0f, "gradient", err);
 }
 
 /* One position down: through ReLU l, or through conv l (and the pooling before it).
- * Conv l's backward reads neither its input nor its output, and nothing after it reads
- * a[l] (its mask, taps and pooling are behind the sweep), so dL/d(conv l's input) goes
- * over a[l] (cin_l <= cout_l); the pooling's backward, which reads a[l-1], into g0. */
+ * Conv l's backward reads neither its input nor its output, the pooling's only its
+ * route, so each writes into the scratch buffer the gradient it reads is not in. */
 static clstyle_status sweep_step(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_error *err)
 {
     clstyle_acts *acts = sw->acts;
@@ -245,7 +257,12 @@ static clstyle_status sweep_step(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_er
     clstyle_status st;
     if (sw->relu) {
         clstyle_ctx_set_label(ctx, "relu bwd", 0, 3.0 * 4 * clstyle_tensor_numel(&acts->a[l]));
-        if (!sw->masked && (st = clstyle_relu_backward(ctx, sw->g, sw->g, acts->a[l], err))) return st;
+        if (!sw->masked) {
+            st = acts->a[l].buf ? clstyle_relu_backward(ctx, sw->g, sw->g, acts->a[l], err)
+                 : acts->m[l].buf ? clstyle_relu_mask_backward(ctx, sw->g, sw->g, acts->m[l], err)
+                                  : clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "backward sweep: no mask at relu %d", l + 1);
+            if (st) return st;
+        }
         sw->relu = 0;
         return CLSTYLE_OK;
     }
@@ -257,12 +274,11 @@ static clstyle_status sweep_step(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_er
         return clstyle_conv_backward(ctx, &sw->net->conv[0], acts->gx, sw->g, NULL, acts->ws, err);
     }
     int p = pool_before(l);
-    /* the ReLU mask of conv l-1 is fused when nothing is added at relu l-1 first */
+    /* the ReLU mask of conv l-1 is fused when nothing is added at relu l-1 first (and,
+     * into the conv's epilogue, when a[l-1] is kept: the epilogue reads floats) */
     const int fuse = !sw->has_tap[2 * (l - 1) + 1];
-    clstyle_tensor gin = shaped(acts->a[l], in);
-    if (sw->g.buf == acts->a[l].buf || clstyle_tensor_numel(&gin) > clstyle_tensor_numel(&acts->a[l]))
-        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "backward sweep: no free buffer at conv %d", l + 1);
-    const clstyle_tensor *mask = (p < 0 && fuse) ? &acts->a[l - 1] : NULL;
+    clstyle_tensor gin = other_scratch(acts, sw->g, in);
+    const clstyle_tensor *mask = (p < 0 && fuse && acts->a[l - 1].buf) ? &acts->a[l - 1] : NULL;
     if ((st = clstyle_conv_backward(ctx, &sw->net->conv[l], gin, sw->g, mask, acts->ws, err))) return st;
     sw->l = l - 1;
     sw->relu = 1;
@@ -271,15 +287,14 @@ static clstyle_status sweep_step(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_er
         sw->g = gin;
         return CLSTYLE_OK;
     }
-    /* gin = dL/d p; route it back to a[l-1] (and through its ReLU) into g0 */
-    clstyle_tensor ga = shaped(acts->g0, acts->a[l - 1]);
+    /* gin = dL/d p; route it back to a[l-1] (and through its ReLU) */
+    clstyle_tensor ga = other_scratch(acts, gin, acts->a[l - 1]);
     clstyle_ctx_set_label(ctx, "pool bwd", 0, 6.0 * 4 * clstyle_tensor_numel(&ga));
-    if ((st = clstyle_pool_backward(ctx, sw->net->pool, ga, gin, acts->a[l - 1], fuse, err))) return st;
+    if ((st = clstyle_pool_backward(ctx, sw->net->pool, ga, gin, acts->r[p], fuse, err))) return st;
     sw->masked = fuse;
     sw->g = ga;
     return CLSTYLE_OK;
 }
-
 clstyle_status clstyle_net_backward_to(clstyle_ctx *ctx, clstyle_sweep *sw, int l, int relu, clstyle_tensor *g,
                                        clstyle_error *err)
 {

@@ -27,20 +27,23 @@ clstyle_status clstyle_net_init(clstyle_ctx *ctx, clstyle_net *net, const clstyl
 void clstyle_net_free(clstyle_ctx *ctx, clstyle_net *net);
 
 /* Activations of one image shape: every buffer allocated once by clstyle_acts_init.
- * Only what the backward sweep reads stays: the post-ReLU activations (ReLU masks,
- * max-pooling routes, the taps' F) and the pre-ReLU ones of pre-ReLU taps. The input
- * and the pooled outputs are read once, by the next conv's forward, so they share one
- * buffer; the sweep writes each conv's input gradient over that conv's (dead) output,
- * so one gradient buffer serves beside them. */
+ * Only what the backward sweep reads stays: the post-ReLU activations of the tapped
+ * layers (the taps' F, their ReLU masks), the pre-ReLU ones of pre-ReLU taps, a byte
+ * mask for every other ReLU the sweep crosses, and a byte route for every pooling.
+ * Everything else (the input, the untapped activations, the pooled outputs, every
+ * gradient but the image's) lives in two scratch buffers the forward and the sweep
+ * ping-pong between: an op's input in one, its output in the other. */
 typedef struct clstyle_acts {
     int h, w;
-    clstyle_tensor inputs;                   /* (max of xin, p) the buffer xin and every p[b] are views of */
-    clstyle_tensor xin;                      /* (3, H, W) mean-subtracted input, in inputs */
-    clstyle_tensor a[CLSTYLE_VGG_NCONV];     /* (cout_l, H_l, W_l) post-ReLU */
+    clstyle_tensor s[2];                     /* (max of the (3, H, W) input and every layer's (cout_l, H_l, W_l)) scratch */
+    clstyle_tensor xin;                      /* (3, H, W) shape only: the mean-subtracted input, in s[0] */
+    clstyle_tensor a[CLSTYLE_VGG_NCONV];     /* (cout_l, H_l, W_l) post-ReLU; a buffer only where tapped */
     clstyle_tensor z[CLSTYLE_VGG_NCONV];     /* (cout_l, H_l, W_l) pre-ReLU, only where has_tap[2l] */
-    clstyle_tensor p[4];                     /* (cout, H_l/2, W_l/2) pooled output of blocks 1-4, in inputs */
+    clstyle_tensor m[CLSTYLE_VGG_NCONV];     /* (cout_l, H_l, W_l) bytes: ReLU l's mask where a[l] is not kept and
+                                                no pooling follows; only with grads */
+    clstyle_tensor p[4];                     /* (cout, H_l/2, W_l/2) shape only: the pooled outputs of blocks 1-4 */
+    clstyle_tensor r[4];                     /* (cout, H_l/2, W_l/2) bytes: each pooling's route; only with grads */
     clstyle_tensor ws;                       /* im2col workspace, max over layers */
-    clstyle_tensor g0;                       /* (max of the top conv and the pooled convs' outputs) gradient; only with grads */
     clstyle_tensor gx;                       /* (3, H, W) gradient w.r.t. the image; only with grads */
     size_t bytes;                            /* device bytes held */
 } clstyle_acts;
@@ -48,7 +51,7 @@ typedef struct clstyle_acts {
 /* H_l, W_l at conv l for an input of h x w. */
 void clstyle_vgg_layer_size(int l, int h, int w, int *hl, int *wl);
 /* has_tap (2 * CLSTYLE_VGG_NCONV, [2l + relu]; NULL: none) marks the loss taps: a
- * pre-ReLU tap keeps z[l]. After a backward sweep the activations hold gradients. */
+ * pre-ReLU tap keeps z[l]. A backward sweep leaves the kept activations as they are. */
 clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const clstyle_net *net, int h, int w,
                                  const int *has_tap, int grads, clstyle_error *err);
 void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts);
@@ -76,7 +79,7 @@ typedef struct clstyle_sweep {
     const int *has_tap;
     int l, relu;          /* the position; l = -1 once acts->gx holds dL/dx */
     int masked;           /* g at (l, relu) is already masked (fused into conv l+1's or the pooling's backward) */
-    clstyle_tensor g;     /* the gradient at the position: in g0 or over a dead activation */
+    clstyle_tensor g;     /* the gradient at the position, in one of the scratch buffers */
 } clstyle_sweep;
 
 /* Starts a sweep: g = 0 at (nconv-1, relu). */

@@ -209,6 +209,23 @@ static void test_relu(int c, int h, int w)
     fetch(name, &ddy, out, SENT);
     expect_exact(name, out, ref, n);
 
+    /* through a byte mask (at an odd byte offset) made from the output, and from the input */
+    snprintf(name, sizeof name, "relu_mask_backward %dx%dx%d", c, h, w);
+    ref_dev dm = dev(c, h, w, NULL);
+    const clstyle_tensor mask = clstyle_tensor_view(dm.buf, 1, c, h, w);
+    for (int from = 0; from < 2; from++) {
+        OP(clstyle_relu_mask_forward(ctx, mask, from ? din.t : dxv.t, &err));
+        DEV_OK(ref_dev_set(ctx, &ddy, dy));
+        sentinel_view(&ddx);
+        OP(clstyle_relu_mask_backward(ctx, ddx.t, ddy.t, mask, &err));
+        fetch(name, &ddx, out, SENT);
+        expect_exact(name, out, ref, n);
+    }
+    OP(clstyle_relu_mask_backward(ctx, ddy.t, ddy.t, mask, &err));
+    fetch(name, &ddy, out, SENT);
+    expect_exact(name, out, ref, n);
+    ref_dev_free(ctx, &dm);
+
     ref_dev_free(ctx, &dxv), ref_dev_free(ctx, &dyv), ref_dev_free(ctx, &ddy), ref_dev_free(ctx, &din);
     ref_dev_free(ctx, &ddx);
     free(x), free(dy), free(out), free(ref), free(y);
@@ -258,14 +275,22 @@ static void test_pool(int c, int h, int w, int ties)
         for (size_t i = 0; i < n; i++) x[i] = (float)floor(4.0 * ref_rng_uniform(&rng)) - 1.0f;
     ref_dev dxv = dev(c, h, w, x), ddy = dev(c, ho, wo, dy), dyo = dev(c, ho, wo, NULL), ddx = dev(c, h, w, NULL);
 
+    /* the route at an odd byte offset; the backward reads nothing else of the forward */
+    ref_dev drt = dev(c, ho, wo, NULL);
+    const clstyle_tensor route = clstyle_tensor_view(drt.buf, 3, c, ho, wo), none = {0};
+
     snprintf(name, sizeof name, "maxpool_forward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
-    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_MAX, dyo.t, dxv.t, &err));
+    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_MAX, dyo.t, dxv.t, none, &err));
     fetch(name, &dyo, out, SENT);
     ref_maxpool_forward(ref, x, c, h, w);
     expect_exact(name, out, ref, no);
+    sentinel_view(&dyo);
+    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_MAX, dyo.t, dxv.t, route, &err));
+    fetch(name, &dyo, out, SENT);
+    expect_exact(name, out, ref, no);
 
     snprintf(name, sizeof name, "maxpool_backward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, dxv.t, 0, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, route, 0, &err));
     fetch(name, &ddx, out, SENT);
     ref_maxpool_backward(ref, dy, x, c, h, w);
     expect_exact(name, out, ref, n);
@@ -274,21 +299,21 @@ static void test_pool(int c, int h, int w, int ties)
     for (size_t i = 0; i < n; i++) ref[i] = x[i] > 0 ? ref[i] : 0.0f;
     snprintf(name, sizeof name, "maxpool_backward+relu %dx%dx%d%s", c, h, w, ties ? " ties" : "");
     sentinel_view(&ddx);
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, dxv.t, 1, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, route, 1, &err));
     fetch(name, &ddx, out, SENT);
     expect_exact(name, out, ref, n);
 
     /* average: three roundings of partial sums, so the bound is relative to ¼Σ|x| */
     snprintf(name, sizeof name, "avgpool_forward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
     sentinel_view(&dyo);
-    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_AVG, dyo.t, dxv.t, &err));
+    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_AVG, dyo.t, dxv.t, route, &err));
     fetch(name, &dyo, out, SENT);
     ref_avgpool_forward(dref, mag, x, c, h, w);
     expect_rel(name, out, dref, mag, no, 1e-6);
 
     snprintf(name, sizeof name, "avgpool_backward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
     sentinel_view(&ddx);
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, dxv.t, 0, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, route, 0, &err));
     fetch(name, &ddx, out, SENT);
     ref_avgpool_backward(dref, dy, c, h, w);
     expect_rel(name, out, dref, NULL, n, 1e-6);
@@ -296,10 +321,11 @@ static void test_pool(int c, int h, int w, int ties)
     for (size_t i = 0; i < n; i++) dref[i] = x[i] > 0 ? dref[i] : 0.0;
     snprintf(name, sizeof name, "avgpool_backward+relu %dx%dx%d%s", c, h, w, ties ? " ties" : "");
     sentinel_view(&ddx);
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, dxv.t, 1, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, route, 1, &err));
     fetch(name, &ddx, out, SENT);
     expect_rel(name, out, dref, NULL, n, 1e-6);
 
+    ref_dev_free(ctx, &drt);
     ref_dev_free(ctx, &dxv), ref_dev_free(ctx, &ddy), ref_dev_free(ctx, &dyo), ref_dev_free(ctx, &ddx);
     free(x), free(dy), free(out), free(ref), free(dref), free(mag);
 }

@@ -7,10 +7,11 @@ static const struct {
 } table[CLSTYLE_KID_COUNT] = {
     [CLSTYLE_KID_RELU_FWD] = {"relu.cl", "relu_forward"},
     [CLSTYLE_KID_RELU_BWD] = {"relu.cl", "relu_backward"},
+    [CLSTYLE_KID_RELU_MASK] = {"relu.cl", "relu_mask"},
+    [CLSTYLE_KID_RELU_BWD_MASK] = {"relu.cl", "relu_backward_mask"},
     [CLSTYLE_KID_MAXPOOL_FWD] = {"pool.cl", "maxpool_forward"},
     [CLSTYLE_KID_AVGPOOL_FWD] = {"pool.cl", "avgpool_forward"},
-    [CLSTYLE_KID_MAXPOOL_BWD] = {"pool.cl", "maxpool_backward"},
-    [CLSTYLE_KID_AVGPOOL_BWD] = {"pool.cl", "avgpool_backward"},
+    [CLSTYLE_KID_POOL_BWD] = {"pool.cl", "pool_backward"},
     [CLSTYLE_KID_SUB_MEAN] = {"preprocess.cl", "sub_mean"},
     [CLSTYLE_KID_ADAM_STEP] = {"adam.cl", "adam_step"},
     [CLSTYLE_KID_CONTENT_LOSS] = {"loss.cl", "content_loss"},

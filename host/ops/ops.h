@@ -11,8 +11,8 @@
  * when first used and then taken by index (host/ops/kernels.c holds the file and name
  * of each). Kernels of the GEMM, built with a tile's options, live in the tile. ---- */
 typedef enum clstyle_kid {
-    CLSTYLE_KID_RELU_FWD, CLSTYLE_KID_RELU_BWD,
-    CLSTYLE_KID_MAXPOOL_FWD, CLSTYLE_KID_AVGPOOL_FWD, CLSTYLE_KID_MAXPOOL_BWD, CLSTYLE_KID_AVGPOOL_BWD,
+    CLSTYLE_KID_RELU_FWD, CLSTYLE_KID_RELU_BWD, CLSTYLE_KID_RELU_MASK, CLSTYLE_KID_RELU_BWD_MASK,
+    CLSTYLE_KID_MAXPOOL_FWD, CLSTYLE_KID_AVGPOOL_FWD, CLSTYLE_KID_POOL_BWD,
     CLSTYLE_KID_SUB_MEAN,
     CLSTYLE_KID_ADAM_STEP,
     CLSTYLE_KID_CONTENT_LOSS, CLSTYLE_KID_GRAM_DIFF, CLSTYLE_KID_TV_LOSS, CLSTYLE_KID_REDUCE_FINISH,
@@ -185,16 +185,23 @@ clstyle_status clstyle_relu_forward(clstyle_ctx *ctx, clstyle_tensor y, clstyle_
 /* dx = dy * (y > 0)  (dx =, in place allowed) */
 clstyle_status clstyle_relu_backward(clstyle_ctx *ctx, clstyle_tensor dx, clstyle_tensor dy, clstyle_tensor y,
                                      clstyle_error *err);
+/* m (bytes, y's shape; off in bytes) = y > 0: the mask for when y is not kept  (m =) */
+clstyle_status clstyle_relu_mask_forward(clstyle_ctx *ctx, clstyle_tensor m, clstyle_tensor y, clstyle_error *err);
+/* dx = dy * m, m from clstyle_relu_mask_forward  (dx =, in place allowed) */
+clstyle_status clstyle_relu_mask_backward(clstyle_ctx *ctx, clstyle_tensor dx, clstyle_tensor dy, clstyle_tensor m,
+                                          clstyle_error *err);
 
 /* ---- pool (cl/pool.cl): 2x2 stride 2, floor mode ---- */
 typedef enum clstyle_pool_kind { CLSTYLE_POOL_MAX = 0, CLSTYLE_POOL_AVG = 1 } clstyle_pool_kind;
-/* y (C, H/2, W/2) = pool(x (C, H, W))  (y =) */
+/* y (C, H/2, W/2) = pool(x (C, H, W)), and route (bytes, y's shape; off in bytes; buf
+ * NULL: not written) = where each window's gradient goes, without and with the
+ * backward of the ReLU whose output x is  (y =, route =) */
 clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor y, clstyle_tensor x,
-                                    clstyle_error *err);
-/* dx (C, H, W) = dL/dx given dy; x is the forward input (max pooling's argmax). relu:
- * x is a ReLU's output and dx is taken on through it (0 where x <= 0)  (dx =) */
+                                    clstyle_tensor route, clstyle_error *err);
+/* dx (C, H, W) = dL/dx given dy and the forward's route; relu: taken on through the ReLU
+ * whose output x was (0 where x <= 0)  (dx =) */
 clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor dx,
-                                     clstyle_tensor dy, clstyle_tensor x, int relu, clstyle_error *err);
+                                     clstyle_tensor dy, clstyle_tensor route, int relu, clstyle_error *err);
 
 /* ---- gram: G = F Fᵀ of a (C, H*W) feature map and the style gradient through it, on
  * the tiled GEMM (operands packed into a workspace, in chunks that fit the cache) ---- */

@@ -1,4 +1,4 @@
-/* ReLU forward and backward (cl/relu.cl). */
+/* ReLU forward and backward, and its byte mask (cl/relu.cl). */
 #include "ops.h"
 
 static clstyle_status launch_1d(clstyle_ctx *ctx, clstyle_kid id, const clstyle_arg *a, int na, size_t n,
@@ -25,4 +25,20 @@ clstyle_status clstyle_relu_backward(clstyle_ctx *ctx, clstyle_tensor dx, clstyl
     clstyle_arg a[] = {CLSTYLE_ARG(dx.buf), CLSTYLE_ARG(dxo), CLSTYLE_ARG(dy.buf), CLSTYLE_ARG(dyo),
                        CLSTYLE_ARG(y.buf),  CLSTYLE_ARG(yo),  CLSTYLE_ARG(n)};
     return launch_1d(ctx, CLSTYLE_KID_RELU_BWD, a, CLSTYLE_NARGS(a), n, err);
+}
+
+clstyle_status clstyle_relu_mask_forward(clstyle_ctx *ctx, clstyle_tensor m, clstyle_tensor y, clstyle_error *err)
+{
+    cl_ulong n = clstyle_tensor_numel(&y), mo = m.off, yo = y.off;
+    clstyle_arg a[] = {CLSTYLE_ARG(m.buf), CLSTYLE_ARG(mo), CLSTYLE_ARG(y.buf), CLSTYLE_ARG(yo), CLSTYLE_ARG(n)};
+    return launch_1d(ctx, CLSTYLE_KID_RELU_MASK, a, CLSTYLE_NARGS(a), n, err);
+}
+
+clstyle_status clstyle_relu_mask_backward(clstyle_ctx *ctx, clstyle_tensor dx, clstyle_tensor dy, clstyle_tensor m,
+                                          clstyle_error *err)
+{
+    cl_ulong n = clstyle_tensor_numel(&dy), dxo = dx.off, dyo = dy.off, mo = m.off;
+    clstyle_arg a[] = {CLSTYLE_ARG(dx.buf), CLSTYLE_ARG(dxo), CLSTYLE_ARG(dy.buf), CLSTYLE_ARG(dyo),
+                       CLSTYLE_ARG(m.buf),  CLSTYLE_ARG(mo),  CLSTYLE_ARG(n)};
+    return launch_1d(ctx, CLSTYLE_KID_RELU_BWD_MASK, a, CLSTYLE_NARGS(a), n, err);
 }
