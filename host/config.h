@@ -17,6 +17,8 @@ typedef struct clstyle_config {
     int no_cache;             /* CLSTYLE_NO_CACHE set and not "0": no kernel binary or tuning cache */
     int tile_any;             /* CLSTYLE_TILE_ANY set and not "0": --tile may be under the halo (tests: tiles
                                * on images smaller than a halo; each crop then covers most of the image) */
+    int host_state;           /* CLSTYLE_HOST_STATE set and not "0": a tiled run keeps its optimizer state and
+                               * content targets in host memory whatever the budget (tests) */
     char cache_base[4000];    /* $XDG_CACHE_HOME, else $HOME/.cache ("" = none): PoCL's cache is there too */
     char cache_dir[4096];     /* cache_base/clstyle ("" = none) */
     char weights[4096];       /* the default weights file: $CLSTYLE_WEIGHTS, else

@@ -6,6 +6,7 @@
 #include <CL/cl.h>
 #include "config.h"
 #include "device.h"
+#include "tensor.h"
 
 #define CLSTYLE_MAX_PROGRAMS 32
 #define CLSTYLE_MAX_KERNELS 128
@@ -106,6 +107,12 @@ clstyle_status clstyle_ctx_write(clstyle_ctx *ctx, cl_mem buf, size_t off_bytes,
                                  const void *src, clstyle_error *err);
 clstyle_status clstyle_ctx_read(clstyle_ctx *ctx, cl_mem buf, size_t off_bytes, size_t bytes,
                                 void *dst, clstyle_error *err);
+/* Blocking copies between the tensor t (c, h, w), contiguous on the device, and the
+ * window of t's shape at (y0, x0) of a (c, H, W) float array in host memory. */
+clstyle_status clstyle_ctx_write_window(clstyle_ctx *ctx, clstyle_tensor t, const float *host, int H, int W, int y0,
+                                        int x0, clstyle_error *err);
+clstyle_status clstyle_ctx_read_window(clstyle_ctx *ctx, clstyle_tensor t, float *host, int H, int W, int y0, int x0,
+                                       clstyle_error *err);
 
 /* Sets kernel arguments from a list; returns an error naming the kernel and index. */
 typedef struct clstyle_arg {

@@ -149,7 +149,8 @@ static clstyle_status parse_taps(clstyle_job *J, clstyle_error *err)
 
 /* Whether a w x h working image fits, before it is made: the host must hold the job's
  * images at that size (content, init, styles, one read-back), and the device (when open)
- * at least the activations (clstyle_acts_bytes_min; the workspace comes on top). */
+ * what even the smallest tiles leave on it: for the content (grads) the image, its last
+ * good copy and its gradient, for a style image the image. */
 static clstyle_status check_fits(clstyle_job *J, const char *what, const char *path, int w, int h, int grads,
                                  clstyle_error *err)
 {
@@ -163,12 +164,12 @@ static clstyle_status check_fits(clstyle_job *J, const char *what, const char *p
                                what, path, w, h, images / 1048576.0, host / 1048576.0,
                                o->style_scale > 1 ? " or --style-scale" : "");
     if (!J->ctx) return CLSTYLE_OK;
-    double dev = (double)J->ctx->dev.global_mem, need = (double)clstyle_acts_bytes_min(J->nconv, h, w, J->has_tap, grads);
+    double dev = (double)J->ctx->dev.global_mem, need = (grads ? 3.0 : 1.0) * 12 * px;
     if (need > dev) {
         int fit = (int)((w > h ? w : h) * sqrt(dev / need) * 0.9);
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
-                               "%s %s would be %dx%d at the working size: its activations alone need %.1f MiB, more "
-                               "than %s's %.1f MiB of memory (use --size %d or less%s)",
+                               "%s %s would be %dx%d at the working size: its whole-image device buffers alone need "
+                               "%.1f MiB, more than %s's %.1f MiB of memory (use --size %d or less%s)",
                                what, path, w, h, need / 1048576.0, J->ctx->dev.name, dev / 1048576.0,
                                fit < CLSTYLE_MIN_SIDE ? CLSTYLE_MIN_SIDE : fit, o->style_scale > 1 ? ", or a smaller --style-scale" : "");
     }
@@ -369,15 +370,22 @@ static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
     clstyle_plan_init(p);
     clstyle_plan_add(p, &J->x, 3, h, w, "image");
     clstyle_plan_add(p, &J->x_good, 3, h, w, "last good image");
-    clstyle_status st = clstyle_optim_plan(p, &J->opt, CLSTYLE_OPTIM_ADAM, J->o->lr, h, w, err);
+    clstyle_status st = clstyle_optim_plan(p, &J->opt, CLSTYLE_OPTIM_ADAM, J->o->lr, h, w, J->host_state, err);
     if (st) return st;
     for (int i = 0; i < J->ntaps; i++) {
         clstyle_tap *t = &J->taps[i];
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[t->l];
         int hl, wl;
         clstyle_vgg_layer_size(t->l, h, w, &hl, &wl);
-        if (t->style) clstyle_plan_add(p, &t->target, L->cout, L->cout, 1, "style target Gram");
-        else clstyle_plan_add(p, &t->target, L->cout, hl, wl, "content target");
+        if (t->style) {
+            clstyle_plan_add(p, &t->target, L->cout, L->cout, 1, "style target Gram");
+        } else if (J->host_state) { /* a shape only: P is in host memory, filled from the tiles */
+            t->target = clstyle_tensor_view(NULL, 0, L->cout, hl, wl);
+            if (!(t->host_target = calloc(clstyle_tensor_numel(&t->target), sizeof(float))))
+                return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory for the content target");
+        } else {
+            clstyle_plan_add(p, &t->target, L->cout, hl, wl, "content target");
+        }
         if (t->style && L->cout > cmax) cmax = L->cout;
     }
     clstyle_plan_add(p, &J->gram, cmax, cmax, 1, "Gram matrix");
@@ -385,10 +393,30 @@ static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
     if (J->tiling.n) plan_tiles(J, p);
     if ((st = clstyle_plan_alloc(J->ctx, p, "image and targets", err))) return st;
     for (int i = 0; i < J->ntaps && !st; i++) /* the tiled content target is added up from the tiles */
-        if (J->taps[i].style || J->tiling.n)
+        if (J->taps[i].style || (J->tiling.n && !J->taps[i].host_target))
             st = clstyle_ctx_fill(J->ctx, J->taps[i].target.buf, 0, clstyle_tensor_numel(&J->taps[i].target) * 4, 0.0f,
                                   "target", err);
     return st;
+}
+
+/* A stop request (SIGINT/SIGTERM) during setup ends it at the next stage: nothing is
+ * written, no iteration has run. */
+static clstyle_status check_stop(const clstyle_job *J, clstyle_error *err)
+{
+    if (J->o->stop && *J->o->stop)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED,
+                               "interrupted before the first iteration (while setting up); nothing written");
+    return CLSTYLE_OK;
+}
+
+/* A stop request between two tiles of an iteration abandons the iteration: nothing of it
+ * has reached the image, its last good copy or the optimizer state yet, so they are the
+ * previous iteration's (the runner saves them as that). */
+static clstyle_status check_stop_step(const clstyle_job *J, clstyle_error *err)
+{
+    if (J->o->stop && *J->o->stop)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED, "interrupted during an iteration, between its tiles");
+    return CLSTYLE_OK;
 }
 
 static clstyle_status tiled_grams(clstyle_job *J, const clstyle_tiling *tl, clstyle_tensor src, int targets,
@@ -484,6 +512,7 @@ static clstyle_status tiled_grams(clstyle_job *J, const clstyle_tiling *tl, clst
                                   "tiled Gram matrix", err);
     for (int k = 0; k < tl->n && !st; k++) {
         const clstyle_tile *t = &tl->t[k];
+        if ((st = targets ? check_stop(J, err) : check_stop_step(J, err))) break;
         st = tile_forward(J, t, src, err);
         for (int i = 0; i < J->ntaps && !st; i++) {
             const clstyle_tap *tp = &J->taps[i];
@@ -523,13 +552,16 @@ static clstyle_status tiled_content_targets(clstyle_job *J, clstyle_error *err)
     clstyle_status st = CLSTYLE_OK;
     for (int k = 0; k < J->tiling.n && !st; k++) {
         const clstyle_tile *t = &J->tiling.t[k];
+        if ((st = check_stop(J, err))) break;
         st = tile_forward(J, t, J->x, err);
         for (int i = 0; i < J->ntaps && !st; i++) {
             const clstyle_tap *tp = &J->taps[i];
             clstyle_window win;
             clstyle_tensor f;
             if (tp->style || (st = owned_window(J, &J->tiling, t, tp, &win, &f, err))) continue;
-            st = clstyle_crop_backward(J->ctx, tp->target, f, win.oy, win.ox, err);
+            st = tp->host_target ? clstyle_ctx_read_window(J->ctx, f, tp->host_target, tp->target.h, tp->target.w,
+                                                           win.oy, win.ox, err)
+                                 : clstyle_crop_backward(J->ctx, tp->target, f, win.oy, win.ox, err);
         }
     }
     return st;
@@ -585,16 +617,6 @@ clstyle_status clstyle_job_open_device(clstyle_job *J, clstyle_error *err)
     return CLSTYLE_OK;
 }
 
-/* A stop request (SIGINT/SIGTERM) during setup ends it at the next stage: nothing is
- * written, no iteration has run. */
-static clstyle_status check_stop(const clstyle_job *J, clstyle_error *err)
-{
-    if (J->o->stop && *J->o->stop)
-        return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED,
-                               "interrupted before the first iteration (while setting up); nothing written");
-    return CLSTYLE_OK;
-}
-
 /* Makes J->tiling and J->stiling for tiles of `side` (crops of every image within
  * tiling.max_h x max_w); side 0 or one tile covering the content: untiled (n = 0). */
 static clstyle_status make_tilings(clstyle_job *J, int side, clstyle_error *err)
@@ -637,13 +659,15 @@ static double estimate_bytes(const clstyle_job *J)
     const int tiled = tl->n > 0, H = J->content.h, W = J->content.w;
     const int ch = tiled ? tl->max_h : H, cw = tiled ? tl->max_w : W;
     const double cap = workspace_cap(J->ctx);
-    double px = (double)H * W, b = (tiled ? 5.0 : 4.0) * 12 * px + (double)J->o->iters * 12 + 4096;
+    const int hs = tiled && J->host_state;
+    double px = (double)H * W, b = (tiled ? 3.0 : 2.0) * 12 * px + (double)J->o->iters * 12 + 4096;
+    b += (double)clstyle_optim_bytes((size_t)(3 * px), hs);
     double ws = 0, most = 0;
     for (int i = 0; i < J->ntaps; i++) {
         const clstyle_tap *t = &J->taps[i];
         int c = clstyle_vgg_layers[t->l].cout, hl, wl;
         clstyle_vgg_layer_size(t->l, H, W, &hl, &wl);
-        b += t->style ? 4.0 * c * c * (tiled ? 3 : 1) + 8.0 * c * c : 4.0 * c * hl * wl;
+        b += t->style ? 4.0 * c * c * (tiled ? 3 : 1) + 8.0 * c * c : hs ? 0 : 4.0 * c * hl * wl;
         if (tiled) {
             int s = 1;
             for (int k = 0; k < t->l; k++) s *= clstyle_vgg_layers[k].pool_after ? 2 : 1;
@@ -673,30 +697,65 @@ static double estimate_bytes(const clstyle_job *J)
     return 1.05 * (b + style) + 8 * 1048576.0; /* a margin for what the bound leaves out */
 }
 
+/* The largest tiles (their side on the grid, from the image's longest side down to the
+ * halo) whose estimate fits the budget, in J->tiling with *side; *side = 0 when none
+ * does (*need: the smallest tiles' estimate). */
+static clstyle_status fit_tiles(clstyle_job *J, size_t budget, int *side, double *need, clstyle_error *err)
+{
+    int halo = clstyle_tile_halo(J->nconv), longest = J->content.h > J->content.w ? J->content.h : J->content.w;
+    *side = 0;
+    *need = 0;
+    for (int s = (longest - 1) / CLSTYLE_TILE_GRID * CLSTYLE_TILE_GRID; s >= halo; s -= CLSTYLE_TILE_GRID) {
+        clstyle_status st = make_tilings(J, s, err);
+        if (st) return st;
+        if (!J->tiling.n) continue;
+        if ((*need = estimate_bytes(J)) <= budget) {
+            *side = s;
+            break;
+        }
+    }
+    return CLSTYLE_OK;
+}
+
 /* The memory plan: the budget (--memory-limit, else 90% of the device's memory) goes to
  * the context, which refuses any allocation past it; --tile N is taken as given; else the
- * run is untiled when it fits, or cut into the largest tiles that do. Printed either way. */
+ * run is untiled when it fits, or cut into the largest tiles that do, with the optimizer
+ * state and content targets in host memory when that allows larger tiles
+ * (CLSTYLE_HOST_STATE=1: always, when tiled). Printed either way. */
 static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
     const double MiB = 1048576.0;
     size_t budget = o->memory_limit ? (size_t)o->memory_limit : (size_t)(0.9 * (double)J->ctx->dev.global_mem);
     J->ctx->memory_limit = budget;
-    int halo = clstyle_tile_halo(J->nconv), longest = J->content.h > J->content.w ? J->content.h : J->content.w;
+    J->host_state = J->cfg.host_state;
     clstyle_status st = make_tilings(J, o->tile, err);
     double need = estimate_bytes(J);   /* with a margin: see estimate_bytes */
     if (!st && !o->tile && need > budget) {
-        for (int side = (longest - 1) / CLSTYLE_TILE_GRID * CLSTYLE_TILE_GRID; !st && side >= halo; side -= CLSTYLE_TILE_GRID) {
-            if ((st = make_tilings(J, side, err)) || !J->tiling.n) continue;
-            if ((need = estimate_bytes(J)) <= budget) break;
-        }
-        if (!st && (need > budget || !J->tiling.n))
+        int side = 0, side_host = 0;
+        double need_host = 0;
+        if (!J->host_state) st = fit_tiles(J, budget, &side, &need, err);
+        J->host_state = 1;
+        if (!st) st = fit_tiles(J, budget, &side_host, &need_host, err);
+        J->host_state = side_host > side;
+        if (!st && (side || side_host)) {
+            st = make_tilings(J, J->host_state ? side_host : side, err);
+            need = estimate_bytes(J);
+        } else if (!st && o->memory_limit) {
             st = clstyle_err_set(err, CLSTYLE_ERR_USAGE,
                                  "--memory-limit %.0f MiB is too small for %dx%d: even %d px tiles need about %.0f MiB "
                                  "(give at least that, or a smaller --size)",
-                                 budget / MiB, J->content.w, J->content.h, halo, J->tiling.n ? need / MiB : 0.0);
+                                 budget / MiB, J->content.w, J->content.h, clstyle_tile_halo(J->nconv), need_host / MiB);
+        } else if (!st) { /* the default budget: the device itself is too small */
+            st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
+                                 "%dx%d does not fit the default budget (%.0f MiB, 90%% of %s's %.0f MiB of memory): "
+                                 "even %d px tiles need about %.0f MiB (use a smaller --size)",
+                                 J->content.w, J->content.h, budget / MiB, J->ctx->dev.name,
+                                 J->ctx->dev.global_mem / MiB, clstyle_tile_halo(J->nconv), need_host / MiB);
+        }
     }
     if (st) return st;
+    if (!J->tiling.n) J->host_state = 0;
     J->ctx->workspace_limit = (size_t)(4 * workspace_cap(J->ctx)); /* the bound the estimate took */
     const clstyle_tiling *tl = &J->tiling;
     if (!tl->n) {
@@ -706,8 +765,9 @@ static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
     double px = 0;
     for (int k = 0; k < tl->n; k++) px += (double)(tl->t[k].y1 - tl->t[k].y0) * (tl->t[k].x1 - tl->t[k].x0);
     info(o, "memory: about %.0f MiB of a %.0f MiB budget in %dx%d tiles of %d px with a %d px halo (crops up to "
-         "%dx%d): %.2fx the image's pixels per pass, two forward passes per iteration",
-         need / MiB, budget / MiB, tl->nx, tl->ny, tl->side, tl->halo, tl->max_w, tl->max_h, px / ((double)tl->h * tl->w));
+         "%dx%d): %.2fx the image's pixels per pass, two forward passes per iteration%s",
+         need / MiB, budget / MiB, tl->nx, tl->ny, tl->side, tl->halo, tl->max_w, tl->max_h, px / ((double)tl->h * tl->w),
+         J->host_state ? "; the optimizer state and content targets in host memory" : "");
     return CLSTYLE_OK;
 }
 
@@ -797,7 +857,9 @@ static clstyle_status tiled_tap(clstyle_job *J, const clstyle_tile *t, const cls
         st = clstyle_gram_backward(J->ctx, &J->net.gram, gw, tp->D, f, (float)sc.grad, J->acts.ws, err);
     } else {
         clstyle_tensor p = clstyle_tensor_view(J->sp.buf, 0, f.c, f.h, f.w);
-        st = clstyle_crop_forward(J->ctx, p, tp->target, win.oy, win.ox, err);
+        st = tp->host_target ? clstyle_ctx_write_window(J->ctx, p, tp->host_target, tp->target.h, tp->target.w,
+                                                        win.oy, win.ox, err)
+                             : clstyle_crop_forward(J->ctx, p, tp->target, win.oy, win.ox, err);
         if (!st)
             st = clstyle_loss_content(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_CONTENT, &gw,
                                       (float)sc.grad, f, p, (float)sc.value, err);
@@ -823,6 +885,7 @@ static clstyle_status tiled_gradient(clstyle_job *J, size_t row, clstyle_error *
         const clstyle_tile *t = &J->tiling.t[k];
         clstyle_sweep sw;
         clstyle_tensor g;
+        if ((st = check_stop_step(J, err))) break;
         st = tile_forward(J, t, J->x, err);
         if (!st) st = clstyle_net_backward_begin(J->ctx, &sw, &J->net, &J->acts, J->has_tap, err);
         for (int i = 0; i < J->ntaps && !st; i++) {
@@ -959,6 +1022,8 @@ void clstyle_job_close(clstyle_job *J)
 {
     if (!J) return;
     clstyle_ctx_free(clstyle_job_release_ctx(J));
+    clstyle_optim_free(&J->opt);
+    for (int i = 0; i < J->ntaps; i++) free(J->taps[i].host_target);
     clstyle_weights_free(&J->weights);
     clstyle_tiling_free(&J->tiling);
     for (int i = 0; i < CLSTYLE_MAX_STYLES; i++) clstyle_tiling_free(&J->stiling[i]);

@@ -21,6 +21,7 @@ typedef struct clstyle_tap {
     int l, relu, style;    /* layer, post-ReLU?, style (1) or content (0) */
     double weight;
     clstyle_tensor target; /* content: P (C, H, W); style: A (C, C) */
+    float *host_target;    /* with host state, a content tap's P (C, H, W) in host memory (target: no buffer) */
     clstyle_tensor G, D;   /* tiled style: (C, C) the Gram summed over the tiles, and G - A */
 } clstyle_tap;
 
@@ -40,7 +41,8 @@ typedef struct clstyle_job {
     clstyle_acts acts;      /* the activation plan */
     clstyle_plan plan;      /* the job's own buffers: image, optimizer state, targets, Gram scratch */
     clstyle_tensor x, x_good, gram, diff; /* image, last image with a finite loss (3, H, W); Gram, difference (C, C) */
-    clstyle_optim opt;      /* the optimizer and its state (in plan) */
+    clstyle_optim opt;      /* the optimizer and its state (in plan, or in host memory: host_state) */
+    int host_state;         /* tiled: the optimizer state and content targets are kept in host memory */
     clstyle_loss_ws loss;   /* (iters, CLSTYLE_LOSS_NSLOTS) loss rows on the device */
     clstyle_tiling tiling;  /* exact tiles (tile.h); tiling.n == 0: untiled. max_h/max_w cover stiling too */
     clstyle_tiling stiling[CLSTYLE_MAX_STYLES]; /* tiled: each style image's tiles (for its targets) */

@@ -158,8 +158,8 @@ static clstyle_status write_checkpoint(clstyle_job *J, const runner *R, long k, 
     clstyle_status st = CLSTYLE_OK;
     if (!c.x || !c.m || !c.v) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
     if (!st) st = clstyle_ctx_read(J->ctx, J->x.buf, 0, n * 4, c.x, err);
-    if (!st) st = clstyle_ctx_read(J->ctx, J->opt.state[0].buf, 0, n * 4, c.m, err); /* Adam m */
-    if (!st) st = clstyle_ctx_read(J->ctx, J->opt.state[1].buf, 0, n * 4, c.v, err); /* Adam v */
+    if (!st) st = clstyle_optim_read(J->ctx, &J->opt, 0, c.m, err); /* Adam m */
+    if (!st) st = clstyle_optim_read(J->ctx, &J->opt, 1, c.v, err); /* Adam v */
     if (!st) st = clstyle_ckpt_write(J->o->checkpoint, &c, &J->keys, err);
     clstyle_ckpt_free(&c);
     return st;
@@ -173,8 +173,8 @@ static clstyle_status resume(clstyle_job *J, clstyle_error *err)
     clstyle_status st;
     if (!(st = clstyle_ctx_write(J->ctx, J->x.buf, 0, n, c->x, err)) &&
         !(st = clstyle_ctx_write(J->ctx, J->x_good.buf, 0, n, c->x, err)) &&
-        !(st = clstyle_ctx_write(J->ctx, J->opt.state[0].buf, 0, n, c->m, err)))
-        st = clstyle_ctx_write(J->ctx, J->opt.state[1].buf, 0, n, c->v, err);
+        !(st = clstyle_optim_write(J->ctx, &J->opt, 0, c->m, err)))
+        st = clstyle_optim_write(J->ctx, &J->opt, 1, c->v, err);
     J->start = c->iteration;
     clstyle_ckpt_free(&J->ckpt);
     return st;
@@ -219,6 +219,28 @@ static clstyle_status keep_result(clstyle_job *J, runner *R, clstyle_error *err)
     return st ? st : clstyle_ctx_read(J->ctx, J->x.buf, 0, clstyle_tensor_numel(&J->x) * 4, R->prev.data, err);
 }
 
+/* A stop between the tiles of iteration k (clstyle_job_step): the image, its last good
+ * copy and the optimizer state are iteration k-1's, which is saved as a stop after it
+ * would be (rows since `reported` first); nothing when k is this job's first. */
+static clstyle_status stopped_in_step(clstyle_job *J, runner *R, long k, long reported, int last, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    clstyle_progress p = {0};
+    long bad = 0;
+    if (k - 1 == J->start)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED, "interrupted during iteration %ld, the first of this %s; "
+                               "nothing written", k, J->ladder ? "scale" : "run");
+    clstyle_status st = clstyle_ctx_finish(J->ctx, err);
+    p.iters = R->total;
+    if (!st && k - 1 > reported) st = sync_rows(J, R, reported + 1, k - 1, clstyle_now(), &p, &bad, err);
+    if (!st && bad) return diverged(J, bad, err);
+    if (!st) st = save_state(J, R, k - 1, o->output, err);
+    if (st) return st;
+    return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED,
+                           "interrupted during iteration %ld (between its tiles); iteration %ld's image written to %s%s", k,
+                           k - 1, o->output, last ? "" : " (before the last scale)");
+}
+
 /* The iterations of J's scale (J->start + 1 .. J->o->iters, counted across scales). The
  * last scale ends by writing the output; one before it by keeping its image (and a
  * checkpoint when asked for, from which a resumed run goes on at the next scale). */
@@ -232,7 +254,8 @@ static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_erro
     const double t1 = clstyle_now(); /* this scale's first iteration */
     if (!R->t0) R->t0 = t1;
     for (k = J->start + 1; k <= o->iters; k++) {
-        if ((st = clstyle_job_step(J, k, err))) return st;
+        if ((st = clstyle_job_step(J, k, err)) == CLSTYLE_ERR_INTERRUPTED) return stopped_in_step(J, R, k, reported, last, err);
+        if (st) return st;
         int stop = o->stop && *o->stop;
         int report = k == o->iters || stop || k >= next_report || (o->save_every && k % o->save_every == 0);
         if (!report) continue;

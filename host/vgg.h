@@ -56,8 +56,8 @@ clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const cls
                                  const int *has_tap, int grads, clstyle_error *err);
 void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts);
 /* Device bytes the activations of an h x w input through convs 0..nconv-1 need at least
- * (without the workspace, which depends on the algorithms): the memory check made
- * before any image is resized or any kernel built. */
+ * (without the workspace, which depends on the algorithms): what the memory planner
+ * counts for a shape before any kernel is built. */
 size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *has_tap, int grads);
 /* Shapes every view of acts for an h x w input no larger than the one it was made for
  * (a tile's crop): the buffers stay, the shapes shrink. */

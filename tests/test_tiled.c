@@ -4,7 +4,9 @@
  * images whose sides the tiles do not divide gives the image gradient within 2e-5 of
  * its largest value, loss rows within relative 1e-5 and a final image within 50 dB PSNR. Two cases: shallow layers (relu3_1, a
  * 16 px halo) with a 4x3 grid of 32 px tiles, and the default layers to relu5_1 (a
- * 96 px halo) with five tiles across whose middle crops lie strictly inside the image. */
+ * 96 px halo) with five tiles across whose middle crops lie strictly inside the image. The
+ * shallow case also runs with the optimizer state and content targets in host memory
+ * (CLSTYLE_HOST_STATE=1): its image, log and checkpoint equal the tiled run's exactly. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,13 +190,17 @@ static void compare_ops(const char *what, int w, int h, int tile)
 
 static void compare(const char *what, int w, int h, int tile, long iters, int shallow)
 {
-    char content[4200], out[2][4200], log[2][4200], ckpt[2][4200];
+    static const char *const run_name[3] = {"whole", "tiled", "host"};
+    char content[4200], out[3][4200], log[3][4200], ckpt[3][4200];
     snprintf(content, sizeof content, "%s/%s_content.png", tmp, what);
     if (!write_content(content, w, h)) return;
-    for (int r = 0; r < 2; r++) {
-        snprintf(out[r], sizeof out[r], "%s/%s_%s.png", tmp, what, r ? "tiled" : "whole");
-        snprintf(log[r], sizeof log[r], "%s/%s_%s.csv", tmp, what, r ? "tiled" : "whole");
-        snprintf(ckpt[r], sizeof ckpt[r], "%s/%s_%s.ckpt", tmp, what, r ? "tiled" : "whole");
+    /* the shallow case runs tiled a second time with the optimizer state and content
+     * targets in host memory: the same kernels on the same numbers, so bit for bit */
+    const int runs = shallow ? 3 : 2;
+    for (int r = 0; r < runs; r++) {
+        snprintf(out[r], sizeof out[r], "%s/%s_%s.png", tmp, what, run_name[r]);
+        snprintf(log[r], sizeof log[r], "%s/%s_%s.csv", tmp, what, run_name[r]);
+        snprintf(ckpt[r], sizeof ckpt[r], "%s/%s_%s.ckpt", tmp, what, run_name[r]);
         clstyle_options o;
         clstyle_options_default(&o);
         o.content = content;
@@ -216,10 +222,20 @@ static void compare(const char *what, int w, int h, int tile, long iters, int sh
         one.iters = 1;
         one.checkpoint = ckpt[r];
         one.log = NULL;
+        if (r == 2) setenv("CLSTYLE_HOST_STATE", "1", 1);
         clstyle_status st = clstyle_run(&one, &err);
         if (!st) st = clstyle_run(&o, &err);
-        CHECK(st == CLSTYLE_OK, "%s %s run: %s", what, r ? "tiled" : "whole", err.msg);
+        unsetenv("CLSTYLE_HOST_STATE");
+        CHECK(st == CLSTYLE_OK, "%s %s run: %s", what, run_name[r], err.msg);
         if (st) return;
+    }
+    for (int r = 2; r < runs; r++) {
+        double t[64][4], u[64][4];
+        int nt = read_log(log[1], t, 64), nu = read_log(log[r], u, 64), same = nt == nu;
+        for (int i = 0; i < nt && same; i++) same = !memcmp(t[i], u[i], sizeof t[i]);
+        CHECK(same && tu_same_file(out[1], out[r]) && tu_same_file(ckpt[1], ckpt[r]),
+              "%s: the %s run's losses, image or checkpoint differ from the tiled run's", what, run_name[r]);
+        printf("%s: host-state tiles equal device-state tiles bit for bit (losses, image, checkpoint)\n", what);
     }
     compare_gradient(what, ckpt[0], ckpt[1]);
     double a[64][4], b[64][4];

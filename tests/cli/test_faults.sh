@@ -61,7 +61,8 @@ else
 fi
 
 # --- device memory limit (PoCL): refused before the first iteration, naming the limit
-POCL_MEMORY_LIMIT=1 "$bin" -q -c "$C" -s "$S" -o "$tmp/big.png" -w synthetic:1 --size 2048 -n 1 2>"$tmp/mem.err"
+# (6144²: the image, its last good copy and its gradient alone are 1.3 GiB; smaller sizes tile)
+POCL_MEMORY_LIMIT=1 "$bin" -q -c "$C" -s "$S" -o "$tmp/big.png" -w synthetic:1 --size 6144 -n 1 2>"$tmp/mem.err"
 rc=$?
 [ $rc -eq 70 ] && ok || { bad "memory limit: exit $rc, expected 70"; cat "$tmp/mem.err"; }
 grep -qE "MiB.*(max allocation|of memory)" "$tmp/mem.err" && ok || { bad "memory limit: unclear message"; cat "$tmp/mem.err"; }

@@ -3,7 +3,8 @@
 # tuning cache line the device would not try is measured again, not fatal; an unusable
 # XDG_CACHE_HOME is named (PoCL then offers no device); Ctrl-C during the first compile
 # exits 130 with nothing written; a second signal leaves no temp file; a --size the
-# device cannot hold fails at once with the numbers.
+# device cannot hold fails at once with the numbers; --memory-limit tiles the run and
+# holds; Ctrl-C inside a tiled iteration keeps the iteration before.
 #   test_guards.sh CLSTYLE TMPDIR
 source "$(dirname "$0")/prologue.sh"
 run=(-c "$C" -s "$S" -w synthetic:1 --size 32 -n 1)
@@ -63,10 +64,10 @@ done
 for size in 32768 8192; do
   start=$(date +%s)
   POCL_MEMORY_LIMIT=1 timeout 60 "$bin" -c "$C" -s "$S" -w synthetic:1 --size $size -n 1 -o "$tmp/big.png" -q 2>"$tmp/err"; rc=$?
-  [ $rc -eq 70 ] && grep -qE "^clstyle: content image .* would be ${size}x[0-9]+ at the working size: its (activations|images) alone need [0-9.]+ MiB" "$tmp/err" &&
+  [ $rc -eq 70 ] && grep -qE "^clstyle: content image .* would be ${size}x[0-9]+ at the working size: its (whole-image device buffers|images) alone need [0-9.]+ MiB" "$tmp/err" &&
     [ $(( $(date +%s) - start )) -lt 30 ] && [ ! -e "$tmp/big.png" ] && ok || { bad "--size $size: exit $rc"; cat "$tmp/err"; }
 done
-grep -q "activations alone need .* (use --size [0-9]* or less)" "$tmp/err" && ok || { bad "--size 8192: not the device check"; cat "$tmp/err"; }
+grep -q "whole-image device buffers alone need .* (use --size [0-9]* or less)" "$tmp/err" && ok || { bad "--size 8192: not the device check"; cat "$tmp/err"; }
 
 # 10. --memory-limit: the run is cut into exact tiles to stay under it; the budget holds
 shallow=(--content-layers relu2_2 --style-layers relu1_1,relu2_1,relu3_1)
@@ -87,6 +88,19 @@ done
 "$bin" -c "$C" -s "$S" -w synthetic:1 --size 256 -n 1 --memory-limit 1M -o "$tmp/lim3.png" 2>"$tmp/err"; rc=$?
 [ $rc -eq 64 ] && grep -q "too small for .* even 96 px tiles need about [0-9]* MiB" "$tmp/err" && [ ! -e "$tmp/lim3.png" ] && ok ||
   { bad "--memory-limit 1M: exit $rc"; cat "$tmp/err"; }
+
+# 11. Ctrl-C inside a tiled iteration stops at the next tile: 130, the previous iteration's
+# image and checkpoint written; resuming from them gives the uninterrupted run's image exactly
+tiles=(-c "$C" -s "$S" -w synthetic:1 --size 256 "${shallow[@]}" --tile 32 --print-every 1 --output-16bit)
+"$bin" "${tiles[@]}" -n 50 --checkpoint "$tmp/cut.ckpt" -o "$tmp/cut.png" 2>"$tmp/cut.err" & pid=$!
+for _ in $(seq 1200); do grep -q "^iter 1/" "$tmp/cut.err" 2>/dev/null && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+k=$(sed -n "s/^clstyle: interrupted during iteration \([0-9]*\) (between its tiles); iteration [0-9]*'s image written.*/\1/p" "$tmp/cut.err")
+[ $rc -eq 130 ] && [ -n "$k" ] && [ -s "$tmp/cut.png" ] && [ -s "$tmp/cut.ckpt" ] && ok ||
+  { bad "Ctrl-C inside a tiled iteration: exit $rc"; cat "$tmp/cut.err"; k=2; }
+timeout 300 "$bin" "${tiles[@]}" -n "$k" -o "$tmp/cut_ref.png" 2>"$tmp/err" || { bad "tiled reference run"; cat "$tmp/err"; }
+timeout 300 "$bin" "${tiles[@]}" -n "$k" --resume "$tmp/cut.ckpt" -o "$tmp/cut_res.png" 2>"$tmp/err" &&
+  cmp -s "$tmp/cut_ref.png" "$tmp/cut_res.png" && ok || { bad "resumed after a cut iteration: not the uninterrupted image"; cat "$tmp/err"; }
 
 echo "test_guards: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
