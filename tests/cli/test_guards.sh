@@ -51,10 +51,10 @@ elif [ $rc -eq 130 ] && grep -q "interrupted" "$tmp/sig.err"; then
   ok # the compile was faster than the signal: an ordinary interrupt
 else bad "Ctrl-C during compile: exit $rc"; cat "$tmp/sig.err"; fi
 # a second signal while images are written every iteration: never a temp file left
+mkdir -p "$tmp/twice"
 for i in 1 2 3; do
   "$bin" -c "$C" -s "$S" -w synthetic:1 --size 256 -n 1000 --save-every 1 --print-every 1 -o "$tmp/twice/o.png" \
     2>"$tmp/twice.err" & pid=$!
-  mkdir -p "$tmp/twice"
   for _ in $(seq 1200); do grep -q "^iter 2/" "$tmp/twice.err" 2>/dev/null && break; sleep 0.1; done
   kill -INT $pid; sleep 0.0$i; kill -INT $pid; wait $pid; rc=$?
   [ $rc -eq 130 ] && ! ls "$tmp/twice" | grep -q '\.tmp-' && ok || { bad "double signal $i: exit $rc or a temp file"; ls "$tmp/twice"; }
