@@ -7,17 +7,23 @@
 // output x is fused in (only positions where x > 0). Max: the first maximum (with the
 // ReLU: only if it is > 0); average: all four (with the ReLU: the positive ones). So the
 // input x need not be kept for the backward. route == 0: not written.
+//
+// halo (0 or 1): with 1, x and y are bands of rows (host/bands.c) with one halo row above
+// and below their interiors; window i reads rows 2i-1 and 2i of x (clamped into x), so
+// that the interiors pair up; the halo windows' values are not used.
 
 __kernel void maxpool_forward(__global float *y, const ulong y_off, __global const float *x,
                               const ulong x_off, __global uchar *route, const ulong r_off,
-                              const int C, const int H, const int W)
+                              const int C, const int H, const int W, const int Ho, const int halo)
 {
-    const int Ho = H / 2, Wo = W / 2;
+    const int Wo = W / 2;
     const int p = get_global_id(0), c = get_global_id(1);
     if (p >= Ho * Wo || c >= C) return;
     const int i = p / Wo, j = p % Wo;
-    __global const float *s = x + x_off + ((size_t)c * H + 2 * i) * W + 2 * j;
-    const float a = s[0], b = s[1], e = s[W], f = s[W + 1];
+    const int r0 = max(2 * i - halo, 0), r1 = min(2 * i - halo + 1, H - 1);
+    __global const float *s0 = x + x_off + ((size_t)c * H + r0) * W + 2 * j;
+    __global const float *s1 = x + x_off + ((size_t)c * H + r1) * W + 2 * j;
+    const float a = s0[0], b = s0[1], e = s1[0], f = s1[1];
     // the first maximum: later ones must be strictly greater
     int arg = 0;
     float m = a;
@@ -30,47 +36,63 @@ __kernel void maxpool_forward(__global float *y, const ulong y_off, __global con
 
 __kernel void avgpool_forward(__global float *y, const ulong y_off, __global const float *x,
                               const ulong x_off, __global uchar *route, const ulong r_off,
-                              const int C, const int H, const int W)
+                              const int C, const int H, const int W, const int Ho, const int halo)
 {
-    const int Ho = H / 2, Wo = W / 2;
+    const int Wo = W / 2;
     const int p = get_global_id(0), c = get_global_id(1);
     if (p >= Ho * Wo || c >= C) return;
     const int i = p / Wo, j = p % Wo;
-    __global const float *s = x + x_off + ((size_t)c * H + 2 * i) * W + 2 * j;
-    const float a = s[0], b = s[1], e = s[W], f = s[W + 1];
+    const int r0 = max(2 * i - halo, 0), r1 = min(2 * i - halo + 1, H - 1);
+    __global const float *s0 = x + x_off + ((size_t)c * H + r0) * W + 2 * j;
+    __global const float *s1 = x + x_off + ((size_t)c * H + r1) * W + 2 * j;
+    const float a = s0[0], b = s0[1], e = s1[0], f = s1[1];
     y[y_off + (size_t)c * Ho * Wo + p] = 0.25f * ((a + b) + (e + f));
     if (route)
         route[r_off + (size_t)c * Ho * Wo + p] =
             (uchar)(15 | (a > 0.0f ? 16 : 0) | (b > 0.0f ? 32 : 0) | (e > 0.0f ? 64 : 0) | (f > 0.0f ? 128 : 0));
 }
 
-// dx (C, H, W) from dy (C, H/2, W/2) and the forward's route: each window's gradient
+// dx (C, H, W) from dy (C, Ho, Wo) and the forward's route: each window's gradient
 // times scale (1 for max, 1/4 for average) goes to the positions its route marks (relu
-// != 0: the ReLU-fused half). One pair of input rows per work-item (r, c): two rows of
-// dx written left to right, contiguous reads. An odd last row or column gets zeros.
+// != 0: the ReLU-fused half). One pair of input rows per work-item (r, c): rows 2r-halo
+// and 2r-halo+1 of dx (those inside it) written left to right, contiguous reads. Rows
+// and a column no window covers (an odd last one) get zeros.
 __kernel void pool_backward(__global float *dx, const ulong dx_off, __global const float *dy,
                             const ulong dy_off, __global const uchar *route, const ulong r_off,
-                            const int C, const int H, const int W, const int relu, const float scale)
+                            const int C, const int H, const int W, const int Ho, const int halo,
+                            const int relu, const float scale)
 {
-    const int Ho = H / 2, Wo = W / 2;
+    const int Wo = W / 2;
     const int r = get_global_id(0), c = get_global_id(1);
-    if (r >= (H + 1) / 2 || c >= C) return;
-    __global float *d0 = dx + dx_off + ((size_t)c * H + 2 * r) * W;
-    if (r >= Ho) { // the odd last row
-        for (int j = 0; j < W; j++) d0[j] = 0.0f;
+    if (r >= (H + halo + 1) / 2 || c >= C) return;
+    const int y0 = 2 * r - halo;
+    const int w0 = y0 >= 0, w1 = y0 + 1 < H;
+    __global float *d0 = dx + dx_off + ((size_t)c * H + y0) * W;
+    __global float *d1 = d0 + W;
+    if (r >= Ho) { // rows past the last window
+        for (int j = 0; j < W; j++) {
+            if (w0) d0[j] = 0.0f;
+            if (w1) d1[j] = 0.0f;
+        }
         return;
     }
-    __global float *d1 = d0 + W;
     __global const float *g = dy + dy_off + ((size_t)c * Ho + r) * Wo;
     __global const uchar *q = route + r_off + ((size_t)c * Ho + r) * Wo;
     const int shift = relu ? 4 : 0;
     for (int o = 0; o < Wo; o++) {
         const int j = 2 * o, bits = q[o] >> shift;
         const float v = scale * g[o];
-        d0[j] = bits & 1 ? v : 0.0f;
-        d0[j + 1] = bits & 2 ? v : 0.0f;
-        d1[j] = bits & 4 ? v : 0.0f;
-        d1[j + 1] = bits & 8 ? v : 0.0f;
+        if (w0) {
+            d0[j] = bits & 1 ? v : 0.0f;
+            d0[j + 1] = bits & 2 ? v : 0.0f;
+        }
+        if (w1) {
+            d1[j] = bits & 4 ? v : 0.0f;
+            d1[j + 1] = bits & 8 ? v : 0.0f;
+        }
     }
-    if (W & 1) d0[W - 1] = d1[W - 1] = 0.0f;
+    if (W & 1) {
+        if (w0) d0[W - 1] = 0.0f;
+        if (w1) d1[W - 1] = 0.0f;
+    }
 }

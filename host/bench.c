@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/resource.h>
 
+#include "bands.h"
 #include "program.h"
 #include "job.h"
 
@@ -105,6 +106,25 @@ static clstyle_status profile_iteration(clstyle_job *J, long k, clstyle_bench_re
     return st;
 }
 
+/* The devices used together, their shares and the traffic between them per iteration
+ * (`iters` iterations run since setup). */
+static void band_info(const clstyle_job *J, clstyle_bench_result *r, int iters)
+{
+    clstyle_band_info b;
+    r->ndevices = 1;
+    snprintf(r->devices[0], sizeof r->devices[0], "%s", r->dev.name);
+    r->share[0] = 1;
+    if (!clstyle_bands_info(J, 0, &b)) return;
+    r->peak_device_bytes = 0;
+    for (int k = 0; clstyle_bands_info(J, k, &b); k++) {
+        snprintf(r->devices[k], sizeof r->devices[k], "%s", b.dev->name);
+        r->share[k] = (double)(b.y1 - b.y0) / J->content.h;
+        r->peak_device_bytes += (double)b.peak_bytes;
+        r->moved_per_iter = b.moved / iters;
+        r->ndevices = k + 1;
+    }
+}
+
 clstyle_status clstyle_bench_run(const clstyle_options *o_in, const char *spec, int size, clstyle_bench_result *r,
                                  clstyle_error *err)
 {
@@ -117,7 +137,10 @@ clstyle_status clstyle_bench_run(const clstyle_options *o_in, const char *spec, 
     clstyle_image c = {0}, s = {0};
     clstyle_job *J = NULL;
     double *t = calloc((size_t)timed, sizeof *t);
-    clstyle_status st = t ? time_compile(spec, r, err) : clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of memory");
+    const int many = clstyle_device_spec_is_many(spec);
+    clstyle_status st = !t ? clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of memory")
+                        : many ? CLSTYLE_OK
+                               : time_compile(spec, r, err);
     if (!st) st = make_images(size, &c, &s, err);
     o.device = spec;
     o.size = size;
@@ -141,6 +164,7 @@ clstyle_status clstyle_bench_run(const clstyle_options *o_in, const char *spec, 
     r->sec_max = t[timed - 1];
     r->sec_median = timed % 2 ? t[timed / 2] : 0.5 * (t[timed / 2 - 1] + t[timed / 2]);
     r->peak_device_bytes = (double)ctx->peak_device_bytes;
+    band_info(J, r, timed + 1);
     /* one more iteration with its commands' profiling events recorded */
     st = profile_iteration(J, timed + 2, r, err);
 done:

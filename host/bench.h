@@ -28,9 +28,14 @@ typedef struct clstyle_bench_result {
     double ops_total_s;      /* sum of the profiled ops' device time */
     int nconv;               /* conv layers run, with the algorithm each one used: */
     clstyle_conv_choice conv[CLSTYLE_VGG_NCONV];
+    int ndevices;            /* devices used together (1: dev alone); with several, dev is the first */
+    char devices[CLSTYLE_MAX_DEVICES][256];
+    double share[CLSTYLE_MAX_DEVICES]; /* each one's fraction of the image rows */
+    double moved_per_iter;   /* bytes between host and devices per iteration (several devices) */
 } clstyle_bench_result;
 
-/* Benchmarks one device (spec) at size x size with o's settings (weights, layers...).
+/* Benchmarks one device (spec), or several together (a list or "all": compile times
+ * then 0, peak device memory summed over them), at size x size with o's settings (weights, layers...).
  * o->iters timed iterations follow one warm-up iteration. */
 clstyle_status clstyle_bench_run(const clstyle_options *o, const char *spec, int size,
                                  clstyle_bench_result *r, clstyle_error *err);

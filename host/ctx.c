@@ -306,28 +306,43 @@ clstyle_status clstyle_ctx_read(clstyle_ctx *ctx, cl_mem buf, size_t off_bytes, 
     return CLSTYLE_OK;
 }
 
-/* The rectangle copies behind the window transfers: the device side a contiguous
- * (c, h, w) at off_bytes, the host side the window at (y0, x0) of a (c, H, W) array. */
-static clstyle_status window_rect(clstyle_ctx *ctx, int write, cl_mem buf, size_t off_bytes, int c, int h, int w,
-                                  void *host, int H, int W, int y0, int x0, clstyle_error *err)
+/* The rectangle copies behind the window and row transfers: rows dy0 .. dy0+h-1 (all w
+ * columns) of each channel of the device's (c, dh, w) at off_bytes, and the window of
+ * h x w at (y0, x0) of a (c, H, W) host array; blocking or not. */
+static clstyle_status rect(clstyle_ctx *ctx, int write, int blocking, cl_mem buf, size_t off_bytes, int c, int dh,
+                           int dy0, int h, int w, void *host, int H, int W, int y0, int x0, clstyle_error *err)
 {
     if (!c || !h || !w) return CLSTYLE_OK;
-    if (y0 < 0 || x0 < 0 || y0 + h > H || x0 + w > W)
-        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "window %dx%d at %d,%d is outside %dx%d", w, h, x0, y0, W, H);
-    const size_t f = sizeof(float), borig[3] = {off_bytes, 0, 0}, horig[3] = {(size_t)x0 * f, (size_t)y0, 0},
+    if (y0 < 0 || x0 < 0 || y0 + h > H || x0 + w > W || dy0 < 0 || dy0 + h > dh)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "window %dx%d at %d,%d is outside %dx%d (device rows %d of %d)",
+                               w, h, x0, y0, W, H, dy0, dh);
+    const size_t f = sizeof(float), borig[3] = {off_bytes, (size_t)dy0, 0}, horig[3] = {(size_t)x0 * f, (size_t)y0, 0},
                  region[3] = {(size_t)w * f, (size_t)h, (size_t)c};
-    const size_t brow = (size_t)w * f, bslice = brow * h, hrow = (size_t)W * f, hslice = hrow * H;
+    const size_t brow = (size_t)w * f, bslice = brow * dh, hrow = (size_t)W * f, hslice = hrow * H;
+    const cl_bool b = blocking ? CL_TRUE : CL_FALSE;
     if (write)
         CLSTYLE_CL(ctx, err,
-                   clEnqueueWriteBufferRect(ctx->queue, buf, CL_TRUE, borig, horig, region, brow, bslice, hrow, hslice,
-                                            host, 0, NULL, NULL),
+                   clEnqueueWriteBufferRect(ctx->queue, buf, b, borig, horig, region, brow, bslice, hrow, hslice, host,
+                                            0, NULL, NULL),
                    "clEnqueueWriteBufferRect");
     else
         CLSTYLE_CL(ctx, err,
-                   clEnqueueReadBufferRect(ctx->queue, buf, CL_TRUE, borig, horig, region, brow, bslice, hrow, hslice,
-                                           host, 0, NULL, NULL),
+                   clEnqueueReadBufferRect(ctx->queue, buf, b, borig, horig, region, brow, bslice, hrow, hslice, host,
+                                           0, NULL, NULL),
                    "clEnqueueReadBufferRect");
     return CLSTYLE_OK;
+}
+
+static clstyle_status window_rect(clstyle_ctx *ctx, int write, cl_mem buf, size_t off_bytes, int c, int h, int w,
+                                  void *host, int H, int W, int y0, int x0, clstyle_error *err)
+{
+    return rect(ctx, write, 1, buf, off_bytes, c, h, 0, h, w, host, H, W, y0, x0, err);
+}
+
+clstyle_status clstyle_ctx_rows(clstyle_ctx *ctx, int write, int blocking, clstyle_tensor t, int tr, int n, float *host,
+                                int H, int hr, clstyle_error *err)
+{
+    return rect(ctx, write, blocking, t.buf, t.off * sizeof(float), t.c, t.h, tr, n, t.w, host, H, t.w, hr, 0, err);
 }
 
 clstyle_status clstyle_ctx_write_window(clstyle_ctx *ctx, clstyle_tensor t, const float *host, int H, int W, int y0,

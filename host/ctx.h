@@ -114,6 +114,12 @@ clstyle_status clstyle_ctx_write_window(clstyle_ctx *ctx, clstyle_tensor t, cons
 clstyle_status clstyle_ctx_read_window(clstyle_ctx *ctx, clstyle_tensor t, float *host, int H, int W, int y0, int x0,
                                        clstyle_error *err);
 
+/* Rows tr .. tr+n-1 of every channel of the tensor t (c, h, w) to (write 0) or from
+ * (write 1) rows hr .. hr+n-1 of a (c, H, w) float array in host memory; blocking or
+ * not (then host must stay as it is until the queue has passed the transfer). */
+clstyle_status clstyle_ctx_rows(clstyle_ctx *ctx, int write, int blocking, clstyle_tensor t, int tr, int n, float *host,
+                                int H, int hr, clstyle_error *err);
+
 /* Sets kernel arguments from a list; returns an error naming the kernel and index. */
 typedef struct clstyle_arg {
     size_t size;

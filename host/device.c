@@ -216,6 +216,84 @@ clstyle_status clstyle_device_select(const clstyle_device_desc *list, int n, con
     return CLSTYLE_OK;
 }
 
+int clstyle_device_spec_is_many(const char *spec)
+{
+    return spec && (!strcasecmp(spec, "all") || strchr(spec, ','));
+}
+
+int clstyle_device_same_hardware(const clstyle_device_desc *a, const clstyle_device_desc *b)
+{
+    return a->platform_index != b->platform_index && !strcmp(a->name, b->name) && !strcmp(a->vendor, b->vendor) &&
+           a->compute_units == b->compute_units && a->global_mem == b->global_mem && a->type == b->type;
+}
+
+/* "[0] name, [1] name, ..." for messages. */
+static void names(const clstyle_device_desc *list, int n, char *buf, size_t len)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && k + 1 < len; i++) {
+        int w = snprintf(buf + k, len - k, "%s[%d] %s", i ? ", " : "", i, list[i].name);
+        if (w < 0) break;
+        k += (size_t)w < len - k ? (size_t)w : len - k - 1;
+    }
+}
+
+clstyle_status clstyle_device_select_many(const clstyle_device_desc *list, int n, const char *spec, int *idx,
+                                          int *count, clstyle_error *err)
+{
+    char all[1024];
+    names(list, n, all, sizeof all);
+    *count = 0;
+    if (!strcasecmp(spec, "all")) {
+        for (int i = 0; i < n && *count < CLSTYLE_MAX_DEVICES; i++) {
+            int dup = 0;
+            for (int k = 0; k < *count && !dup; k++) dup = clstyle_device_same_hardware(&list[idx[k]], &list[i]);
+            if (!dup) idx[(*count)++] = i;
+        }
+        return CLSTYLE_OK;
+    }
+    const char *p = spec;
+    while (*p) {
+        char one[256];
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof one)
+            return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "-d/--device '%s': an empty or overlong entry in the list "
+                                   "(devices: %s)", spec, all);
+        memcpy(one, p, len);
+        one[len] = '\0';
+        int i = match_spec(list, n, one);
+        if (i < 0)
+            return clstyle_err_set(err, CLSTYLE_ERR_NODEVICE, "-d/--device '%s': '%s' matches no OpenCL device "
+                                   "(devices: %s)", spec, one, all);
+        for (int k = 0; k < *count; k++)
+            if (idx[k] == i)
+                return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "-d/--device '%s': '%s' is device [%d] %s again: "
+                                       "name each device once (devices: %s)", spec, one, i, list[i].name, all);
+        if (*count == CLSTYLE_MAX_DEVICES)
+            return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "-d/--device '%s': at most %d devices", spec,
+                                   CLSTYLE_MAX_DEVICES);
+        idx[(*count)++] = i;
+        p += len;
+        if (*p == ',') {
+            p++;
+            if (!*p)
+                return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "-d/--device '%s': ends with a comma (devices: %s)",
+                                       spec, all);
+        }
+    }
+    return CLSTYLE_OK;
+}
+
+/* Whether -d all takes device i (what clstyle_device_select_many chooses for "all"). */
+static int in_all(const clstyle_device_desc *list, int i)
+{
+    int idx[CLSTYLE_MAX_DEVICES], count = 0;
+    clstyle_error err = {0};
+    clstyle_device_select_many(list, i + 1, "all", idx, &count, &err);
+    return count > 0 && idx[count - 1] == i;
+}
+
 static void print_json(FILE *f, const clstyle_device_desc *list, int n)
 {
     fprintf(f, "[\n");
@@ -234,10 +312,11 @@ static void print_json(FILE *f, const clstyle_device_desc *list, int n)
         clstyle_json_write_string(f, d->clc_version);
         fprintf(f,
                 ", \"compute_units\": %u, \"clock_mhz\": %u, \"global_mem_bytes\": %llu, "
-                "\"max_alloc_bytes\": %llu, \"local_mem_bytes\": %llu, \"fp16\": %s, \"fp64\": %s}%s\n",
+                "\"max_alloc_bytes\": %llu, \"local_mem_bytes\": %llu, \"fp16\": %s, \"fp64\": %s, \"in_all\": %s}%s\n",
                 d->compute_units, d->clock_mhz, (unsigned long long)d->global_mem,
                 (unsigned long long)d->max_alloc, (unsigned long long)d->local_mem,
-                d->fp16 ? "true" : "false", d->fp64 ? "true" : "false", i + 1 < n ? "," : "");
+                d->fp16 ? "true" : "false", d->fp64 ? "true" : "false", in_all(list, i) ? "true" : "false",
+                i + 1 < n ? "," : "");
     }
     fprintf(f, "]\n");
 }
@@ -261,4 +340,18 @@ void clstyle_device_print(FILE *f, const clstyle_device_desc *list, int n, int j
                 (double)d->max_alloc / (1 << 30), (unsigned long long)(d->local_mem / 1024),
                 d->fp16 ? "yes" : "no", d->fp64 ? "yes" : "no");
     }
+    int skipped = 0;
+    fprintf(f, "-d all uses:");
+    for (int i = 0; i < n; i++) {
+        if (in_all(list, i)) fprintf(f, " [%d]", i);
+        else skipped++;
+    }
+    if (skipped) {
+        fprintf(f, "; not");
+        for (int i = 0; i < n; i++)
+            if (!in_all(list, i)) fprintf(f, " [%d]", i);
+        fprintf(f, " (the same hardware as a device before it, through another platform; or past %d devices)",
+                CLSTYLE_MAX_DEVICES);
+    }
+    fprintf(f, "\n");
 }

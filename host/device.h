@@ -34,6 +34,20 @@ clstyle_status clstyle_device_list(clstyle_device_desc **out, int *n, clstyle_er
  * where it came from. */
 clstyle_status clstyle_device_select(const clstyle_device_desc *list, int n, const char *spec,
                                      const char *env_spec, int *index, clstyle_error *err);
+/* Several devices, for one job across them (host/bands.c): SPEC is "all" or SPECs
+ * separated by commas (each as clstyle_device_select takes one). "all" is every device,
+ * a device that another platform already exposes (clstyle_device_same_hardware) once.
+ * A device named twice: CLSTYLE_ERR_USAGE; a SPEC that matches none: NODEVICE; both
+ * messages list the devices. idx gets at most CLSTYLE_MAX_DEVICES indices. */
+#define CLSTYLE_MAX_DEVICES 8
+clstyle_status clstyle_device_select_many(const clstyle_device_desc *list, int n, const char *spec, int *idx,
+                                          int *count, clstyle_error *err);
+/* Whether SPEC names several devices: "all" or a comma list. */
+int clstyle_device_spec_is_many(const char *spec);
+/* Whether b is the same hardware as a seen through another platform (name, vendor,
+ * compute units, memory alike; another ICD for the same CPU). Two devices of one
+ * platform are never the same: a platform lists each of its devices once. */
+int clstyle_device_same_hardware(const clstyle_device_desc *a, const clstyle_device_desc *b);
 const char *clstyle_device_type_name(cl_device_type t);
 /* Prints the list as a table (json=0) or JSON (json=1). */
 void clstyle_device_print(FILE *f, const clstyle_device_desc *list, int n, int json);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bands.h"
 #include "hash.h"
 #include "image.h"
 #include "job.h"
@@ -379,6 +380,8 @@ static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
         clstyle_vgg_layer_size(t->l, h, w, &hl, &wl);
         if (t->style) {
             clstyle_plan_add(p, &t->target, L->cout, L->cout, 1, "style target Gram");
+        } else if (J->bands) { /* each band holds its own part */
+            t->target = clstyle_tensor_view(NULL, 0, L->cout, hl, wl);
         } else if (J->host_state) { /* a shape only: P is in host memory, filled from the tiles */
             t->target = clstyle_tensor_view(NULL, 0, L->cout, hl, wl);
             if (!(t->host_target = calloc(clstyle_tensor_numel(&t->target), sizeof(float))))
@@ -391,9 +394,10 @@ static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
     clstyle_plan_add(p, &J->gram, cmax, cmax, 1, "Gram matrix");
     clstyle_plan_add(p, &J->diff, cmax, cmax, 1, "Gram difference");
     if (J->tiling.n) plan_tiles(J, p);
+    if (J->bands) clstyle_plan_add(p, &J->gall, 3, h, w, "image gradient");
     if ((st = clstyle_plan_alloc(J->ctx, p, "image and targets", err))) return st;
     for (int i = 0; i < J->ntaps && !st; i++) /* the tiled content target is added up from the tiles */
-        if (J->taps[i].style || (J->tiling.n && !J->taps[i].host_target))
+        if (J->taps[i].style || (J->tiling.n && !J->taps[i].host_target && J->taps[i].target.buf))
             st = clstyle_ctx_fill(J->ctx, J->taps[i].target.buf, 0, clstyle_tensor_numel(&J->taps[i].target) * 4, 0.0f,
                                   "target", err);
     return st;
@@ -609,6 +613,13 @@ static clstyle_status init_image(clstyle_job *J, clstyle_error *err)
 clstyle_status clstyle_job_open_device(clstyle_job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
+    const char *spec = o->device && *o->device ? o->device : J->cfg.device;
+    if (clstyle_device_spec_is_many(spec)) { /* every device opened again, a ladder's later scales too */
+        if (J->bands) return CLSTYLE_OK;
+        clstyle_ctx_free(J->ctx);
+        J->ctx = NULL;
+        return clstyle_bands_open(J, spec, err);
+    }
     if (J->ctx) return CLSTYLE_OK;
     clstyle_status st = clstyle_ctx_create(&J->ctx, &J->cfg, o->device, J->profiling, err);
     if (st) return st;
@@ -777,7 +788,11 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
     clstyle_status st = clstyle_job_open_device(J, err);
     if (st || (st = check_stop(J, err))) return st;
     int h = J->content.h, w = J->content.w;
-    if ((st = plan_tiling(J, err))) return st;
+    if (J->bands) { /* each device runs a band, untiled: an even band tunes the network */
+        h = (h + clstyle_bands_count(J) - 1) / clstyle_bands_count(J) + 2;
+    } else if ((st = plan_tiling(J, err))) {
+        return st;
+    }
     if (J->tiling.n) { /* the network runs on crops: its activations, workspace and tuning are a crop's */
         h = J->tiling.max_h;
         w = J->tiling.max_w;
@@ -791,11 +806,11 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
                                choice, err)) ||
         (st = check_stop(J, err)))
         return st;
-    if ((st = clstyle_acts_init(J->ctx, &J->acts, &J->net, h, w, J->has_tap, 1, err))) return st;
+    if (!J->bands && (st = clstyle_acts_init(J->ctx, &J->acts, &J->net, h, w, J->has_tap, 1, err))) return st;
     if ((st = plan_job(J, err))) return st;
     if ((st = clstyle_loss_init(J->ctx, &J->loss, (size_t)o->iters, err))) return st;
     if ((st = style_targets(J, err))) return st;
-    if ((st = content_targets(J, err))) return st;
+    if ((st = J->bands ? clstyle_bands_setup(J, err) : content_targets(J, err))) return st;
     if ((st = init_image(J, err))) return st;
     info(o, "device memory: %.1f MiB allocated", J->ctx->peak_device_bytes / 1048576.0);
     st = clstyle_ctx_finish(J->ctx, err);
@@ -804,9 +819,7 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
 
 /* ---- one iteration ---- */
 
-/* The normalisation of tap t (ops.h), from its layer's shape over the whole image:
- * the same whether the run is tiled or not. */
-static clstyle_loss_scale tap_scale(const clstyle_job *J, const clstyle_tap *t)
+clstyle_loss_scale clstyle_job_tap_scale(const clstyle_job *J, const clstyle_tap *t)
 {
     const clstyle_options *o = J->o;
     int c = clstyle_vgg_layers[t->l].cout, hl, wl;
@@ -821,7 +834,7 @@ static clstyle_status add_tap(clstyle_job *J, const clstyle_tap *t, size_t row, 
 {
     clstyle_tensor f = clstyle_acts_at(&J->acts, t->l, t->relu);
     double C = f.c, N = (double)f.h * f.w;
-    clstyle_loss_scale sc = tap_scale(J, t);
+    clstyle_loss_scale sc = clstyle_job_tap_scale(J, t);
     clstyle_ctx_set_label(J->ctx, t->style ? "style loss+grad" : "content loss+grad",
                           t->style ? 4.0 * C * C * N : 3.0 * C * N, t->style ? 8.0 * C * N : 12.0 * C * N);
     if (!t->style)
@@ -842,7 +855,7 @@ static clstyle_status add_tap(clstyle_job *J, const clstyle_tap *t, size_t row, 
 static clstyle_status tiled_tap(clstyle_job *J, const clstyle_tile *t, const clstyle_tap *tp, size_t row, clstyle_tensor g,
                                 clstyle_error *err)
 {
-    clstyle_loss_scale sc = tap_scale(J, tp);
+    clstyle_loss_scale sc = clstyle_job_tap_scale(J, tp);
     clstyle_window win;
     clstyle_tensor f;
     clstyle_status st = owned_window(J, &J->tiling, t, tp, &win, &f, err);
@@ -876,7 +889,7 @@ static clstyle_status tiled_gradient(clstyle_job *J, size_t row, clstyle_error *
     for (int i = 0; i < J->ntaps && !st; i++) {
         const clstyle_tap *tp = &J->taps[i];
         if (!tp->style) continue;
-        clstyle_loss_scale sc = tap_scale(J, tp);
+        clstyle_loss_scale sc = clstyle_job_tap_scale(J, tp);
         st = clstyle_loss_gram_diff(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_STYLE, tp->D, tp->G,
                                     tp->target, (float)sc.value, err);
     }
@@ -921,8 +934,10 @@ clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
     const clstyle_options *o = J->o;
     if (k < 1 || k > o->iters) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "job: iteration %ld out of range", k);
     const size_t row = (size_t)(k - 1);
-    clstyle_tensor g = J->tiling.n ? J->gall : J->acts.gx; /* (3, H, W) dL/dx */
-    clstyle_status st = J->tiling.n ? tiled_gradient(J, row, err) : whole_gradient(J, row, err);
+    clstyle_tensor g = J->tiling.n || J->bands ? J->gall : J->acts.gx; /* (3, H, W) dL/dx */
+    clstyle_status st = J->bands     ? clstyle_bands_gradient(J, row, err)
+                        : J->tiling.n ? tiled_gradient(J, row, err)
+                                      : whole_gradient(J, row, err);
     double hw = (double)J->x.h * J->x.w;
     clstyle_loss_scale tv = clstyle_loss_scale_tv(J->x.h, J->x.w, o->tv_weight);
     clstyle_ctx_set_label(J->ctx, "tv loss+grad", 0, 8.0 * 3 * hw);
@@ -1010,6 +1025,7 @@ clstyle_ctx *clstyle_job_release_ctx(clstyle_job *J)
 {
     clstyle_ctx *ctx = J->ctx;
     if (!ctx) return NULL;
+    clstyle_bands_free(J);
     clstyle_plan_release(ctx, &J->plan);
     clstyle_loss_free(ctx, &J->loss);
     clstyle_acts_free(ctx, &J->acts);

@@ -49,6 +49,7 @@ typedef struct clstyle_job {
     clstyle_tensor tin;     /* tiled: (3, max_h, max_w) a tile's crop of the image */
     clstyle_tensor gall;    /* tiled: (3, H, W) the whole image's gradient */
     clstyle_tensor sf, sg, sp; /* tiled: flat scratch for a tap's owned window: activation, gradient, target */
+    struct clstyle_bands *bands; /* several devices (host/bands.c): their bands; NULL: one device */
     /* the run's own (host/run.c) */
     uint64_t ladder;        /* coarse to fine: the ladder and this job's scale in it (a checkpoint key); 0 single-scale */
     long step0;             /* iterations of the scales before this one: Adam's step count is k - step0 */
@@ -84,6 +85,9 @@ clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err);
  * it), and pass 1 (each style tap's G summed over the tiles' owned positions). */
 clstyle_status clstyle_job_tile_forward(clstyle_job *J, int k, clstyle_error *err);
 clstyle_status clstyle_job_tiled_grams(clstyle_job *J, clstyle_error *err);
+/* The normalisation of tap t (ops.h), from its layer's shape over the whole image: the
+ * same whether the run is tiled, in bands or neither. */
+clstyle_loss_scale clstyle_job_tap_scale(const clstyle_job *J, const clstyle_tap *t);
 /* Work of one iteration in floating-point operations (convolutions and Gram products). */
 double clstyle_job_flops(const clstyle_job *J);
 /* The job's device buffers released and its context handed over (the next scale of a

@@ -68,9 +68,7 @@ void clstyle_tiling_free(clstyle_tiling *tl)
     memset(tl, 0, sizeof *tl);
 }
 
-/* Rows a0..a1-1 of the image at conv l, where a1 == the image's end maps to the layer's
- * own (floored) end; both ends otherwise on the grid, so the division is exact. */
-static void span_at(int a0, int a1, int full, int l, int *b0, int *b1)
+void clstyle_tile_span(int a0, int a1, int full, int l, int *b0, int *b1)
 {
     int s = 1, n = full;
     for (int k = 0; k < l; k++)
@@ -87,10 +85,10 @@ clstyle_window clstyle_tile_owned(const clstyle_tiling *tl, const clstyle_tile *
 {
     clstyle_window o;
     int oy1, ox1, cy0, cy1, cx0, cx1;
-    span_at(t->cy0, t->cy1, tl->h, l, &o.oy, &oy1);
-    span_at(t->cx0, t->cx1, tl->w, l, &o.ox, &ox1);
-    span_at(t->y0, t->y1, tl->h, l, &cy0, &cy1);
-    span_at(t->x0, t->x1, tl->w, l, &cx0, &cx1);
+    clstyle_tile_span(t->cy0, t->cy1, tl->h, l, &o.oy, &oy1);
+    clstyle_tile_span(t->cx0, t->cx1, tl->w, l, &o.ox, &ox1);
+    clstyle_tile_span(t->y0, t->y1, tl->h, l, &cy0, &cy1);
+    clstyle_tile_span(t->x0, t->x1, tl->w, l, &cx0, &cx1);
     o.oh = oy1 - o.oy;
     o.ow = ox1 - o.ox;
     o.ry = o.oy - cy0;

@@ -37,6 +37,9 @@ void clstyle_tiling_free(clstyle_tiling *tl);
 typedef struct clstyle_window {
     int oy, ox, oh, ow, ry, rx;
 } clstyle_window;
+/* Rows a0..a1-1 of an image `full` rows high at conv l: b0..b1-1, where a1 == full maps
+ * to the layer's own (floored) end; both ends otherwise on the grid (exact division). */
+void clstyle_tile_span(int a0, int a1, int full, int l, int *b0, int *b1);
 clstyle_window clstyle_tile_owned(const clstyle_tiling *tl, const clstyle_tile *t, int l);
 
 #endif

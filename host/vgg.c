@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "plan.h"
+#include "tile.h"
 
 /* Profiling labels (static strings: the profiler keeps the pointers). */
 static const char *const fwd_label[CLSTYLE_VGG_NCONV] = {
@@ -104,18 +105,33 @@ static int kept(const int *has_tap, int l)
  * the two scratch buffers, the workspace (the largest any op of net needs; none without
  * a net) and, with grads, the masks, routes and image gradient. Every tensor gets its
  * shape here (a shape only, without a buffer, where not kept). */
+/* Rows of conv l's tensors: the layer's own, or (band: bh > 0, image rows y0..y0+bh-1
+ * of h) the band's interior rows there and a halo row each side. */
+static int layer_rows(int l, int h, int y0, int bh)
+{
+    int hl, wl, b0, b1;
+    if (!bh) {
+        clstyle_vgg_layer_size(l, h, 1, &hl, &wl);
+        return hl;
+    }
+    clstyle_tile_span(y0, y0 + bh, h, l, &b0, &b1);
+    return b1 - b0 + 2;
+}
+
 static void acts_plan(clstyle_plan *plan, clstyle_acts *acts, const clstyle_net *net, int nconv, int h, int w,
-                      const int *has_tap, int grads)
+                      int y0, int bh, const int *has_tap, int grads)
 {
     memset(acts, 0, sizeof *acts);
-    acts->h = h;
+    acts->halo = bh > 0;
+    acts->h = bh ? bh + 2 : h;
     acts->w = w;
-    size_t ws = 0, smax = (size_t)3 * h * w;
+    size_t ws = 0, smax = (size_t)3 * acts->h * w;
     clstyle_plan_init(plan);
-    acts->xin = clstyle_tensor_view(NULL, 0, 3, h, w);
+    acts->xin = clstyle_tensor_view(NULL, 0, 3, acts->h, w);
     for (int l = 0, block = 0; l < nconv; l++) {
         int hl, wl;
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
+        hl = layer_rows(l, h, y0, bh);
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         if (net) {
             size_t need = clstyle_conv_workspace(&net->conv[l], hl, wl);
@@ -131,21 +147,22 @@ static void acts_plan(clstyle_plan *plan, clstyle_acts *acts, const clstyle_net 
         if (has_tap && has_tap[2 * l]) clstyle_plan_add(plan, &acts->z[l], L->cout, hl, wl, L->name);
         if (grads && !kept(has_tap, l) && !pooled) clstyle_plan_add_bytes(plan, &acts->m[l], L->cout, hl, wl, L->name);
         if (pooled) {
-            acts->p[block] = clstyle_tensor_view(NULL, 0, L->cout, hl / 2, wl / 2);
-            if (grads) clstyle_plan_add_bytes(plan, &acts->r[block], L->cout, hl / 2, wl / 2, "pooling route");
+            int hp = layer_rows(l + 1, h, y0, bh);
+            acts->p[block] = clstyle_tensor_view(NULL, 0, L->cout, hp, wl / 2);
+            if (grads) clstyle_plan_add_bytes(plan, &acts->r[block], L->cout, hp, wl / 2, "pooling route");
         }
         block += L->pool_after;
     }
     for (int i = 0; i < 2; i++) clstyle_plan_add_flat(plan, &acts->s[i], smax, "scratch and gradient buffer");
     if (net) clstyle_plan_add_flat(plan, &acts->ws, ws, "GEMM workspace");
-    if (grads) clstyle_plan_add(plan, &acts->gx, 3, h, w, "image gradient");
+    if (grads) clstyle_plan_add(plan, &acts->gx, 3, acts->h, w, "image gradient");
 }
 
 size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *has_tap, int grads)
 {
     clstyle_plan plan;
     clstyle_acts acts;
-    acts_plan(&plan, &acts, NULL, nconv, h, w, has_tap, grads);
+    acts_plan(&plan, &acts, NULL, nconv, h, w, 0, 0, has_tap, grads);
     return plan.bytes;
 }
 
@@ -153,8 +170,19 @@ clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const cls
                                  const int *has_tap, int grads, clstyle_error *err)
 {
     clstyle_plan plan; /* every buffer sized first, the total checked, then allocated */
-    acts_plan(&plan, acts, net, net->nconv, h, w, has_tap, grads);
+    acts_plan(&plan, acts, net, net->nconv, h, w, 0, 0, has_tap, grads);
     clstyle_status st = clstyle_plan_alloc(ctx, &plan, "activations", err);
+    if (st) return st;
+    acts->bytes = plan.bytes;
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_acts_init_band(clstyle_ctx *ctx, clstyle_acts *acts, const clstyle_net *net, int y0, int y1,
+                                      int H, int w, const int *has_tap, int grads, clstyle_error *err)
+{
+    clstyle_plan plan;
+    acts_plan(&plan, acts, net, net->nconv, H, w, y0, y1 - y0, has_tap, grads);
+    clstyle_status st = clstyle_plan_alloc(ctx, &plan, "band activations", err);
     if (st) return st;
     acts->bytes = plan.bytes;
     return CLSTYLE_OK;
@@ -213,29 +241,44 @@ static clstyle_tensor other_scratch(const clstyle_acts *acts, clstyle_tensor t, 
     return shaped(acts->s[t.buf == acts->s[0].buf], like);
 }
 
+clstyle_status clstyle_net_forward_begin(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts,
+                                         clstyle_tensor x, clstyle_fwd *fw, clstyle_error *err)
+{
+    fw->l = 0;
+    fw->in = shaped(acts->s[0], acts->xin);
+    clstyle_ctx_set_label(ctx, "preprocess", 0, 2.0 * 4 * clstyle_tensor_numel(&x));
+    return clstyle_preprocess_forward(ctx, fw->in, x, net->mean, err);
+}
+
+clstyle_status clstyle_net_forward_next(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts,
+                                        clstyle_fwd *fw, clstyle_error *err)
+{
+    const int l = fw->l;
+    clstyle_tensor in = fw->in, out = acts->a[l].buf ? acts->a[l] : other_scratch(acts, in, acts->a[l]);
+    clstyle_status st;
+    label_conv(ctx, l, &acts->a[l], 0);
+    if (acts->z[l].buf) {
+        st = clstyle_conv_forward(ctx, &net->conv[l], acts->z[l], in, 0, acts->ws, err);
+        if (!st) st = clstyle_relu_forward(ctx, out, acts->z[l], err);
+    } else {
+        st = clstyle_conv_forward(ctx, &net->conv[l], out, in, 1, acts->ws, err);
+    }
+    if (!st && acts->m[l].buf) st = clstyle_relu_mask_forward(ctx, acts->m[l], out, err);
+    int p = l + 1 < net->nconv ? pool_before(l + 1) : -1;
+    fw->l = l + 1;
+    fw->in = out;
+    if (st || p < 0) return st;
+    fw->in = other_scratch(acts, out, acts->p[p]);
+    clstyle_ctx_set_label(ctx, "pool fwd", 0, 5.0 * clstyle_tensor_numel(&acts->p[p]) * 4);
+    return clstyle_pool_forward(ctx, net->pool, fw->in, out, acts->r[p], acts->halo, err);
+}
+
 clstyle_status clstyle_net_forward(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts, clstyle_tensor x,
                                    clstyle_error *err)
 {
-    clstyle_tensor in = shaped(acts->s[0], acts->xin);
-    clstyle_ctx_set_label(ctx, "preprocess", 0, 2.0 * 4 * clstyle_tensor_numel(&x));
-    clstyle_status st = clstyle_preprocess_forward(ctx, in, x, net->mean, err);
-    for (int l = 0; l < net->nconv && !st; l++) {
-        clstyle_tensor out = acts->a[l].buf ? acts->a[l] : other_scratch(acts, in, acts->a[l]);
-        label_conv(ctx, l, &acts->a[l], 0);
-        if (acts->z[l].buf) {
-            st = clstyle_conv_forward(ctx, &net->conv[l], acts->z[l], in, 0, acts->ws, err);
-            if (!st) st = clstyle_relu_forward(ctx, out, acts->z[l], err);
-        } else {
-            st = clstyle_conv_forward(ctx, &net->conv[l], out, in, 1, acts->ws, err);
-        }
-        if (!st && acts->m[l].buf) st = clstyle_relu_mask_forward(ctx, acts->m[l], out, err);
-        int p = l + 1 < net->nconv ? pool_before(l + 1) : -1;
-        in = out;
-        if (st || p < 0) continue;
-        in = other_scratch(acts, out, acts->p[p]);
-        clstyle_ctx_set_label(ctx, "pool fwd", 0, 5.0 * clstyle_tensor_numel(&acts->p[p]) * 4);
-        st = clstyle_pool_forward(ctx, net->pool, in, out, acts->r[p], err);
-    }
+    clstyle_fwd fw;
+    clstyle_status st = clstyle_net_forward_begin(ctx, net, acts, x, &fw, err);
+    while (!st && fw.l < net->nconv) st = clstyle_net_forward_next(ctx, net, acts, &fw, err);
     return st;
 }
 
@@ -243,8 +286,21 @@ clstyle_status clstyle_net_backward_begin(clstyle_ctx *ctx, clstyle_sweep *sw, c
                                           clstyle_acts *acts, const int *has_tap, clstyle_error *err)
 {
     int top = net->nconv - 1;
-    *sw = (clstyle_sweep){net, acts, has_tap, top, 1, 0, shaped(acts->s[0], acts->a[top])};
+    *sw = (clstyle_sweep){net, acts, has_tap, top, 1, 0, -1, 0, shaped(acts->s[0], acts->a[top])};
     return clstyle_ctx_fill(ctx, sw->g.buf, 0, clstyle_tensor_numel(&sw->g) * sizeof(float), 0.0f, "gradient", err);
+}
+
+/* The pending pooling's backward: dL/d p routed back to a[l] (and through its ReLU). */
+static clstyle_status sweep_pool(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_error *err)
+{
+    clstyle_acts *acts = sw->acts;
+    clstyle_tensor ga = other_scratch(acts, sw->g, acts->a[sw->l]);
+    clstyle_ctx_set_label(ctx, "pool bwd", 0, 6.0 * 4 * clstyle_tensor_numel(&ga));
+    clstyle_status st = clstyle_pool_backward(ctx, sw->net->pool, ga, sw->g, acts->r[sw->pool], acts->halo, sw->fuse, err);
+    sw->masked = sw->fuse;
+    sw->g = ga;
+    sw->pool = -1;
+    return st;
 }
 
 /* One position down: through ReLU l, or through conv l (and the pooling before it).
@@ -255,6 +311,7 @@ static clstyle_status sweep_step(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_er
     clstyle_acts *acts = sw->acts;
     const int l = sw->l;
     clstyle_status st;
+    if (sw->pool >= 0) return sweep_pool(ctx, sw, err);
     if (sw->relu) {
         clstyle_ctx_set_label(ctx, "relu bwd", 0, 3.0 * 4 * clstyle_tensor_numel(&acts->a[l]));
         if (!sw->masked) {
@@ -282,26 +339,22 @@ static clstyle_status sweep_step(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_er
     if ((st = clstyle_conv_backward(ctx, &sw->net->conv[l], gin, sw->g, mask, acts->ws, err))) return st;
     sw->l = l - 1;
     sw->relu = 1;
-    if (p < 0) {
-        sw->masked = mask != NULL;
-        sw->g = gin;
-        return CLSTYLE_OK;
+    sw->g = gin;
+    sw->masked = mask != NULL;
+    if (p >= 0) { /* gin = dL/d p: the pooling's backward is the next step */
+        sw->pool = p;
+        sw->fuse = fuse;
     }
-    /* gin = dL/d p; route it back to a[l-1] (and through its ReLU) */
-    clstyle_tensor ga = other_scratch(acts, gin, acts->a[l - 1]);
-    clstyle_ctx_set_label(ctx, "pool bwd", 0, 6.0 * 4 * clstyle_tensor_numel(&ga));
-    if ((st = clstyle_pool_backward(ctx, sw->net->pool, ga, gin, acts->r[p], fuse, err))) return st;
-    sw->masked = fuse;
-    sw->g = ga;
     return CLSTYLE_OK;
 }
+
 clstyle_status clstyle_net_backward_to(clstyle_ctx *ctx, clstyle_sweep *sw, int l, int relu, clstyle_tensor *g,
                                        clstyle_error *err)
 {
     relu = l < 0 ? 0 : !!relu;
     if (l > sw->l || (l == sw->l && relu > sw->relu))
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "backward sweep: conv %d is above the sweep", l + 1);
-    while (sw->l > l || (sw->l == l && sw->relu > relu)) {
+    while (sw->pool >= 0 || sw->l > l || (sw->l == l && sw->relu > relu)) {
         clstyle_status st = sweep_step(ctx, sw, err);
         if (st) return st;
     }
@@ -309,4 +362,15 @@ clstyle_status clstyle_net_backward_to(clstyle_ctx *ctx, clstyle_sweep *sw, int 
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "backward sweep: relu of conv %d was fused away", l + 1);
     if (g) *g = l < 0 ? sw->acts->gx : sw->g;
     return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_net_backward_conv(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_tensor *g, clstyle_error *err)
+{
+    clstyle_status st = CLSTYLE_OK;
+    while (!st && sw->pool >= 0) st = sweep_step(ctx, sw, err);
+    const int l = sw->l;
+    if (l < 0) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "backward sweep: already at the image");
+    while (!st && sw->l == l) st = sweep_step(ctx, sw, err);
+    if (!st) *g = l == 0 ? sw->acts->gx : sw->g;
+    return st;
 }

@@ -35,6 +35,8 @@ void clstyle_net_free(clstyle_ctx *ctx, clstyle_net *net);
  * ping-pong between: an op's input in one, its output in the other. */
 typedef struct clstyle_acts {
     int h, w;
+    int halo;                                /* 1: a band (host/bands.c): every tensor has a halo row above and
+                                                below its interior rows; 0: a whole image or a tile's crop */
     clstyle_tensor s[2];                     /* (max of the (3, H, W) input and every layer's (cout_l, H_l, W_l)) scratch */
     clstyle_tensor xin;                      /* (3, H, W) shape only: the mean-subtracted input, in s[0] */
     clstyle_tensor a[CLSTYLE_VGG_NCONV];     /* (cout_l, H_l, W_l) post-ReLU; a buffer only where tapped */
@@ -54,6 +56,10 @@ void clstyle_vgg_layer_size(int l, int h, int w, int *hl, int *wl);
  * pre-ReLU tap keeps z[l]. A backward sweep leaves the kept activations as they are. */
 clstyle_status clstyle_acts_init(clstyle_ctx *ctx, clstyle_acts *acts, const clstyle_net *net, int h, int w,
                                  const int *has_tap, int grads, clstyle_error *err);
+/* A band's activations (host/bands.c): image rows y0..y1-1 of an H x w image, each
+ * layer's interior rows (clstyle_tile_span) with a halo row above and below. */
+clstyle_status clstyle_acts_init_band(clstyle_ctx *ctx, clstyle_acts *acts, const clstyle_net *net, int y0, int y1,
+                                      int H, int w, const int *has_tap, int grads, clstyle_error *err);
 void clstyle_acts_free(clstyle_ctx *ctx, clstyle_acts *acts);
 /* Device bytes the activations of an h x w input through convs 0..nconv-1 need at least
  * (without the workspace, which depends on the algorithms): what the memory planner
@@ -64,6 +70,17 @@ size_t clstyle_acts_bytes_min(int nconv, int h, int w, const int *has_tap, int g
 void clstyle_acts_view(clstyle_acts *acts, const clstyle_net *net, int h, int w);
 /* The activation named by (conv l, relu?). */
 clstyle_tensor clstyle_acts_at(const clstyle_acts *acts, int l, int relu);
+/* The forward pass as a cursor (a band's driver refreshes each conv's input halo rows
+ * before it runs): begin preprocesses x into in, the input of conv l = 0; each next
+ * runs conv l (its ReLU, mask, and the pooling after it) and leaves in = conv l+1's input. */
+typedef struct clstyle_fwd {
+    int l;
+    clstyle_tensor in;
+} clstyle_fwd;
+clstyle_status clstyle_net_forward_begin(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts,
+                                         clstyle_tensor x, clstyle_fwd *fw, clstyle_error *err);
+clstyle_status clstyle_net_forward_next(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts,
+                                        clstyle_fwd *fw, clstyle_error *err);
 /* Forward pass of x (3, H, W) in pixel units through conv1_1 .. conv(nconv). */
 clstyle_status clstyle_net_forward(clstyle_ctx *ctx, const clstyle_net *net, clstyle_acts *acts, clstyle_tensor x,
                                    clstyle_error *err);
@@ -79,6 +96,7 @@ typedef struct clstyle_sweep {
     const int *has_tap;
     int l, relu;          /* the position; l = -1 once acts->gx holds dL/dx */
     int masked;           /* g at (l, relu) is already masked (fused into conv l+1's or the pooling's backward) */
+    int pool, fuse;       /* >= 0: g is dL/d p[pool], the pooling's backward (fuse: with ReLU l's) still due */
     clstyle_tensor g;     /* the gradient at the position, in one of the scratch buffers */
 } clstyle_sweep;
 
@@ -90,5 +108,9 @@ clstyle_status clstyle_net_backward_begin(clstyle_ctx *ctx, clstyle_sweep *sw, c
  * current one, or one marked in has_tap that a fused mask skipped, is an internal error. */
 clstyle_status clstyle_net_backward_to(clstyle_ctx *ctx, clstyle_sweep *sw, int l, int relu, clstyle_tensor *g,
                                        clstyle_error *err);
+/* Moves the sweep through the current conv (from (l, relu) or a pending pooling above
+ * it) and stops right after that conv's backward: *g = dL/d(conv l's input), before the
+ * pooling or ReLU below it (l = 0: acts->gx). A band's driver exchanges its halo rows there. */
+clstyle_status clstyle_net_backward_conv(clstyle_ctx *ctx, clstyle_sweep *sw, clstyle_tensor *g, clstyle_error *err);
 
 #endif

@@ -209,7 +209,7 @@ static void device_grad(chain *ch, const net *nt, const float *x, const double s
     /* forward */
     OP(clstyle_preprocess_forward(ctx, T(ch->xp, CX, H, W), tx, nt->mean, &err));
     OP(clstyle_conv_forward(ctx, &ch->cv1, ta1, T(ch->xp, CX, H, W), 1, tws, &err));
-    OP(clstyle_pool_forward(ctx, nt->kind, tp1, ta1, T(ch->route, C1, H2, W2), &err));
+    OP(clstyle_pool_forward(ctx, nt->kind, tp1, ta1, T(ch->route, C1, H2, W2), 0, &err));
     OP(clstyle_conv_forward(ctx, &ch->cv2, T(ch->z2, C2, H2, W2), tp1, 0, tws, &err));
     OP(clstyle_relu_forward(ctx, ta2, T(ch->z2, C2, H2, W2), &err));
     /* losses and the gradient at the last ReLU */
@@ -229,7 +229,7 @@ static void device_grad(chain *ch, const net *nt, const float *x, const double s
     /* conv 2's input is pooled ReLU output: a zero there routes to a zero of a1, which
      * the ReLU backward below would zero anyway, so the mask is exact */
     OP(clstyle_conv_backward(ctx, &ch->cv2, T(ch->dp1, C1, H2, W2), tda2, &tp1, tws, &err));
-    OP(clstyle_pool_backward(ctx, nt->kind, tda1, T(ch->dp1, C1, H2, W2), T(ch->route, C1, H2, W2), 0, &err));
+    OP(clstyle_pool_backward(ctx, nt->kind, tda1, T(ch->dp1, C1, H2, W2), T(ch->route, C1, H2, W2), 0, 0, &err));
     OP(clstyle_gram_backward(ctx, &ch->gram, tda1, T(ch->d1, C1, C1, 1), ta1,
                              (float)(sign[1] * s1.grad), tws, &err));
     OP(clstyle_relu_backward(ctx, tda1, tda1, ta1, &err));

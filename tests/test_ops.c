@@ -280,17 +280,17 @@ static void test_pool(int c, int h, int w, int ties)
     const clstyle_tensor route = clstyle_tensor_view(drt.buf, 3, c, ho, wo), none = {0};
 
     snprintf(name, sizeof name, "maxpool_forward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
-    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_MAX, dyo.t, dxv.t, none, &err));
+    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_MAX, dyo.t, dxv.t, none, 0, &err));
     fetch(name, &dyo, out, SENT);
     ref_maxpool_forward(ref, x, c, h, w);
     expect_exact(name, out, ref, no);
     sentinel_view(&dyo);
-    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_MAX, dyo.t, dxv.t, route, &err));
+    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_MAX, dyo.t, dxv.t, route, 0, &err));
     fetch(name, &dyo, out, SENT);
     expect_exact(name, out, ref, no);
 
     snprintf(name, sizeof name, "maxpool_backward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, route, 0, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, route, 0, 0, &err));
     fetch(name, &ddx, out, SENT);
     ref_maxpool_backward(ref, dy, x, c, h, w);
     expect_exact(name, out, ref, n);
@@ -299,21 +299,21 @@ static void test_pool(int c, int h, int w, int ties)
     for (size_t i = 0; i < n; i++) ref[i] = x[i] > 0 ? ref[i] : 0.0f;
     snprintf(name, sizeof name, "maxpool_backward+relu %dx%dx%d%s", c, h, w, ties ? " ties" : "");
     sentinel_view(&ddx);
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, route, 1, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, route, 0, 1, &err));
     fetch(name, &ddx, out, SENT);
     expect_exact(name, out, ref, n);
 
     /* average: three roundings of partial sums, so the bound is relative to ¼Σ|x| */
     snprintf(name, sizeof name, "avgpool_forward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
     sentinel_view(&dyo);
-    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_AVG, dyo.t, dxv.t, route, &err));
+    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_AVG, dyo.t, dxv.t, route, 0, &err));
     fetch(name, &dyo, out, SENT);
     ref_avgpool_forward(dref, mag, x, c, h, w);
     expect_rel(name, out, dref, mag, no, 1e-6);
 
     snprintf(name, sizeof name, "avgpool_backward %dx%dx%d%s", c, h, w, ties ? " ties" : "");
     sentinel_view(&ddx);
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, route, 0, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, route, 0, 0, &err));
     fetch(name, &ddx, out, SENT);
     ref_avgpool_backward(dref, dy, c, h, w);
     expect_rel(name, out, dref, NULL, n, 1e-6);
@@ -321,7 +321,7 @@ static void test_pool(int c, int h, int w, int ties)
     for (size_t i = 0; i < n; i++) dref[i] = x[i] > 0 ? dref[i] : 0.0;
     snprintf(name, sizeof name, "avgpool_backward+relu %dx%dx%d%s", c, h, w, ties ? " ties" : "");
     sentinel_view(&ddx);
-    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, route, 1, &err));
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_AVG, ddx.t, ddy.t, route, 0, 1, &err));
     fetch(name, &ddx, out, SENT);
     expect_rel(name, out, dref, NULL, n, 1e-6);
 

@@ -6,7 +6,10 @@
  * 16 px halo) with a 4x3 grid of 32 px tiles, and the default layers to relu5_1 (a
  * 96 px halo) with five tiles across whose middle crops lie strictly inside the image. The
  * shallow case also runs with the optimizer state and content targets in host memory
- * (CLSTYLE_HOST_STATE=1): its image, log and checkpoint equal the tiled run's exactly. */
+ * (CLSTYLE_HOST_STATE=1): its image, log and checkpoint equal the tiled run's exactly.
+ * With CLSTYLE_TEST_BANDS=1 (ctest's test_bands, three PoCL devices): the same job on
+ * one device and in bands across all three (-d all; per-layer halo exchange) to the same
+ * bounds, and the band run twice, bit for bit (losses, image, checkpoint). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +191,62 @@ static void compare_ops(const char *what, int w, int h, int tile)
     clstyle_image_free(&sty);
 }
 
+/* The options of one comparison run `name` of case `what` (its output, log and
+ * checkpoint paths made here). */
+static void run_options(clstyle_options *o, const char *what, const char *name, const char *content, char *out,
+                        char *log, char *ckpt, int w, int h, long iters)
+{
+    snprintf(out, 4200, "%s/%s_%s.png", tmp, what, name);
+    snprintf(log, 4200, "%s/%s_%s.csv", tmp, what, name);
+    snprintf(ckpt, 4200, "%s/%s_%s.ckpt", tmp, what, name);
+    clstyle_options_default(o);
+    o->content = content;
+    o->style[0] = style;
+    o->nstyle = 1;
+    o->style_scale = 0.5;
+    o->output = out;
+    o->log = log;
+    o->weights = "synthetic:11";
+    o->size = w > h ? w : h;
+    o->iters = iters;
+    o->tv_weight = 2;
+    o->output_bits = 16;
+    o->print_every = 1;
+}
+
+/* Run 0 (whole, one device) against run 1 (tiled or in bands): the first iteration's
+ * image gradient, every loss row within relative 1e-5, the final images within 50 dB. */
+static void compare_runs(const char *what, const char *how, int w, int h, int tile, char ckpt[][4200], char log[][4200],
+                         char out[][4200], long iters)
+{
+    compare_gradient(what, ckpt[0], ckpt[1]);
+    double a[64][4], b[64][4];
+    int na = read_log(log[0], a, 64), nb = read_log(log[1], b, 64);
+    CHECK(na == iters && nb == iters, "%s: %d and %d log rows, want %ld", what, na, nb, iters);
+    double worst = 0;
+    for (int i = 0; i < na && i < nb; i++)
+        for (int j = 0; j < 4; j++) {
+            double d = fabs(a[i][j] - b[i][j]) / (fabs(a[i][j]) + 1e-30);
+            if (a[i][j] == 0 && b[i][j] == 0) d = 0;
+            if (d > worst) worst = d;
+            CHECK(d <= 1e-5, "%s: row %d term %d: whole %.9g %s %.9g (relative %.3g)", what, i + 1, j, a[i][j], how,
+                  b[i][j], d);
+        }
+    clstyle_image ia = {0}, ib = {0};
+    clstyle_error err = {0};
+    if (clstyle_png_read(out[0], 0, &ia, &err) == CLSTYLE_OK && clstyle_png_read(out[1], 0, &ib, &err) == CLSTYLE_OK) {
+        double p = ref_psnr(ia.data, ib.data, (size_t)3 * ia.w * ia.h);
+        CHECK(ia.w == ib.w && ia.h == ib.h && p >= 50, "%s: final image PSNR %.1f dB", what, p);
+        printf("%s: %dx%d, %s (tiles of %d px; 0: none): largest relative loss difference %.3g, final PSNR %.1f dB\n",
+               what, w, h, how, tile, worst, p);
+    } else {
+        CHECK(0, "%s: read outputs: %s", what, err.msg);
+    }
+    clstyle_image_free(&ia);
+    clstyle_image_free(&ib);
+}
+
+
 static void compare(const char *what, int w, int h, int tile, long iters, int shallow)
 {
     static const char *const run_name[3] = {"whole", "tiled", "host"};
@@ -198,23 +257,8 @@ static void compare(const char *what, int w, int h, int tile, long iters, int sh
      * targets in host memory: the same kernels on the same numbers, so bit for bit */
     const int runs = shallow ? 3 : 2;
     for (int r = 0; r < runs; r++) {
-        snprintf(out[r], sizeof out[r], "%s/%s_%s.png", tmp, what, run_name[r]);
-        snprintf(log[r], sizeof log[r], "%s/%s_%s.csv", tmp, what, run_name[r]);
-        snprintf(ckpt[r], sizeof ckpt[r], "%s/%s_%s.ckpt", tmp, what, run_name[r]);
         clstyle_options o;
-        clstyle_options_default(&o);
-        o.content = content;
-        o.style[0] = style;
-        o.nstyle = 1;
-        o.style_scale = 0.5;
-        o.output = out[r];
-        o.log = log[r];
-        o.weights = "synthetic:11";
-        o.size = w > h ? w : h;
-        o.iters = iters;
-        o.tv_weight = 2;
-        o.output_bits = 16;
-        o.print_every = 1;
+        run_options(&o, what, run_name[r], content, out[r], log[r], ckpt[r], w, h, iters);
         if (shallow) shallow_layers(&o);
         o.tile = r ? tile : 0;
         clstyle_error err = {0};
@@ -237,31 +281,37 @@ static void compare(const char *what, int w, int h, int tile, long iters, int sh
               "%s: the %s run's losses, image or checkpoint differ from the tiled run's", what, run_name[r]);
         printf("%s: host-state tiles equal device-state tiles bit for bit (losses, image, checkpoint)\n", what);
     }
-    compare_gradient(what, ckpt[0], ckpt[1]);
-    double a[64][4], b[64][4];
-    int na = read_log(log[0], a, 64), nb = read_log(log[1], b, 64);
-    CHECK(na == iters && nb == iters, "%s: %d and %d log rows, want %ld", what, na, nb, iters);
-    double worst = 0;
-    for (int i = 0; i < na && i < nb; i++)
-        for (int j = 0; j < 4; j++) {
-            double d = fabs(a[i][j] - b[i][j]) / (fabs(a[i][j]) + 1e-30);
-            if (a[i][j] == 0 && b[i][j] == 0) d = 0;
-            if (d > worst) worst = d;
-            CHECK(d <= 1e-5, "%s: row %d term %d: whole %.9g tiled %.9g (relative %.3g)", what, i + 1, j, a[i][j], b[i][j],
-                  d);
-        }
-    clstyle_image ia = {0}, ib = {0};
-    clstyle_error err = {0};
-    if (clstyle_png_read(out[0], 0, &ia, &err) == CLSTYLE_OK && clstyle_png_read(out[1], 0, &ib, &err) == CLSTYLE_OK) {
-        double p = ref_psnr(ia.data, ib.data, (size_t)3 * ia.w * ia.h);
-        CHECK(ia.w == ib.w && ia.h == ib.h && p >= 50, "%s: final image PSNR %.1f dB", what, p);
-        printf("%s: %dx%d, %d px tiles: largest relative loss difference %.3g, final PSNR %.1f dB\n", what, w, h, tile,
-               worst, p);
-    } else {
-        CHECK(0, "%s: read outputs: %s", what, err.msg);
+    compare_runs(what, "tiled", w, h, tile, ckpt, log, out, iters);
+}
+
+/* One device (-d 0) against every device in bands (-d all), twice. */
+static void compare_bands(const char *what, int w, int h, long iters)
+{
+    static const char *const run_name[3] = {"one", "bands", "again"};
+    char content[4200], out[3][4200], log[3][4200], ckpt[3][4200];
+    snprintf(content, sizeof content, "%s/%s_content.png", tmp, what);
+    if (!write_content(content, w, h)) return;
+    for (int r = 0; r < 3; r++) {
+        clstyle_options o;
+        run_options(&o, what, run_name[r], content, out[r], log[r], ckpt[r], w, h, iters);
+        o.device = r ? "all" : "0";
+        clstyle_error err = {0};
+        clstyle_options one = o;
+        one.iters = 1;
+        one.checkpoint = ckpt[r];
+        one.log = NULL;
+        clstyle_status st = clstyle_run(&one, &err);
+        if (!st) st = clstyle_run(&o, &err);
+        CHECK(st == CLSTYLE_OK, "%s %s run: %s", what, run_name[r], err.msg);
+        if (st) return;
     }
-    clstyle_image_free(&ia);
-    clstyle_image_free(&ib);
+    double t[64][4], u[64][4];
+    int nt = read_log(log[1], t, 64), nu = read_log(log[2], u, 64), same = nt == nu && nt == iters;
+    for (int i = 0; i < nt && same; i++) same = !memcmp(t[i], u[i], sizeof t[i]);
+    CHECK(same && tu_same_file(out[1], out[2]) && tu_same_file(ckpt[1], ckpt[2]),
+          "%s: two band runs' losses, image or checkpoint differ", what);
+    printf("%s: band runs repeat bit for bit (losses, image, checkpoint)\n", what);
+    compare_runs(what, "bands", w, h, 0, ckpt, log, out, iters);
 }
 
 int main(void)
@@ -270,6 +320,10 @@ int main(void)
     if (!src) src = CLSTYLE_SOURCE_DIR;
     snprintf(style, sizeof style, "%s/tests/golden/style.png", src);
     snprintf(tmp, sizeof tmp, "%s", tu_tmpdir("tiled"));
+    if (getenv("CLSTYLE_TEST_BANDS")) {
+        compare_bands("bands", 120, 88, 3);
+        return tu_finish("test_bands");
+    }
     compare_ops("shallow", 100, 76, 32);
     compare("shallow", 100, 76, 32, 4, 1);
     compare("relu5_1", 400, 112, 96, 3, 0);

@@ -62,11 +62,32 @@ static void print_convs(FILE *f, const clstyle_bench_result *r, int md)
     }
 }
 
+/* "name 50%, name 50%": the devices used together and their shares of the rows. */
+static void shares(const clstyle_bench_result *r, char *buf, size_t len)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < r->ndevices && k + 1 < len; i++) {
+        int w = snprintf(buf + k, len - k, "%s%s %.0f%%", i ? ", " : "", r->devices[i], 100 * r->share[i]);
+        if (w < 0) break;
+        k += (size_t)w < len - k ? (size_t)w : len - k - 1;
+    }
+}
+
 static void print_result(FILE *f, const clstyle_bench_result *r, int md)
 {
     const char *fmt = md ? "\n### %s (%s), %d×%d\n\n" : "\n== [%d] %s (%s), %dx%d ==\n";
-    if (md) fprintf(f, fmt, r->dev.name, clstyle_device_type_name(r->dev.type), r->size, r->size);
-    else fprintf(f, fmt, r->dev.index, r->dev.name, clstyle_device_type_name(r->dev.type), r->size, r->size);
+    char all[2200];
+    shares(r, all, sizeof all);
+    if (r->ndevices > 1) {
+        fprintf(f, md ? "\n### all devices: %s, %d×%d\n\n" : "\n== all devices: %s, %dx%d ==\n", all, r->size, r->size);
+        fprintf(f, "%sbytes between host and devices: %.1f MiB per iteration (the first device's ops below)\n",
+                md ? "- " : "  ", r->moved_per_iter / 1048576.0);
+    } else if (md) {
+        fprintf(f, fmt, r->dev.name, clstyle_device_type_name(r->dev.type), r->size, r->size);
+    } else {
+        fprintf(f, fmt, r->dev.index, r->dev.name, clstyle_device_type_name(r->dev.type), r->size, r->size);
+    }
     fprintf(f,
             "%sseconds/iteration: median %.4f, min %.4f, max %.4f over %d (%.2f it/s)\n"
             "%sachieved %.1f GFLOP/s (%.2f GFLOP per iteration)\n"
@@ -90,8 +111,11 @@ static void print_compare(FILE *f, const clstyle_bench_result *r, int n, int md)
         const clstyle_bench_result *b = NULL;
         for (int j = 0; j < n && !b; j++) b = r[j].size == r[i].size ? &r[j] : NULL;
         double speedup = b && r[i].sec_median > 0 ? b->sec_median / r[i].sec_median : 0;
-        fprintf(f, md ? "| %s | %s | %d | %.4f | %.2f | %.1f | %.2f× |\n" : "  %-44.44s %-5s %5d %9.4f %7.2f %8.1f %7.2fx\n",
-                r[i].dev.name, clstyle_device_type_name(r[i].dev.type), r[i].size, r[i].sec_median,
+        char name[2200];
+        if (r[i].ndevices > 1) shares(&r[i], name, sizeof name);
+        fprintf(f, md ? "| %s%s | %s | %d | %.4f | %.2f | %.1f | %.2f× |\n" : "  %s%-44.44s %-5s %5d %9.4f %7.2f %8.1f %7.2fx\n",
+                r[i].ndevices > 1 ? "all devices: " : "", r[i].ndevices > 1 ? name : r[i].dev.name,
+                r[i].ndevices > 1 ? "all" : clstyle_device_type_name(r[i].dev.type), r[i].size, r[i].sec_median,
                 1 / r[i].sec_median, gf(r[i].flop_per_iter, r[i].sec_median), speedup);
     }
 }
@@ -127,7 +151,14 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
             fprintf(f, ", \"chosen_by\": \"%s\", \"tuning_ms\": %.4f}",
                     clstyle_conv_source_name(b->conv[l].source), b->conv[l].ms);
         }
-        fprintf(f, "], \"ops\": [");
+        fprintf(f, "], \"devices\": [");
+        for (int k = 0; k < b->ndevices; k++) {
+            fprintf(f, "%s", k ? ", " : "");
+            clstyle_json_write_string(f, b->devices[k]);
+        }
+        fprintf(f, "], \"shares\": [");
+        for (int k = 0; k < b->ndevices; k++) fprintf(f, "%s%.4f", k ? ", " : "", b->share[k]);
+        fprintf(f, "], \"bytes_moved_per_iter\": %.0f, \"ops\": [", b->moved_per_iter);
         for (int k = 0; k < b->nops; k++) {
             const clstyle_bench_op *o = &b->ops[k];
             fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
@@ -143,7 +174,7 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
     return 0;
 }
 
-/* Expands "all" into every device index; else splits the comma list. */
+/* Expands "all" into the indices -d all uses; else splits the comma list. */
 static int device_specs(char *arg, char specs[][64], int *n)
 {
     *n = 0;
@@ -151,8 +182,10 @@ static int device_specs(char *arg, char specs[][64], int *n)
         clstyle_device_desc *list;
         int nd;
         clstyle_error err = {0};
+        int idx[CLSTYLE_MAX_DEVICES], count = 0;
         if (clstyle_device_list(&list, &nd, &err)) return clstyle_cli_fail(&err);
-        for (int i = 0; i < nd && i < 8; i++) snprintf(specs[(*n)++], 64, "%d", i);
+        clstyle_device_select_many(list, nd, "all", idx, &count, &err); /* the same hardware once */
+        for (int i = 0; i < count; i++) snprintf(specs[(*n)++], 64, "%d", idx[i]);
         free(list);
         return 0;
     }
@@ -210,7 +243,8 @@ int clstyle_cli_bench(int argc, char **argv)
         return CLSTYLE_ERR_USAGE;
     }
     int sizes[8], nsizes, ndev, rc;
-    char specs[8][64];
+    char specs[8][64], together[256] = "";
+    if (dev) snprintf(together, sizeof together, "%s", dev); /* device_specs splits dev in place */
     if ((rc = clstyle_cli_parse_sizes("bench", sizes_arg, sizes, &nsizes)) || (rc = device_specs(dev, specs, &ndev))) return rc;
     if (json) { /* checked before the first measurement, as a run's outputs are */
         clstyle_paths p;
@@ -241,6 +275,17 @@ int clstyle_cli_bench(int argc, char **argv)
             print_result(stdout, &res[n], md);
             n++;
         }
+    }
+    for (int s = 0; s < nsizes && !rc && ndev > 1 && n < MAX_RUNS; s++) { /* then all of them together */
+        clstyle_error err = {0};
+        fprintf(stderr, "clstyle bench: devices %s together, %dx%d, %ld iterations...\n", together, sizes[s], sizes[s],
+                o.iters);
+        if (clstyle_bench_run(&o, together, sizes[s], &res[n], &err)) {
+            rc = clstyle_cli_fail(&err);
+            break;
+        }
+        print_result(stdout, &res[n], md);
+        n++;
     }
     if (!rc && n > 1 && ndev > 1) print_compare(stdout, res, n, md);
     if (!rc && json) rc = write_json(json, res, n);

@@ -195,13 +195,15 @@ clstyle_status clstyle_relu_mask_backward(clstyle_ctx *ctx, clstyle_tensor dx, c
 typedef enum clstyle_pool_kind { CLSTYLE_POOL_MAX = 0, CLSTYLE_POOL_AVG = 1 } clstyle_pool_kind;
 /* y (C, H/2, W/2) = pool(x (C, H, W)), and route (bytes, y's shape; off in bytes; buf
  * NULL: not written) = where each window's gradient goes, without and with the
- * backward of the ReLU whose output x is  (y =, route =) */
+ * backward of the ReLU whose output x is. halo 1: x (C, h+2, W) and y (C, h/2+2, W/2)
+ * are bands with a halo row each side (host/bands.c), windows pair x's interior rows
+ * (y's halo rows: values of no use).  (y =, route =) */
 clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor y, clstyle_tensor x,
-                                    clstyle_tensor route, clstyle_error *err);
+                                    clstyle_tensor route, int halo, clstyle_error *err);
 /* dx (C, H, W) = dL/dx given dy and the forward's route; relu: taken on through the ReLU
- * whose output x was (0 where x <= 0)  (dx =) */
+ * whose output x was (0 where x <= 0); halo as in the forward  (dx =) */
 clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor dx,
-                                     clstyle_tensor dy, clstyle_tensor route, int relu, clstyle_error *err);
+                                     clstyle_tensor dy, clstyle_tensor route, int halo, int relu, clstyle_error *err);
 
 /* ---- gram: G = F Fᵀ of a (C, H*W) feature map and the style gradient through it, on
  * the tiled GEMM (operands packed into a workspace, in chunks that fit the cache) ---- */

@@ -80,6 +80,32 @@ expect_in err "CLSTYLE_DEVICE" "CLSTYLE_DEVICE=nosuch selftest"
 expect_in err "$pocl_name" "CLSTYLE_DEVICE=nosuch selftest (device list)"
 if [ -e "$XDG_CACHE_HOME/clstyle" ]; then bad "a failed device selection created the cache"; else ok; fi
 
+# ---- several devices (-d all, -d A,B): a device named twice 64, a SPEC that matches none 69,
+# both listing the devices, nothing written; --tile with a list 64; two PoCL devices run
+gold="${CLSTYLE_SOURCE_DIR:-$(dirname "$0")/../..}/tests/golden"
+two=(POCL_DEVICES="pthread pthread" CLSTYLE_NO_TUNE=1 XDG_CACHE_HOME="$TMP/cache-multi") # not the cache the selftest checks below
+job=(-c "$gold/content.png" -s "$gold/style.png" -w synthetic:1 --size 48 -n 1 -o "$TMP/multi.png")
+run "${two[@]}" -- devices
+expect_in out "-d all uses: [0] [1]" "devices with two PoCL devices"
+run "${two[@]}" -- "${job[@]}" -d 0,0
+expect_rc 64 "-d 0,0"
+expect_in err "again" "-d 0,0"
+expect_in err "[1] " "-d 0,0 (device list)"
+run "${two[@]}" -- "${job[@]}" -d 1,nosuch
+expect_rc 69 "-d 1,nosuch"
+expect_in err "'nosuch' matches no OpenCL device" "-d 1,nosuch"
+run "${two[@]}" -- "${job[@]}" -d 0, 
+expect_rc 64 "-d '0,'"
+run "${two[@]}" -- "${job[@]}" -d all --tile 96
+expect_rc 64 "-d all --tile 96"
+if [ -e "$TMP/multi.png" ]; then bad "a refused device list wrote the output"; else ok; fi
+run "${two[@]}" -- "${job[@]}" -d all
+expect_rc 0 "-d all with two PoCL devices"
+expect_in err "devices: 2 together" "-d all with two PoCL devices"
+run POCL_DEVICES=pthread CLSTYLE_NO_TUNE=1 XDG_CACHE_HOME="$TMP/cache-multi" -- "${job[@]}" -d all
+expect_rc 0 "-d all with one device"
+expect_in err "one device, an ordinary run" "-d all with one device"
+
 # ---- --help and devices compile nothing and need no kernel sources (fresh, empty caches)
 help_cache="$TMP/cache-help" dev_cache="$TMP/cache-devices"
 mkdir -p "$help_cache" "$dev_cache"

@@ -1,0 +1,626 @@
+/* One job across several devices (bands.h): the bands, their halo exchanges, the Gram
+ * sum and the assembly of the image gradient, driven from one host thread in lockstep
+ * (each exchange waits for every device to finish the layer before it). */
+#include "bands.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tune.h"
+
+#define info(o, ...) clstyle_notify((o)->info, (o)->progress_user, __VA_ARGS__)
+
+/* One device's band: image rows y0 .. y1-1. Every tensor of its network has the band's
+ * interior rows at that layer and a halo row above and below (vgg.h, acts->halo). */
+typedef struct clstyle_band {
+    clstyle_ctx *ctx;               /* own, but for band 0 (the job's) */
+    clstyle_net own, *net;          /* band 0 uses the job's network */
+    clstyle_acts acts;
+    clstyle_plan plan;
+    int y0, y1;
+    double speed;                   /* relative, from the probe (1 when the devices are alike) */
+    clstyle_tensor xb;              /* (3, y1-y0+2, W) the band's image rows and the rows either side */
+    clstyle_tensor A[2 * CLSTYLE_MAX_LAYERS], G[2 * CLSTYLE_MAX_LAYERS], D[2 * CLSTYLE_MAX_LAYERS]; /* style: (C, C) */
+    clstyle_tensor P[2 * CLSTYLE_MAX_LAYERS]; /* content: (C, h_l, W_l) the band's interior of the target */
+    clstyle_tensor sf, sg;          /* flat: the interior of a tap's activation, its gradient */
+    clstyle_loss_ws loss;           /* one row: this band's loss terms of the iteration */
+    clstyle_fwd fw;
+    clstyle_sweep sw;
+    float *edge[4];                 /* host (Cmax * W): rows 1, h (interior edges), 0, h+1 (halo) of a layer */
+    float *gram;                    /* host: each style tap's partial Gram, back to back */
+    float *gx;                      /* host (3, h+2, W): the band's image gradient, halo rows included */
+    float row[CLSTYLE_LOSS_NSLOTS];
+} clstyle_band;
+
+struct clstyle_bands {
+    int n;
+    clstyle_band b[CLSTYLE_MAX_DEVICES];
+    float *xhost;                   /* (3, H, W) the image the bands read */
+    float *ghost;                   /* (3, H, W) the image gradient, summed */
+    float *gsum;                    /* each style tap's Gram, summed over the bands */
+    float *zeros;                   /* (Cmax * W) */
+    size_t gfloats, edge_floats;
+    double moved;                   /* bytes between host and devices, counted since setup */
+};
+
+/* Every transfer of the bands goes through here: rows of t (clstyle_ctx_rows), counted. */
+static clstyle_status xfer(struct clstyle_bands *B, clstyle_ctx *ctx, int write, int blocking, clstyle_tensor t, int tr,
+                           int n, float *host, int H, int hr, clstyle_error *err)
+{
+    B->moved += 4.0 * t.c * (double)n * t.w;
+    return clstyle_ctx_rows(ctx, write, blocking, t, tr, n, host, H, hr, err);
+}
+
+static size_t gram_floats(const clstyle_job *J)
+{
+    size_t n = 0;
+    for (int i = 0; i < J->ntaps; i++)
+        if (J->taps[i].style) n += (size_t)clstyle_vgg_layers[J->taps[i].l].cout * clstyle_vgg_layers[J->taps[i].l].cout;
+    return n;
+}
+
+/* ---- opening the devices and sharing the rows ---- */
+
+clstyle_status clstyle_bands_open(clstyle_job *J, const char *spec, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    clstyle_device_desc *list;
+    int n, idx[CLSTYLE_MAX_DEVICES], count = 0;
+    clstyle_status st = clstyle_device_list(&list, &n, err);
+    if (st) return clstyle_config_explain_nodevice(&J->cfg, st, err);
+    st = clstyle_device_select_many(list, n, spec, idx, &count, err);
+    free(list);
+    if (st) return st;
+    char one[16];
+    if (count > 1 && o->tile)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--tile: not with several devices (-d %s): each device runs a band "
+                               "of rows, untiled", spec);
+    if (count > 1 && !(J->bands = calloc(1, sizeof *J->bands)))
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    for (int k = 0; k < count && !st; k++) {
+        clstyle_ctx *ctx;
+        snprintf(one, sizeof one, "%d", idx[k]);
+        if ((st = clstyle_ctx_create(&ctx, &J->cfg, one, J->profiling, err))) break;
+        info(o, "device: [%d] %s (%s)", ctx->dev.index, ctx->dev.name, ctx->dev.platform_name);
+        if (ctx->notice[0] && !k) info(o, "%s", ctx->notice);
+        if (!k) J->ctx = ctx;
+        /* each device's budget: --memory-limit, else 90% of its memory */
+        ctx->memory_limit = o->memory_limit ? (size_t)o->memory_limit : (size_t)(0.9 * (double)ctx->dev.global_mem);
+        if (J->bands) {
+            J->bands->b[k].ctx = ctx;
+            J->bands->n = k + 1;
+        }
+    }
+    if (!st && count == 1) info(o, "-d %s: one device, an ordinary run", spec);
+    return st;
+}
+
+/* Whether every device is the same kind of hardware (then the shares are equal and the
+ * layout, and so the result, the same from run to run). */
+static int alike(const struct clstyle_bands *B)
+{
+    for (int k = 1; k < B->n; k++) {
+        const clstyle_device_desc *a = &B->b[0].ctx->dev, *b = &B->b[k].ctx->dev;
+        if (strcmp(a->name, b->name) || a->compute_units != b->compute_units || a->clock_mhz != b->clock_mhz ||
+            a->type != b->type)
+            return 0;
+    }
+    return 1;
+}
+
+/* The band rows: boundaries at the shares' cumulative fractions of H, on the grid; a
+ * device whose band would be under one grid step gets none. */
+static void share_rows(clstyle_job *J)
+{
+    struct clstyle_bands *B = J->bands;
+    const int H = J->content.h, g = CLSTYLE_TILE_GRID;
+    double total = 0, cum = 0;
+    for (int k = 0; k < B->n; k++) total += B->b[k].speed;
+    int prev = 0;
+    for (int k = 0; k < B->n; k++) {
+        cum += B->b[k].speed;
+        int end = k == B->n - 1 ? H : (int)lround(H * cum / total / g) * g;
+        if (end > H) end = H;
+        if (k == 0 && end < g) end = g < H ? g : H; /* the job's device keeps a band: it holds the image */
+        if (end - prev < g || (k < B->n - 1 && H - end < g)) end = k == B->n - 1 ? H : prev;
+        B->b[k].y0 = prev;
+        B->b[k].y1 = end;
+        prev = end;
+    }
+    /* the last band too small: it joins the one before */
+    for (int k = B->n - 1; k > 0; k--) {
+        clstyle_band *b = &B->b[k];
+        if (b->y1 - b->y0 >= g || b->y1 == b->y0) continue;
+        for (int j = k - 1; j >= 0; j--)
+            if (B->b[j].y1 > B->b[j].y0) {
+                B->b[j].y1 = b->y1;
+                break;
+            }
+        b->y0 = b->y1;
+    }
+}
+
+/* Seconds one forward pass of a 64-row band takes on band b's device (its network built). */
+static clstyle_status probe(clstyle_job *J, clstyle_band *b, double *secs, clstyle_error *err)
+{
+    const int W = J->content.w, H = J->content.h, rows = H < 64 ? H : 64;
+    clstyle_acts a;
+    clstyle_tensor x = clstyle_tensor_view(NULL, 0, 3, rows + 2, W);
+    clstyle_status st = clstyle_acts_init_band(b->ctx, &a, b->net, 0, rows, H, W, J->has_tap, 0, err);
+    if (st) return st;
+    if (!(st = clstyle_ctx_alloc(b->ctx, clstyle_tensor_numel(&x) * 4, "probe image", &x.buf, err)))
+        st = clstyle_ctx_fill(b->ctx, x.buf, 0, clstyle_tensor_numel(&x) * 4, 100.0f, "probe image", err);
+    for (int pass = 0; pass < 2 && !st; pass++) { /* the first warms the kernels up */
+        double t0 = clstyle_now();
+        st = clstyle_net_forward(b->ctx, b->net, &a, x, err);
+        if (!st) st = clstyle_ctx_finish(b->ctx, err);
+        *secs = clstyle_now() - t0;
+    }
+    clstyle_ctx_release(b->ctx, &x.buf);
+    clstyle_acts_free(b->ctx, &a);
+    return st;
+}
+
+/* Each band's network: band 0 the job's (built by the job's setup), the others their own,
+ * tuned on their device at the band's shape. */
+static clstyle_status band_net(clstyle_job *J, clstyle_band *b, int k, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (k == 0) {
+        b->net = &J->net;
+        return CLSTYLE_OK;
+    }
+    clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
+    int h = (J->content.h + J->bands->n - 1) / J->bands->n + 2;
+    if (!J->cfg.no_tune) clstyle_tune_load_xgemm(b->ctx, o->info, o->progress_user);
+    clstyle_status st = clstyle_tune_convs(b->ctx, &J->weights, J->weights.nconv, h, J->content.w,
+                                           clstyle_tune_mode_of(&b->ctx->cfg), 0, choice, o->info, o->progress_user, err);
+    if (!st)
+        st = clstyle_net_init(b->ctx, &b->own, &J->weights, o->pooling_avg ? CLSTYLE_POOL_AVG : CLSTYLE_POOL_MAX, choice,
+                              err);
+    b->net = &b->own;
+    return st;
+}
+
+/* ---- the band's buffers ---- */
+
+static clstyle_status band_buffers(clstyle_job *J, clstyle_band *b, clstyle_error *err)
+{
+    const int H = J->content.h, W = J->content.w, hb = b->y1 - b->y0;
+    clstyle_status st = clstyle_acts_init_band(b->ctx, &b->acts, b->net, b->y0, b->y1, H, W, J->has_tap, 1, err);
+    if (st) return st;
+    clstyle_plan *p = &b->plan;
+    size_t most = 1;
+    clstyle_plan_init(p);
+    clstyle_plan_add(p, &b->xb, 3, hb + 2, W, "band image");
+    for (int i = 0; i < J->ntaps; i++) {
+        const clstyle_tap *t = &J->taps[i];
+        clstyle_tensor a = clstyle_acts_at(&b->acts, t->l, t->relu);
+        size_t n = (size_t)a.c * (a.h - 2) * a.w;
+        if (n > most) most = n;
+        if (t->style) {
+            clstyle_plan_add(p, &b->A[i], a.c, a.c, 1, "style target Gram");
+            clstyle_plan_add(p, &b->G[i], a.c, a.c, 1, "Gram matrix, summed over the bands");
+            clstyle_plan_add(p, &b->D[i], a.c, a.c, 1, "Gram difference");
+        } else {
+            clstyle_plan_add(p, &b->P[i], a.c, a.h - 2, a.w, "content target of the band");
+        }
+    }
+    clstyle_plan_add_flat(p, &b->sf, most, "band interior of a tap");
+    clstyle_plan_add_flat(p, &b->sg, most, "band interior gradient");
+    if ((st = clstyle_plan_alloc(b->ctx, p, "band buffers", err))) return st;
+    if ((st = clstyle_ctx_fill(b->ctx, b->xb.buf, 0, clstyle_tensor_numel(&b->xb) * 4, 0.0f, "band image", err)))
+        return st;
+    if ((st = clstyle_loss_init(b->ctx, &b->loss, 1, err))) return st;
+    const size_t ef = J->bands->edge_floats;
+    for (int s = 0; s < 4; s++)
+        if (!(b->edge[s] = malloc(ef * sizeof(float)))) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    b->gram = malloc((J->bands->gfloats + 1) * sizeof(float));
+    b->gx = malloc((size_t)3 * (hb + 2) * W * sizeof(float));
+    if (!b->gram || !b->gx) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    return CLSTYLE_OK;
+}
+
+/* ---- halo exchanges ---- */
+
+static clstyle_status finish_all(struct clstyle_bands *B, clstyle_error *err)
+{
+    clstyle_status st = CLSTYLE_OK;
+    for (int k = 0; k < B->n && !st; k++) st = clstyle_ctx_finish(B->b[k].ctx, err);
+    return st;
+}
+
+/* Row r of t (all channels) to or from host row storage (c, 1, w). */
+static clstyle_status row_io(struct clstyle_bands *B, clstyle_band *b, int write, int blocking, clstyle_tensor t, int r,
+                             float *host, clstyle_error *err)
+{
+    return xfer(B, b->ctx, write, blocking, t, r, 1, host, 1, 0, err);
+}
+
+/* Forward: each band's t[k] (C, h+2, W) gets in its halo rows its neighbours' interior
+ * edge rows, zeros at the image's top and bottom (the conv's zero padding). */
+static clstyle_status exchange_forward(struct clstyle_bands *B, const clstyle_tensor *t, clstyle_error *err)
+{
+    clstyle_status st = CLSTYLE_OK;
+    for (int k = 0; k < B->n && !st; k++) {
+        clstyle_band *b = &B->b[k];
+        const int h = t[k].h - 2;
+        if (k > 0) st = row_io(B, b, 0, 0, t[k], 1, b->edge[0], err);
+        if (!st && k + 1 < B->n) st = row_io(B, b, 0, 0, t[k], h, b->edge[1], err);
+    }
+    if (!st) st = finish_all(B, err);
+    for (int k = 0; k < B->n && !st; k++) {
+        clstyle_band *b = &B->b[k];
+        const int h = t[k].h - 2;
+        st = row_io(B, b, 1, 1, t[k], 0, k > 0 ? B->b[k - 1].edge[1] : B->zeros, err);
+        if (!st) st = row_io(B, b, 1, 1, t[k], h + 1, k + 1 < B->n ? B->b[k + 1].edge[0] : B->zeros, err);
+    }
+    return st;
+}
+
+static void add_rows(float *dst, const float *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+/* Backward: the gradient g[k] (C, h+2, W) a conv's backward left in each band: its halo
+ * rows belong to the neighbours' interior edge rows (added there, the band above's
+ * first), then they are zeroed. */
+static clstyle_status exchange_backward(struct clstyle_bands *B, const clstyle_tensor *g, clstyle_error *err)
+{
+    clstyle_status st = CLSTYLE_OK;
+    for (int k = 0; k < B->n && !st; k++) {
+        clstyle_band *b = &B->b[k];
+        const int h = g[k].h - 2;
+        st = row_io(B, b, 0, 0, g[k], 1, b->edge[0], err);
+        if (!st) st = row_io(B, b, 0, 0, g[k], h, b->edge[1], err);
+        if (!st) st = row_io(B, b, 0, 0, g[k], 0, b->edge[2], err);
+        if (!st) st = row_io(B, b, 0, 0, g[k], h + 1, b->edge[3], err);
+    }
+    if (!st) st = finish_all(B, err);
+    for (int k = 0; k < B->n && !st; k++) {
+        clstyle_band *b = &B->b[k];
+        const int h = g[k].h - 2;
+        const size_t n = (size_t)g[k].c * g[k].w;
+        float *top = b->edge[0], *bottom = h == 1 ? b->edge[0] : b->edge[1];
+        if (k > 0) add_rows(top, B->b[k - 1].edge[3], n);
+        if (k + 1 < B->n) add_rows(bottom, B->b[k + 1].edge[2], n);
+        st = row_io(B, b, 1, 1, g[k], 1, top, err);
+        if (!st && h > 1) st = row_io(B, b, 1, 1, g[k], h, bottom, err);
+        if (!st) st = row_io(B, b, 1, 1, g[k], 0, B->zeros, err);
+        if (!st) st = row_io(B, b, 1, 1, g[k], h + 1, B->zeros, err);
+    }
+    return st;
+}
+
+/* ---- one pass ---- */
+
+/* Each band's image rows (and the rows either side) from x (3, H, W) in host memory. */
+static clstyle_status send_image(clstyle_job *J, const float *x, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    const int H = J->content.h;
+    clstyle_status st = CLSTYLE_OK;
+    for (int k = 0; k < B->n && !st; k++) {
+        clstyle_band *b = &B->b[k];
+        int r0 = b->y0 > 0 ? b->y0 - 1 : 0, r1 = b->y1 < H ? b->y1 + 1 : H;
+        st = xfer(B, b->ctx, 1, 0, b->xb, r0 - (b->y0 - 1), r1 - r0, (float *)x, H, r0, err);
+    }
+    return st;
+}
+
+/* The forward pass of every band in lockstep: the halo rows of each conv's input refreshed first. */
+static clstyle_status forward(clstyle_job *J, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    clstyle_status st = CLSTYLE_OK;
+    clstyle_tensor in[CLSTYLE_MAX_DEVICES];
+    for (int k = 0; k < B->n && !st; k++) st = clstyle_net_forward_begin(B->b[k].ctx, B->b[k].net, &B->b[k].acts,
+                                                                         B->b[k].xb, &B->b[k].fw, err);
+    for (int l = 0; l < J->net.nconv && !st; l++) {
+        for (int k = 0; k < B->n; k++) in[k] = B->b[k].fw.in;
+        st = exchange_forward(B, in, err);
+        for (int k = 0; k < B->n && !st; k++) st = clstyle_net_forward_next(B->b[k].ctx, B->b[k].net, &B->b[k].acts,
+                                                                            &B->b[k].fw, err);
+    }
+    return st;
+}
+
+/* Tap t's activation in band b, its interior rows copied into b->sf as *f (C, h_l, W_l). */
+static clstyle_status interior(clstyle_band *b, const clstyle_tap *t, clstyle_tensor *f, clstyle_error *err)
+{
+    clstyle_tensor a = clstyle_acts_at(&b->acts, t->l, t->relu);
+    *f = clstyle_tensor_view(b->sf.buf, 0, a.c, a.h - 2, a.w);
+    return clstyle_crop_forward(b->ctx, *f, a, 1, 0, err);
+}
+
+/* t as one row (1, 1, numel): a single contiguous transfer. */
+static clstyle_tensor flat(clstyle_tensor t)
+{
+    return clstyle_tensor_view(t.buf, t.off, 1, 1, (int)clstyle_tensor_numel(&t));
+}
+
+/* Pass 1's coupling: each band's Gram of its interior at every style tap, summed on the
+ * host in band order and sent back; then each band's G - A (the loss value in band 0's row). */
+static clstyle_status grams(clstyle_job *J, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    clstyle_status st = CLSTYLE_OK;
+    for (int k = 0; k < B->n && !st; k++) {
+        clstyle_band *b = &B->b[k];
+        size_t off = 0;
+        for (int i = 0; i < J->ntaps && !st; i++) {
+            const clstyle_tap *t = &J->taps[i];
+            clstyle_tensor f;
+            if (!t->style) continue;
+            if ((st = interior(b, t, &f, err))) break;
+            clstyle_ctx_set_label(b->ctx, "style loss+grad", 2.0 * f.c * f.c * f.h * f.w, 4.0 * f.c * f.h * f.w);
+            st = clstyle_gram_forward(b->ctx, &b->net->gram, b->G[i], f, b->acts.ws, err);
+            if (!st) st = xfer(B, b->ctx, 0, 0, flat(b->G[i]), 0, 1, b->gram + off, 1, 0, err);
+            off += clstyle_tensor_numel(&b->G[i]);
+        }
+    }
+    if (!st) st = finish_all(B, err);
+    if (st) return st;
+    memcpy(B->gsum, B->b[0].gram, B->gfloats * sizeof(float));
+    for (int k = 1; k < B->n; k++) add_rows(B->gsum, B->b[k].gram, B->gfloats);
+    for (int k = 0; k < B->n && !st; k++) {
+        clstyle_band *b = &B->b[k];
+        size_t off = 0;
+        for (int i = 0; i < J->ntaps && !st; i++) {
+            const clstyle_tap *t = &J->taps[i];
+            if (!t->style) continue;
+            clstyle_loss_scale sc = clstyle_job_tap_scale(J, t);
+            st = xfer(B, b->ctx, 1, 0, flat(b->G[i]), 0, 1, B->gsum + off, 1, 0, err);
+            if (!st)
+                st = clstyle_loss_gram_diff(b->ctx, &b->loss, CLSTYLE_LOSS_STYLE, b->D[i], b->G[i], b->A[i],
+                                            k == 0 ? (float)sc.value : 0.0f, err);
+            off += clstyle_tensor_numel(&b->G[i]);
+        }
+    }
+    return st;
+}
+
+/* Tap t's gradient at band b's interior, added into g (the sweep's gradient there); a
+ * content tap's value into the band's row. */
+static clstyle_status band_tap(clstyle_job *J, clstyle_band *b, int i, clstyle_tensor g, clstyle_error *err)
+{
+    const clstyle_tap *t = &J->taps[i];
+    clstyle_loss_scale sc = clstyle_job_tap_scale(J, t);
+    clstyle_tensor f, gw;
+    clstyle_status st = interior(b, t, &f, err);
+    gw = clstyle_tensor_view(b->sg.buf, 0, f.c, f.h, f.w);
+    double C = f.c, N = (double)f.h * f.w;
+    clstyle_ctx_set_label(b->ctx, t->style ? "style loss+grad" : "content loss+grad", t->style ? 2.0 * C * C * N : 3.0 * C * N,
+                          t->style ? 8.0 * C * N : 12.0 * C * N);
+    if (!st) st = clstyle_ctx_fill(b->ctx, gw.buf, 0, clstyle_tensor_numel(&gw) * 4, 0.0f, "band interior gradient", err);
+    if (!st && t->style) st = clstyle_gram_backward(b->ctx, &b->net->gram, gw, b->D[i], f, (float)sc.grad, b->acts.ws, err);
+    if (!st && !t->style)
+        st = clstyle_loss_content(b->ctx, &b->loss, CLSTYLE_LOSS_CONTENT, &gw, (float)sc.grad, f, b->P[i],
+                                  (float)sc.value, err);
+    return st ? st : clstyle_crop_backward(b->ctx, g, gw, 1, 0, err);
+}
+
+/* The sweep of every band in lockstep, conv by conv from the top: the taps at a conv,
+ * its backward, the exchange of the gradient's halo rows. */
+static clstyle_status backward(clstyle_job *J, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    clstyle_status st = CLSTYLE_OK;
+    clstyle_tensor g[CLSTYLE_MAX_DEVICES];
+    for (int k = 0; k < B->n && !st; k++)
+        st = clstyle_net_backward_begin(B->b[k].ctx, &B->b[k].sw, B->b[k].net, &B->b[k].acts, J->has_tap, err);
+    for (int l = J->net.nconv - 1; l >= 0 && !st; l--) {
+        for (int k = 0; k < B->n && !st; k++) {
+            clstyle_band *b = &B->b[k];
+            for (int j = 0; j < J->ntaps && !st; j++) {
+                const int i = J->order[j];
+                if (J->taps[i].l != l) continue;
+                clstyle_tensor gt;
+                st = clstyle_net_backward_to(b->ctx, &b->sw, l, J->taps[i].relu, &gt, err);
+                if (!st) st = band_tap(J, b, i, gt, err);
+            }
+            if (!st) st = clstyle_net_backward_conv(b->ctx, &b->sw, &g[k], err);
+        }
+        if (!st && l > 0) st = exchange_backward(B, g, err);
+    }
+    return st;
+}
+
+/* Every band's image gradient (halo rows too: the neighbours' share) added on the host,
+ * band by band, into the whole image's; then onto J's device. The loss rows likewise. */
+static clstyle_status gather(clstyle_job *J, size_t row, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    const int H = J->content.h, W = J->content.w;
+    const size_t plane = (size_t)H * W;
+    clstyle_status st = CLSTYLE_OK;
+    for (int k = 0; k < B->n && !st; k++) {
+        clstyle_band *b = &B->b[k];
+        st = xfer(B, b->ctx, 0, 0, b->acts.gx, 0, b->acts.gx.h, b->gx, b->acts.gx.h, 0, err);
+        if (!st) st = xfer(B, b->ctx, 0, 0, clstyle_tensor_view(b->loss.values, 0, 1, 1, CLSTYLE_LOSS_NSLOTS), 0,
+                                       1, b->row, 1, 0, err);
+    }
+    if (!st) st = finish_all(B, err);
+    if (st) return st;
+    memset(B->ghost, 0, 3 * plane * sizeof(float));
+    float sum[2] = {0, 0};
+    for (int k = 0; k < B->n; k++) {
+        const clstyle_band *b = &B->b[k];
+        const int hb = b->y1 - b->y0 + 2;
+        for (int c = 0; c < 3; c++)
+            for (int r = 0; r < hb; r++) {
+                int y = b->y0 - 1 + r;
+                if (y < 0 || y >= H) continue;
+                add_rows(B->ghost + c * plane + (size_t)y * W, b->gx + ((size_t)c * hb + r) * W, (size_t)W);
+            }
+        sum[0] += b->row[CLSTYLE_LOSS_CONTENT];
+        sum[1] += b->row[CLSTYLE_LOSS_STYLE];
+    }
+    B->moved += 3.0 * plane * sizeof(float) + sizeof sum;
+    st = clstyle_ctx_write(J->ctx, J->gall.buf, 0, 3 * plane * sizeof(float), B->ghost, err);
+    return st ? st : clstyle_ctx_write(J->ctx, J->loss.values, row * CLSTYLE_LOSS_NSLOTS * sizeof(float), sizeof sum,
+                                       sum, err);
+}
+
+clstyle_status clstyle_bands_gradient(clstyle_job *J, size_t row, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    const size_t bytes = (size_t)3 * J->content.h * J->content.w * sizeof(float);
+    clstyle_status st = clstyle_ctx_read(J->ctx, J->x.buf, 0, bytes, B->xhost, err);
+    B->moved += (double)bytes;
+    if (!st) st = send_image(J, B->xhost, err);
+    for (int k = 0; k < B->n && !st; k++) st = clstyle_loss_reset(B->b[k].ctx, &B->b[k].loss, err);
+    if (!st) st = forward(J, err);
+    if (!st) st = grams(J, err);
+    if (!st) st = backward(J, err);
+    return st ? st : gather(J, row, err);
+}
+
+/* ---- setup ---- */
+
+/* The style targets (the job's, made on its device) copied into every band. */
+static clstyle_status send_targets(clstyle_job *J, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    clstyle_status st = CLSTYLE_OK;
+    for (int i = 0; i < J->ntaps && !st; i++) {
+        const clstyle_tap *t = &J->taps[i];
+        if (!t->style) continue;
+        st = clstyle_ctx_read(J->ctx, t->target.buf, 0, clstyle_tensor_numel(&t->target) * 4, B->gsum, err);
+        for (int k = 0; k < B->n && !st; k++)
+            st = clstyle_ctx_write(B->b[k].ctx, B->b[k].A[i].buf, 0, clstyle_tensor_numel(&t->target) * 4, B->gsum, err);
+    }
+    return st;
+}
+
+/* Each band's content targets: the content image through the bands, each content tap's
+ * interior kept. */
+static clstyle_status content_targets(clstyle_job *J, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    clstyle_status st = send_image(J, J->content.data, err);
+    if (!st) st = forward(J, err);
+    for (int k = 0; k < B->n && !st; k++)
+        for (int i = 0; i < J->ntaps && !st; i++) {
+            const clstyle_tap *t = &J->taps[i];
+            clstyle_tensor a = clstyle_acts_at(&B->b[k].acts, t->l, t->relu);
+            if (!t->style) st = clstyle_crop_forward(B->b[k].ctx, B->b[k].P[i], a, 1, 0, err);
+        }
+    return st ? st : finish_all(B, err);
+}
+
+/* Drops the devices that got no rows (their contexts closed). */
+static void drop_empty(clstyle_job *J)
+{
+    struct clstyle_bands *B = J->bands;
+    int m = 0;
+    for (int k = 0; k < B->n; k++) {
+        clstyle_band *b = &B->b[k];
+        if (b->y1 > b->y0 || k == 0) {
+            if (m != k) B->b[m] = *b;
+            m++;
+            continue;
+        }
+        info(J->o, "device [%d] %s: no rows (under %d of the image's at its measured speed), not used", b->ctx->dev.index,
+             b->ctx->dev.name, CLSTYLE_TILE_GRID);
+        clstyle_net_free(b->ctx, &b->own);
+        clstyle_ctx_free(b->ctx);
+    }
+    for (int k = m; k < B->n; k++) memset(&B->b[k], 0, sizeof B->b[k]);
+    B->n = m;
+}
+
+clstyle_status clstyle_bands_setup(clstyle_job *J, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    const int W = J->content.w, H = J->content.h;
+    clstyle_status st = CLSTYLE_OK;
+    B->gfloats = gram_floats(J);
+    B->edge_floats = (size_t)64 * W; /* the widest row of any layer: C_l W_l <= 64 W in VGG19 */
+    B->xhost = malloc((size_t)3 * H * W * sizeof(float));
+    B->ghost = malloc((size_t)3 * H * W * sizeof(float));
+    B->gsum = malloc((B->gfloats + (size_t)512 * 512) * sizeof(float));
+    B->zeros = calloc(B->edge_floats, sizeof(float));
+    if (!B->xhost || !B->ghost || !B->gsum || !B->zeros) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    for (int k = 0; k < B->n && !st; k++) st = band_net(J, &B->b[k], k, err);
+    const int same = alike(B);
+    for (int k = 0; k < B->n && !st; k++) {
+        double secs = 1;
+        if (!same) st = probe(J, &B->b[k], &secs, err);
+        B->b[k].speed = 1.0 / (secs > 1e-6 ? secs : 1e-6);
+    }
+    if (st) return st;
+    share_rows(J);
+    drop_empty(J);
+    for (int k = 0; k < B->n && !st; k++) st = band_buffers(J, &B->b[k], err);
+    if (!st) st = send_targets(J, err);
+    if (!st) st = content_targets(J, err);
+    if (st) return st;
+    B->moved = 0;
+    char what[1024];
+    clstyle_bands_describe(J, what, sizeof what);
+    info(J->o, "devices: %d together, %s; %s", B->n, what,
+         same ? "equal shares (alike devices)" : "shares by each device's measured speed");
+    return CLSTYLE_OK;
+}
+
+int clstyle_bands_count(const clstyle_job *J)
+{
+    return J->bands ? J->bands->n : 1;
+}
+
+int clstyle_bands_info(const clstyle_job *J, int k, clstyle_band_info *out)
+{
+    const struct clstyle_bands *B = J->bands;
+    if (!B || k < 0 || k >= B->n) return 0;
+    out->dev = &B->b[k].ctx->dev;
+    out->y0 = B->b[k].y0;
+    out->y1 = B->b[k].y1;
+    out->peak_bytes = B->b[k].ctx->peak_device_bytes;
+    out->moved = B->moved;
+    return 1;
+}
+
+void clstyle_bands_describe(const clstyle_job *J, char *buf, size_t len)
+{
+    const struct clstyle_bands *B = J->bands;
+    size_t k = 0;
+    buf[0] = '\0';
+    for (int i = 0; B && i < B->n && k + 1 < len; i++) {
+        const clstyle_band *b = &B->b[i];
+        int w = snprintf(buf + k, len - k, "%s[%d] %s rows %d-%d", i ? ", " : "", b->ctx->dev.index, b->ctx->dev.name,
+                         b->y0, b->y1 - 1);
+        if (w < 0) break;
+        k += (size_t)w < len - k ? (size_t)w : len - k - 1;
+    }
+}
+
+void clstyle_bands_free(clstyle_job *J)
+{
+    struct clstyle_bands *B = J->bands;
+    if (!B) return;
+    for (int k = 0; k < B->n; k++) {
+        clstyle_band *b = &B->b[k];
+        if (b->ctx) {
+            clstyle_plan_release(b->ctx, &b->plan);
+            clstyle_loss_free(b->ctx, &b->loss);
+            clstyle_acts_free(b->ctx, &b->acts);
+            if (k) {
+                clstyle_net_free(b->ctx, &b->own);
+                clstyle_ctx_free(b->ctx);
+            }
+        }
+        for (int s = 0; s < 4; s++) free(b->edge[s]);
+        free(b->gram);
+        free(b->gx);
+    }
+    free(B->xhost);
+    free(B->ghost);
+    free(B->gsum);
+    free(B->zeros);
+    free(B);
+    J->bands = NULL;
+}
