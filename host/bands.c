@@ -4,6 +4,7 @@
 #include "bands.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ typedef struct clstyle_band {
     float *gram;                    /* host: each style tap's partial Gram, back to back */
     float *gx;                      /* host (3, h+2, W): the band's image gradient, halo rows included */
     float row[CLSTYLE_LOSS_NSLOTS];
+    double moved;                   /* bytes between host and this device since setup */
 } clstyle_band;
 
 struct clstyle_bands {
@@ -42,15 +44,18 @@ struct clstyle_bands {
     float *gsum;                    /* each style tap's Gram, summed over the bands */
     float *zeros;                   /* (Cmax * W) */
     size_t gfloats, edge_floats;
-    double moved;                   /* bytes between host and devices, counted since setup */
+    pthread_mutex_t lock;           /* the band threads' barrier (meet) */
+    pthread_cond_t cond;
+    int waiting, gen, failed;
 };
 
-/* Every transfer of the bands goes through here: rows of t (clstyle_ctx_rows), counted. */
-static clstyle_status xfer(struct clstyle_bands *B, clstyle_ctx *ctx, int write, int blocking, clstyle_tensor t, int tr,
+/* Every transfer of band b goes through here: rows of t (clstyle_ctx_rows), counted. */
+static clstyle_status xfer(struct clstyle_bands *B, clstyle_band *b, int write, int blocking, clstyle_tensor t, int tr,
                            int n, float *host, int H, int hr, clstyle_error *err)
 {
-    B->moved += 4.0 * t.c * (double)n * t.w;
-    return clstyle_ctx_rows(ctx, write, blocking, t, tr, n, host, H, hr, err);
+    (void)B;
+    b->moved += 4.0 * t.c * (double)n * t.w;
+    return clstyle_ctx_rows(b->ctx, write, blocking, t, tr, n, host, H, hr, err);
 }
 
 static size_t gram_floats(const clstyle_job *J)
@@ -79,6 +84,10 @@ clstyle_status clstyle_bands_open(clstyle_job *J, const char *spec, clstyle_erro
                                "of rows, untiled", spec);
     if (count > 1 && !(J->bands = calloc(1, sizeof *J->bands)))
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    if (J->bands) {
+        pthread_mutex_init(&J->bands->lock, NULL);
+        pthread_cond_init(&J->bands->cond, NULL);
+    }
     for (int k = 0; k < count && !st; k++) {
         clstyle_ctx *ctx;
         snprintf(one, sizeof one, "%d", idx[k]);
@@ -223,41 +232,61 @@ static clstyle_status band_buffers(clstyle_job *J, clstyle_band *b, clstyle_erro
     return CLSTYLE_OK;
 }
 
-/* ---- halo exchanges ---- */
+/* ---- one host thread per device, meeting at every exchange ---- */
 
-static clstyle_status finish_all(struct clstyle_bands *B, clstyle_error *err)
+/* A barrier of the band threads that a failing thread breaks: once one has failed,
+ * every wait returns 1 at once (and the thread gives up). */
+static int meet(struct clstyle_bands *B)
 {
-    clstyle_status st = CLSTYLE_OK;
-    for (int k = 0; k < B->n && !st; k++) st = clstyle_ctx_finish(B->b[k].ctx, err);
-    return st;
+    pthread_mutex_lock(&B->lock);
+    int gen = B->gen, failed = B->failed;
+    if (!failed && ++B->waiting == B->n) {
+        B->waiting = 0;
+        B->gen++;
+        pthread_cond_broadcast(&B->cond);
+    } else {
+        while (!failed && gen == B->gen) {
+            pthread_cond_wait(&B->cond, &B->lock);
+            failed = B->failed;
+        }
+    }
+    pthread_mutex_unlock(&B->lock);
+    return failed;
+}
+
+static void fail_all(struct clstyle_bands *B)
+{
+    pthread_mutex_lock(&B->lock);
+    B->failed = 1;
+    pthread_cond_broadcast(&B->cond);
+    pthread_mutex_unlock(&B->lock);
+}
+
+static clstyle_status met(struct clstyle_bands *B, clstyle_error *err)
+{
+    return meet(B) ? clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "another device failed") : CLSTYLE_OK;
 }
 
 /* Row r of t (all channels) to or from host row storage (c, 1, w). */
 static clstyle_status row_io(struct clstyle_bands *B, clstyle_band *b, int write, int blocking, clstyle_tensor t, int r,
                              float *host, clstyle_error *err)
 {
-    return xfer(B, b->ctx, write, blocking, t, r, 1, host, 1, 0, err);
+    return xfer(B, b, write, blocking, t, r, 1, host, 1, 0, err);
 }
 
-/* Forward: each band's t[k] (C, h+2, W) gets in its halo rows its neighbours' interior
- * edge rows, zeros at the image's top and bottom (the conv's zero padding). */
-static clstyle_status exchange_forward(struct clstyle_bands *B, const clstyle_tensor *t, clstyle_error *err)
+/* Forward, band k's side: its t (C, h+2, W) gets in its halo rows its neighbours'
+ * interior edge rows, zeros at the image's top and bottom (the conv's zero padding). */
+static clstyle_status exchange_forward(struct clstyle_bands *B, int k, clstyle_tensor t, clstyle_error *err)
 {
-    clstyle_status st = CLSTYLE_OK;
-    for (int k = 0; k < B->n && !st; k++) {
-        clstyle_band *b = &B->b[k];
-        const int h = t[k].h - 2;
-        if (k > 0) st = row_io(B, b, 0, 0, t[k], 1, b->edge[0], err);
-        if (!st && k + 1 < B->n) st = row_io(B, b, 0, 0, t[k], h, b->edge[1], err);
-    }
-    if (!st) st = finish_all(B, err);
-    for (int k = 0; k < B->n && !st; k++) {
-        clstyle_band *b = &B->b[k];
-        const int h = t[k].h - 2;
-        st = row_io(B, b, 1, 1, t[k], 0, k > 0 ? B->b[k - 1].edge[1] : B->zeros, err);
-        if (!st) st = row_io(B, b, 1, 1, t[k], h + 1, k + 1 < B->n ? B->b[k + 1].edge[0] : B->zeros, err);
-    }
-    return st;
+    clstyle_band *b = &B->b[k];
+    const int h = t.h - 2;
+    clstyle_status st = k > 0 ? row_io(B, b, 0, 0, t, 1, b->edge[0], err) : CLSTYLE_OK;
+    if (!st && k + 1 < B->n) st = row_io(B, b, 0, 0, t, h, b->edge[1], err);
+    if (!st) st = clstyle_ctx_finish(b->ctx, err);
+    if (st || (st = met(B, err))) return st;
+    st = row_io(B, b, 1, 1, t, 0, k > 0 ? B->b[k - 1].edge[1] : B->zeros, err);
+    if (!st) st = row_io(B, b, 1, 1, t, h + 1, k + 1 < B->n ? B->b[k + 1].edge[0] : B->zeros, err);
+    return st ? st : met(B, err); /* nobody refills its edge rows before the neighbours took them */
 }
 
 static void add_rows(float *dst, const float *src, size_t n)
@@ -265,65 +294,50 @@ static void add_rows(float *dst, const float *src, size_t n)
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
-/* Backward: the gradient g[k] (C, h+2, W) a conv's backward left in each band: its halo
- * rows belong to the neighbours' interior edge rows (added there, the band above's
- * first), then they are zeroed. */
-static clstyle_status exchange_backward(struct clstyle_bands *B, const clstyle_tensor *g, clstyle_error *err)
+/* Backward, band k's side: the gradient g (C, h+2, W) a conv's backward left has in its
+ * halo rows what belongs to the neighbours' interior edge rows: each band adds its
+ * neighbours' into its own edge rows (the band above's first), then zeroes its halo rows. */
+static clstyle_status exchange_backward(struct clstyle_bands *B, int k, clstyle_tensor g, clstyle_error *err)
 {
-    clstyle_status st = CLSTYLE_OK;
-    for (int k = 0; k < B->n && !st; k++) {
-        clstyle_band *b = &B->b[k];
-        const int h = g[k].h - 2;
-        st = row_io(B, b, 0, 0, g[k], 1, b->edge[0], err);
-        if (!st) st = row_io(B, b, 0, 0, g[k], h, b->edge[1], err);
-        if (!st) st = row_io(B, b, 0, 0, g[k], 0, b->edge[2], err);
-        if (!st) st = row_io(B, b, 0, 0, g[k], h + 1, b->edge[3], err);
-    }
-    if (!st) st = finish_all(B, err);
-    for (int k = 0; k < B->n && !st; k++) {
-        clstyle_band *b = &B->b[k];
-        const int h = g[k].h - 2;
-        const size_t n = (size_t)g[k].c * g[k].w;
-        float *top = b->edge[0], *bottom = h == 1 ? b->edge[0] : b->edge[1];
-        if (k > 0) add_rows(top, B->b[k - 1].edge[3], n);
-        if (k + 1 < B->n) add_rows(bottom, B->b[k + 1].edge[2], n);
-        st = row_io(B, b, 1, 1, g[k], 1, top, err);
-        if (!st && h > 1) st = row_io(B, b, 1, 1, g[k], h, bottom, err);
-        if (!st) st = row_io(B, b, 1, 1, g[k], 0, B->zeros, err);
-        if (!st) st = row_io(B, b, 1, 1, g[k], h + 1, B->zeros, err);
-    }
-    return st;
+    clstyle_band *b = &B->b[k];
+    const int h = g.h - 2;
+    const size_t n = (size_t)g.c * g.w;
+    clstyle_status st = row_io(B, b, 0, 0, g, 1, b->edge[0], err);
+    if (!st) st = row_io(B, b, 0, 0, g, h, b->edge[1], err);
+    if (!st) st = row_io(B, b, 0, 0, g, 0, b->edge[2], err);
+    if (!st) st = row_io(B, b, 0, 0, g, h + 1, b->edge[3], err);
+    if (!st) st = clstyle_ctx_finish(b->ctx, err);
+    if (st || (st = met(B, err))) return st;
+    float *top = b->edge[0], *bottom = h == 1 ? b->edge[0] : b->edge[1];
+    if (k > 0) add_rows(top, B->b[k - 1].edge[3], n);
+    if (k + 1 < B->n) add_rows(bottom, B->b[k + 1].edge[2], n);
+    st = row_io(B, b, 1, 1, g, 1, top, err);
+    if (!st && h > 1) st = row_io(B, b, 1, 1, g, h, bottom, err);
+    if (!st) st = row_io(B, b, 1, 1, g, 0, B->zeros, err);
+    if (!st) st = row_io(B, b, 1, 1, g, h + 1, B->zeros, err);
+    return st ? st : met(B, err);
 }
 
-/* ---- one pass ---- */
+/* ---- one pass, band k's side ---- */
 
-/* Each band's image rows (and the rows either side) from x (3, H, W) in host memory. */
-static clstyle_status send_image(clstyle_job *J, const float *x, clstyle_error *err)
+/* Band k's image rows (and the rows either side) from x (3, H, W) in host memory. */
+static clstyle_status send_image(clstyle_job *J, int k, const float *x, clstyle_error *err)
 {
-    struct clstyle_bands *B = J->bands;
+    clstyle_band *b = &J->bands->b[k];
     const int H = J->content.h;
-    clstyle_status st = CLSTYLE_OK;
-    for (int k = 0; k < B->n && !st; k++) {
-        clstyle_band *b = &B->b[k];
-        int r0 = b->y0 > 0 ? b->y0 - 1 : 0, r1 = b->y1 < H ? b->y1 + 1 : H;
-        st = xfer(B, b->ctx, 1, 0, b->xb, r0 - (b->y0 - 1), r1 - r0, (float *)x, H, r0, err);
-    }
-    return st;
+    int r0 = b->y0 > 0 ? b->y0 - 1 : 0, r1 = b->y1 < H ? b->y1 + 1 : H;
+    return xfer(J->bands, b, 1, 0, b->xb, r0 - (b->y0 - 1), r1 - r0, (float *)x, H, r0, err);
 }
 
-/* The forward pass of every band in lockstep: the halo rows of each conv's input refreshed first. */
-static clstyle_status forward(clstyle_job *J, clstyle_error *err)
+/* Band k's forward pass, the halo rows of each conv's input refreshed first. */
+static clstyle_status forward(clstyle_job *J, int k, clstyle_error *err)
 {
     struct clstyle_bands *B = J->bands;
-    clstyle_status st = CLSTYLE_OK;
-    clstyle_tensor in[CLSTYLE_MAX_DEVICES];
-    for (int k = 0; k < B->n && !st; k++) st = clstyle_net_forward_begin(B->b[k].ctx, B->b[k].net, &B->b[k].acts,
-                                                                         B->b[k].xb, &B->b[k].fw, err);
-    for (int l = 0; l < J->net.nconv && !st; l++) {
-        for (int k = 0; k < B->n; k++) in[k] = B->b[k].fw.in;
-        st = exchange_forward(B, in, err);
-        for (int k = 0; k < B->n && !st; k++) st = clstyle_net_forward_next(B->b[k].ctx, B->b[k].net, &B->b[k].acts,
-                                                                            &B->b[k].fw, err);
+    clstyle_band *b = &B->b[k];
+    clstyle_status st = clstyle_net_forward_begin(b->ctx, b->net, &b->acts, b->xb, &b->fw, err);
+    for (int l = 0; l < b->net->nconv && !st; l++) {
+        st = exchange_forward(B, k, b->fw.in, err);
+        if (!st) st = clstyle_net_forward_next(b->ctx, b->net, &b->acts, &b->fw, err);
     }
     return st;
 }
@@ -342,43 +356,42 @@ static clstyle_tensor flat(clstyle_tensor t)
     return clstyle_tensor_view(t.buf, t.off, 1, 1, (int)clstyle_tensor_numel(&t));
 }
 
-/* Pass 1's coupling: each band's Gram of its interior at every style tap, summed on the
- * host in band order and sent back; then each band's G - A (the loss value in band 0's row). */
-static clstyle_status grams(clstyle_job *J, clstyle_error *err)
+/* The coupling of the Grams: band k's Gram of its interior at every style tap to the
+ * host; band 0's thread adds them in band order; each band takes the sum back and forms
+ * G - A (the loss value counted in band 0's row only). */
+static clstyle_status grams(clstyle_job *J, int k, clstyle_error *err)
 {
     struct clstyle_bands *B = J->bands;
+    clstyle_band *b = &B->b[k];
     clstyle_status st = CLSTYLE_OK;
-    for (int k = 0; k < B->n && !st; k++) {
-        clstyle_band *b = &B->b[k];
-        size_t off = 0;
-        for (int i = 0; i < J->ntaps && !st; i++) {
-            const clstyle_tap *t = &J->taps[i];
-            clstyle_tensor f;
-            if (!t->style) continue;
-            if ((st = interior(b, t, &f, err))) break;
-            clstyle_ctx_set_label(b->ctx, "style loss+grad", 2.0 * f.c * f.c * f.h * f.w, 4.0 * f.c * f.h * f.w);
-            st = clstyle_gram_forward(b->ctx, &b->net->gram, b->G[i], f, b->acts.ws, err);
-            if (!st) st = xfer(B, b->ctx, 0, 0, flat(b->G[i]), 0, 1, b->gram + off, 1, 0, err);
-            off += clstyle_tensor_numel(&b->G[i]);
-        }
+    size_t off = 0;
+    for (int i = 0; i < J->ntaps && !st; i++) {
+        const clstyle_tap *t = &J->taps[i];
+        clstyle_tensor f;
+        if (!t->style) continue;
+        if ((st = interior(b, t, &f, err))) break;
+        clstyle_ctx_set_label(b->ctx, "style loss+grad", 2.0 * f.c * f.c * f.h * f.w, 4.0 * f.c * f.h * f.w);
+        st = clstyle_gram_forward(b->ctx, &b->net->gram, b->G[i], f, b->acts.ws, err);
+        if (!st) st = xfer(B, b, 0, 0, flat(b->G[i]), 0, 1, b->gram + off, 1, 0, err);
+        off += clstyle_tensor_numel(&b->G[i]);
     }
-    if (!st) st = finish_all(B, err);
-    if (st) return st;
-    memcpy(B->gsum, B->b[0].gram, B->gfloats * sizeof(float));
-    for (int k = 1; k < B->n; k++) add_rows(B->gsum, B->b[k].gram, B->gfloats);
-    for (int k = 0; k < B->n && !st; k++) {
-        clstyle_band *b = &B->b[k];
-        size_t off = 0;
-        for (int i = 0; i < J->ntaps && !st; i++) {
-            const clstyle_tap *t = &J->taps[i];
-            if (!t->style) continue;
-            clstyle_loss_scale sc = clstyle_job_tap_scale(J, t);
-            st = xfer(B, b->ctx, 1, 0, flat(b->G[i]), 0, 1, B->gsum + off, 1, 0, err);
-            if (!st)
-                st = clstyle_loss_gram_diff(b->ctx, &b->loss, CLSTYLE_LOSS_STYLE, b->D[i], b->G[i], b->A[i],
-                                            k == 0 ? (float)sc.value : 0.0f, err);
-            off += clstyle_tensor_numel(&b->G[i]);
-        }
+    if (!st) st = clstyle_ctx_finish(b->ctx, err);
+    if (st || (st = met(B, err))) return st;
+    if (k == 0) {
+        memcpy(B->gsum, B->b[0].gram, B->gfloats * sizeof(float));
+        for (int j = 1; j < B->n; j++) add_rows(B->gsum, B->b[j].gram, B->gfloats);
+    }
+    if ((st = met(B, err))) return st;
+    off = 0;
+    for (int i = 0; i < J->ntaps && !st; i++) {
+        const clstyle_tap *t = &J->taps[i];
+        if (!t->style) continue;
+        clstyle_loss_scale sc = clstyle_job_tap_scale(J, t);
+        st = xfer(B, b, 1, 1, flat(b->G[i]), 0, 1, B->gsum + off, 1, 0, err);
+        if (!st)
+            st = clstyle_loss_gram_diff(b->ctx, &b->loss, CLSTYLE_LOSS_STYLE, b->D[i], b->G[i], b->A[i],
+                                        k == 0 ? (float)sc.value : 0.0f, err);
+        off += clstyle_tensor_numel(&b->G[i]);
     }
     return st;
 }
@@ -403,30 +416,105 @@ static clstyle_status band_tap(clstyle_job *J, clstyle_band *b, int i, clstyle_t
     return st ? st : clstyle_crop_backward(b->ctx, g, gw, 1, 0, err);
 }
 
-/* The sweep of every band in lockstep, conv by conv from the top: the taps at a conv,
- * its backward, the exchange of the gradient's halo rows. */
-static clstyle_status backward(clstyle_job *J, clstyle_error *err)
+/* Band k's sweep, conv by conv from the top: the taps at a conv, its backward, the
+ * exchange of the gradient's halo rows. */
+static clstyle_status backward(clstyle_job *J, int k, clstyle_error *err)
 {
     struct clstyle_bands *B = J->bands;
-    clstyle_status st = CLSTYLE_OK;
-    clstyle_tensor g[CLSTYLE_MAX_DEVICES];
-    for (int k = 0; k < B->n && !st; k++)
-        st = clstyle_net_backward_begin(B->b[k].ctx, &B->b[k].sw, B->b[k].net, &B->b[k].acts, J->has_tap, err);
-    for (int l = J->net.nconv - 1; l >= 0 && !st; l--) {
-        for (int k = 0; k < B->n && !st; k++) {
-            clstyle_band *b = &B->b[k];
-            for (int j = 0; j < J->ntaps && !st; j++) {
-                const int i = J->order[j];
-                if (J->taps[i].l != l) continue;
-                clstyle_tensor gt;
-                st = clstyle_net_backward_to(b->ctx, &b->sw, l, J->taps[i].relu, &gt, err);
-                if (!st) st = band_tap(J, b, i, gt, err);
-            }
-            if (!st) st = clstyle_net_backward_conv(b->ctx, &b->sw, &g[k], err);
+    clstyle_band *b = &B->b[k];
+    clstyle_status st = clstyle_net_backward_begin(b->ctx, &b->sw, b->net, &b->acts, J->has_tap, err);
+    for (int l = b->net->nconv - 1; l >= 0 && !st; l--) {
+        for (int j = 0; j < J->ntaps && !st; j++) {
+            const int i = J->order[j];
+            clstyle_tensor gt;
+            if (J->taps[i].l != l) continue;
+            st = clstyle_net_backward_to(b->ctx, &b->sw, l, J->taps[i].relu, &gt, err);
+            if (!st) st = band_tap(J, b, i, gt, err);
         }
-        if (!st && l > 0) st = exchange_backward(B, g, err);
+        clstyle_tensor g;
+        if (!st) st = clstyle_net_backward_conv(b->ctx, &b->sw, &g, err);
+        if (!st && l > 0) st = exchange_backward(B, k, g, err);
     }
     return st;
+}
+
+/* Band k's part of an iteration: its rows of the image (xhost) to the end of its sweep,
+ * its image gradient (halo rows too) and loss row read back. */
+static clstyle_status band_iteration(clstyle_job *J, int k, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    clstyle_band *b = &B->b[k];
+    clstyle_status st = send_image(J, k, B->xhost, err);
+    if (!st) st = clstyle_loss_reset(b->ctx, &b->loss, err);
+    if (!st) st = forward(J, k, err);
+    if (!st) st = grams(J, k, err);
+    if (!st) st = backward(J, k, err);
+    if (!st) st = xfer(B, b, 0, 0, b->acts.gx, 0, b->acts.gx.h, b->gx, b->acts.gx.h, 0, err);
+    if (!st)
+        st = xfer(B, b, 0, 0, clstyle_tensor_view(b->loss.values, 0, 1, 1, CLSTYLE_LOSS_NSLOTS), 0, 1, b->row, 1, 0, err);
+    return st ? st : clstyle_ctx_finish(b->ctx, err);
+}
+
+/* Band k's content targets: the content image through the bands, each content tap's
+ * interior kept. */
+static clstyle_status band_content(clstyle_job *J, int k, clstyle_error *err)
+{
+    clstyle_band *b = &J->bands->b[k];
+    clstyle_status st = send_image(J, k, J->content.data, err);
+    if (!st) st = forward(J, k, err);
+    for (int i = 0; i < J->ntaps && !st; i++) {
+        const clstyle_tap *t = &J->taps[i];
+        if (!t->style) st = clstyle_crop_forward(b->ctx, b->P[i], clstyle_acts_at(&b->acts, t->l, t->relu), 1, 0, err);
+    }
+    return st ? st : clstyle_ctx_finish(b->ctx, err);
+}
+
+typedef clstyle_status (*band_fn)(clstyle_job *J, int k, clstyle_error *err);
+
+typedef struct band_thread {
+    clstyle_job *J;
+    int k;
+    band_fn fn;
+    clstyle_status st;
+    clstyle_error err;
+    pthread_t tid;
+} band_thread;
+
+static void *band_main(void *p)
+{
+    band_thread *t = p;
+    t->st = t->fn(t->J, t->k, &t->err);
+    if (t->st) fail_all(t->J->bands);
+    return NULL;
+}
+
+/* fn for every band at once, one thread each; the first band's own error if any failed
+ * (another's "another device failed" only when none has one of its own). */
+static clstyle_status run_bands(clstyle_job *J, band_fn fn, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    band_thread t[CLSTYLE_MAX_DEVICES];
+    int started = 0;
+    B->failed = B->waiting = 0;
+    for (int k = 0; k < B->n; k++) {
+        t[k] = (band_thread){.J = J, .k = k, .fn = fn};
+        if (pthread_create(&t[k].tid, NULL, band_main, &t[k])) {
+            t[k].st = clstyle_err_set(&t[k].err, CLSTYLE_ERR_INTERNAL, "cannot start a host thread for device %d", k);
+            fail_all(B);
+            break;
+        }
+        started++;
+    }
+    for (int k = 0; k < started; k++) pthread_join(t[k].tid, NULL);
+    int pick = -1; /* the first band with an error of its own, else the first that failed */
+    for (int k = B->n - 1; k >= 0; k--) {
+        if (k > started || !t[k].st) continue;
+        if (pick < 0 || strcmp(t[k].err.msg, "another device failed") || !strcmp(t[pick].err.msg, "another device failed"))
+            pick = k;
+    }
+    if (pick < 0) return CLSTYLE_OK;
+    *err = t[pick].err;
+    return t[pick].st;
 }
 
 /* Every band's image gradient (halo rows too: the neighbours' share) added on the host,
@@ -436,15 +524,6 @@ static clstyle_status gather(clstyle_job *J, size_t row, clstyle_error *err)
     struct clstyle_bands *B = J->bands;
     const int H = J->content.h, W = J->content.w;
     const size_t plane = (size_t)H * W;
-    clstyle_status st = CLSTYLE_OK;
-    for (int k = 0; k < B->n && !st; k++) {
-        clstyle_band *b = &B->b[k];
-        st = xfer(B, b->ctx, 0, 0, b->acts.gx, 0, b->acts.gx.h, b->gx, b->acts.gx.h, 0, err);
-        if (!st) st = xfer(B, b->ctx, 0, 0, clstyle_tensor_view(b->loss.values, 0, 1, 1, CLSTYLE_LOSS_NSLOTS), 0,
-                                       1, b->row, 1, 0, err);
-    }
-    if (!st) st = finish_all(B, err);
-    if (st) return st;
     memset(B->ghost, 0, 3 * plane * sizeof(float));
     float sum[2] = {0, 0};
     for (int k = 0; k < B->n; k++) {
@@ -459,8 +538,8 @@ static clstyle_status gather(clstyle_job *J, size_t row, clstyle_error *err)
         sum[0] += b->row[CLSTYLE_LOSS_CONTENT];
         sum[1] += b->row[CLSTYLE_LOSS_STYLE];
     }
-    B->moved += 3.0 * plane * sizeof(float) + sizeof sum;
-    st = clstyle_ctx_write(J->ctx, J->gall.buf, 0, 3 * plane * sizeof(float), B->ghost, err);
+    B->b[0].moved += 3.0 * plane * sizeof(float) + sizeof sum;
+    clstyle_status st = clstyle_ctx_write(J->ctx, J->gall.buf, 0, 3 * plane * sizeof(float), B->ghost, err);
     return st ? st : clstyle_ctx_write(J->ctx, J->loss.values, row * CLSTYLE_LOSS_NSLOTS * sizeof(float), sizeof sum,
                                        sum, err);
 }
@@ -470,12 +549,8 @@ clstyle_status clstyle_bands_gradient(clstyle_job *J, size_t row, clstyle_error 
     struct clstyle_bands *B = J->bands;
     const size_t bytes = (size_t)3 * J->content.h * J->content.w * sizeof(float);
     clstyle_status st = clstyle_ctx_read(J->ctx, J->x.buf, 0, bytes, B->xhost, err);
-    B->moved += (double)bytes;
-    if (!st) st = send_image(J, B->xhost, err);
-    for (int k = 0; k < B->n && !st; k++) st = clstyle_loss_reset(B->b[k].ctx, &B->b[k].loss, err);
-    if (!st) st = forward(J, err);
-    if (!st) st = grams(J, err);
-    if (!st) st = backward(J, err);
+    B->b[0].moved += (double)bytes;
+    if (!st) st = run_bands(J, band_iteration, err);
     return st ? st : gather(J, row, err);
 }
 
@@ -494,22 +569,6 @@ static clstyle_status send_targets(clstyle_job *J, clstyle_error *err)
             st = clstyle_ctx_write(B->b[k].ctx, B->b[k].A[i].buf, 0, clstyle_tensor_numel(&t->target) * 4, B->gsum, err);
     }
     return st;
-}
-
-/* Each band's content targets: the content image through the bands, each content tap's
- * interior kept. */
-static clstyle_status content_targets(clstyle_job *J, clstyle_error *err)
-{
-    struct clstyle_bands *B = J->bands;
-    clstyle_status st = send_image(J, J->content.data, err);
-    if (!st) st = forward(J, err);
-    for (int k = 0; k < B->n && !st; k++)
-        for (int i = 0; i < J->ntaps && !st; i++) {
-            const clstyle_tap *t = &J->taps[i];
-            clstyle_tensor a = clstyle_acts_at(&B->b[k].acts, t->l, t->relu);
-            if (!t->style) st = clstyle_crop_forward(B->b[k].ctx, B->b[k].P[i], a, 1, 0, err);
-        }
-    return st ? st : finish_all(B, err);
 }
 
 /* Drops the devices that got no rows (their contexts closed). */
@@ -557,9 +616,9 @@ clstyle_status clstyle_bands_setup(clstyle_job *J, clstyle_error *err)
     drop_empty(J);
     for (int k = 0; k < B->n && !st; k++) st = band_buffers(J, &B->b[k], err);
     if (!st) st = send_targets(J, err);
-    if (!st) st = content_targets(J, err);
+    if (!st) st = run_bands(J, band_content, err);
     if (st) return st;
-    B->moved = 0;
+    for (int k = 0; k < B->n; k++) B->b[k].moved = 0;
     char what[1024];
     clstyle_bands_describe(J, what, sizeof what);
     info(J->o, "devices: %d together, %s; %s", B->n, what,
@@ -580,7 +639,8 @@ int clstyle_bands_info(const clstyle_job *J, int k, clstyle_band_info *out)
     out->y0 = B->b[k].y0;
     out->y1 = B->b[k].y1;
     out->peak_bytes = B->b[k].ctx->peak_device_bytes;
-    out->moved = B->moved;
+    out->moved = 0;
+    for (int j = 0; j < B->n; j++) out->moved += B->b[j].moved;
     return 1;
 }
 
@@ -621,6 +681,8 @@ void clstyle_bands_free(clstyle_job *J)
     free(B->ghost);
     free(B->gsum);
     free(B->zeros);
+    pthread_mutex_destroy(&B->lock);
+    pthread_cond_destroy(&B->cond);
     free(B);
     J->bands = NULL;
 }

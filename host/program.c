@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,7 +194,21 @@ bad:
     return NULL;
 }
 
+/* Cache writes one at a time: the band threads of several devices (host/bands.c) may
+ * build the same program at once, and the atomic writer's signal cleanup remembers one
+ * temp file. */
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void cache_write_locked(clstyle_ctx *ctx, cl_program prog, const char *path, const char *key);
+
 static void cache_write(clstyle_ctx *ctx, cl_program prog, const char *path, const char *key)
+{
+    pthread_mutex_lock(&cache_lock);
+    cache_write_locked(ctx, prog, path, key);
+    pthread_mutex_unlock(&cache_lock);
+}
+
+static void cache_write_locked(clstyle_ctx *ctx, cl_program prog, const char *path, const char *key)
 {
     size_t blen = 0;
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof blen, &blen, NULL) != CL_SUCCESS || !blen)
