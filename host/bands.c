@@ -21,7 +21,8 @@ typedef struct clstyle_band {
     clstyle_acts acts;
     clstyle_plan plan;
     int y0, y1;
-    double speed;                   /* relative, from the probe (1 when the devices are alike) */
+    double speed;                   /* relative, for the shares (measure_speeds) */
+    double together;                /* seconds of the probe while every device ran it */
     clstyle_tensor xb;              /* (3, y1-y0+2, W) the band's image rows and the rows either side */
     clstyle_tensor A[2 * CLSTYLE_MAX_LAYERS], G[2 * CLSTYLE_MAX_LAYERS], D[2 * CLSTYLE_MAX_LAYERS]; /* style: (C, C) */
     clstyle_tensor P[2 * CLSTYLE_MAX_LAYERS]; /* content: (C, h_l, W_l) the band's interior of the target */
@@ -48,6 +49,9 @@ struct clstyle_bands {
     pthread_cond_t cond;
     int waiting, gen, failed;
 };
+
+/* Band k's part of a pass, run on its own host thread (run_bands). */
+typedef clstyle_status (*band_fn)(clstyle_job *J, int k, clstyle_error *err);
 
 /* Every transfer of band b goes through here: rows of t (clstyle_ctx_rows), counted. */
 static clstyle_status xfer(struct clstyle_bands *B, clstyle_band *b, int write, int blocking, clstyle_tensor t, int tr,
@@ -127,62 +131,111 @@ static void share_rows(clstyle_job *J)
     const int H = J->content.h, g = CLSTYLE_TILE_GRID;
     double total = 0, cum = 0;
     for (int k = 0; k < B->n; k++) total += B->b[k].speed;
-    int prev = 0;
-    for (int k = 0; k < B->n; k++) {
+    for (int k = 0, prev = 0; k < B->n; k++) {
         cum += B->b[k].speed;
         int end = k == B->n - 1 ? H : (int)lround(H * cum / total / g) * g;
-        if (end > H) end = H;
-        if (k == 0 && end < g) end = g < H ? g : H; /* the job's device keeps a band: it holds the image */
-        if (end - prev < g || (k < B->n - 1 && H - end < g)) end = k == B->n - 1 ? H : prev;
+        end = end < prev ? prev : end > H ? H : end;
         B->b[k].y0 = prev;
-        B->b[k].y1 = end;
-        prev = end;
+        B->b[k].y1 = prev = end;
     }
-    /* the last band too small: it joins the one before */
-    for (int k = B->n - 1; k > 0; k--) {
+    /* a band under one grid step joins the nearest non-empty band before it, else after it
+     * (the empty bands between have no rows, so the rows stay contiguous) */
+    for (int k = 0; k < B->n; k++) {
         clstyle_band *b = &B->b[k];
         if (b->y1 - b->y0 >= g || b->y1 == b->y0) continue;
-        for (int j = k - 1; j >= 0; j--)
-            if (B->b[j].y1 > B->b[j].y0) {
-                B->b[j].y1 = b->y1;
-                break;
-            }
-        b->y0 = b->y1;
+        int j = k - 1;
+        while (j >= 0 && B->b[j].y1 == B->b[j].y0) j--;
+        if (j >= 0) {
+            B->b[j].y1 = b->y1;
+        } else {
+            for (j = k + 1; j < B->n && B->b[j].y1 == B->b[j].y0; j++) {}
+            if (j == B->n) continue; /* the only band: it keeps the image, however small */
+            B->b[j].y0 = b->y0;
+        }
+        b->y0 = b->y1 = j >= 0 && j < k ? B->b[j].y1 : b->y0;
     }
 }
 
-/* Seconds one forward pass of a 64-row band takes on band b's device (its network built). */
+/* Seconds one forward pass of a PROBE_ROWS-row band takes on band b's device (its
+ * network built): the best of two after a warm-up. */
+#define PROBE_ROWS 128
+static clstyle_status probe(clstyle_job *J, clstyle_band *b, double *secs, clstyle_error *err);
+
+/* The probe on band k's device while every other device runs it too (band threads). */
+static clstyle_status probe_together(clstyle_job *J, int k, clstyle_error *err)
+{
+    return probe(J, &J->bands->b[k], &J->bands->b[k].together, err);
+}
+
+static clstyle_status run_bands(clstyle_job *J, band_fn fn, clstyle_error *err);
+
+/* Each device's speed for the shares. Alike devices (or CLSTYLE_EQUAL_SHARES): equal.
+ * Otherwise the probe on each device alone and then on all at once: the speeds are
+ * those of all at once (devices that share cores or a driver's thread pool slow each
+ * other down), and when together they would not beat the fastest alone by GAIN_MIN
+ * (the exchanges cost some of a small gain back), only that one is used (the others
+ * get speed 0). *gain: together over the fastest alone. */
+#define GAIN_MIN 1.25
+static clstyle_status measure_speeds(clstyle_job *J, int *same, double *gain, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    clstyle_status st = CLSTYLE_OK;
+    double alone[CLSTYLE_MAX_DEVICES], best = 0, sum = 0;
+    int fastest = 0;
+    *same = J->cfg.equal_shares;
+    *gain = 0;
+    for (int k = 0; k < B->n; k++) B->b[k].speed = 1;
+    if (*same) return CLSTYLE_OK;
+    for (int k = 0; k < B->n && !st; k++) st = probe(J, &B->b[k], &alone[k], err);
+    if (!st) st = run_bands(J, probe_together, err);
+    if (st) return st;
+    for (int k = 0; k < B->n; k++) {
+        double a = 1.0 / fmax(alone[k], 1e-6), t = 1.0 / fmax(B->b[k].together, 1e-6);
+        if (a > best) best = a, fastest = k;
+        sum += t;
+        B->b[k].speed = t;
+    }
+    *gain = sum / best;
+    if (*gain < GAIN_MIN)
+        for (int k = 0; k < B->n; k++) B->b[k].speed = k == fastest;
+    else if (alike(B))
+        for (int k = 0; k < B->n; k++) B->b[k].speed = 1;
+    *same = *gain >= GAIN_MIN && alike(B);
+    return CLSTYLE_OK;
+}
+
 static clstyle_status probe(clstyle_job *J, clstyle_band *b, double *secs, clstyle_error *err)
 {
-    const int W = J->content.w, H = J->content.h, rows = H < 64 ? H : 64;
+    const int W = J->content.w, H = J->content.h, rows = H < PROBE_ROWS ? H : PROBE_ROWS;
     clstyle_acts a;
     clstyle_tensor x = clstyle_tensor_view(NULL, 0, 3, rows + 2, W);
     clstyle_status st = clstyle_acts_init_band(b->ctx, &a, b->net, 0, rows, H, W, J->has_tap, 0, err);
     if (st) return st;
     if (!(st = clstyle_ctx_alloc(b->ctx, clstyle_tensor_numel(&x) * 4, "probe image", &x.buf, err)))
         st = clstyle_ctx_fill(b->ctx, x.buf, 0, clstyle_tensor_numel(&x) * 4, 100.0f, "probe image", err);
-    for (int pass = 0; pass < 2 && !st; pass++) { /* the first warms the kernels up */
+    *secs = 1e30;
+    for (int pass = 0; pass < 3 && !st; pass++) { /* the first warms the kernels up; the best of two */
         double t0 = clstyle_now();
         st = clstyle_net_forward(b->ctx, b->net, &a, x, err);
         if (!st) st = clstyle_ctx_finish(b->ctx, err);
-        *secs = clstyle_now() - t0;
+        if (pass) *secs = fmin(*secs, clstyle_now() - t0);
     }
     clstyle_ctx_release(b->ctx, &x.buf);
     clstyle_acts_free(b->ctx, &a);
     return st;
 }
 
-/* Each band's network: band 0 the job's (built by the job's setup), the others their own,
- * tuned on their device at the band's shape. */
-static clstyle_status band_net(clstyle_job *J, clstyle_band *b, int k, clstyle_error *err)
+/* Each band's network: on the job's device the job's (built by the job's setup), on the
+ * others their own, tuned on their device at the band's shape. */
+static clstyle_status band_net(clstyle_job *J, clstyle_band *b, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
-    if (k == 0) {
+    if (b->ctx == J->ctx) {
         b->net = &J->net;
         return CLSTYLE_OK;
     }
     clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
-    int h = (J->content.h + J->bands->n - 1) / J->bands->n + 2;
+    int h = b->y1 - b->y0 + 2;
     if (!J->cfg.no_tune) clstyle_tune_load_xgemm(b->ctx, o->info, o->progress_user);
     clstyle_status st = clstyle_tune_convs(b->ctx, &J->weights, J->weights.nconv, h, J->content.w,
                                            clstyle_tune_mode_of(&b->ctx->cfg), 0, choice, o->info, o->progress_user, err);
@@ -469,8 +522,6 @@ static clstyle_status band_content(clstyle_job *J, int k, clstyle_error *err)
     return st ? st : clstyle_ctx_finish(b->ctx, err);
 }
 
-typedef clstyle_status (*band_fn)(clstyle_job *J, int k, clstyle_error *err);
-
 typedef struct band_thread {
     clstyle_job *J;
     int k;
@@ -578,18 +629,73 @@ static void drop_empty(clstyle_job *J)
     int m = 0;
     for (int k = 0; k < B->n; k++) {
         clstyle_band *b = &B->b[k];
-        if (b->y1 > b->y0 || k == 0) {
-            if (m != k) B->b[m] = *b;
+        if (b->y1 > b->y0) {
+            if (m != k) {
+                B->b[m] = *b;
+                if (b->net == &b->own) B->b[m].net = &B->b[m].own; /* it moved with the band */
+            }
             m++;
             continue;
         }
-        info(J->o, "device [%d] %s: no rows (under %d of the image's at its measured speed), not used", b->ctx->dev.index,
-             b->ctx->dev.name, CLSTYLE_TILE_GRID);
-        clstyle_net_free(b->ctx, &b->own);
-        clstyle_ctx_free(b->ctx);
+        info(J->o, "device [%d] %s: no rows (too slow for %d of them, or no faster with it than without), not used",
+             b->ctx->dev.index, b->ctx->dev.name, CLSTYLE_TILE_GRID);
+        if (b->ctx != J->ctx) {
+            clstyle_net_free(b->ctx, &b->own);
+            clstyle_ctx_free(b->ctx);
+        }
     }
     for (int k = m; k < B->n; k++) memset(&B->b[k], 0, sizeof B->b[k]);
     B->n = m;
+}
+
+/* Frees J->bands, its last device becoming the job's (the one given back otherwise). */
+static void collapse(clstyle_job *J)
+{
+    struct clstyle_bands *B = J->bands;
+    if (B->b[0].ctx != J->ctx) {
+        clstyle_ctx_free(J->ctx);
+        J->ctx = B->b[0].ctx;
+    }
+    B->n = 0;
+    clstyle_bands_free(J);
+}
+
+clstyle_status clstyle_bands_plan(clstyle_job *J, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    const clstyle_options *o = J->o;
+    clstyle_status st = CLSTYLE_OK;
+    int same = 0;
+    double gain = 0;
+    for (int k = 0; k < B->n && !st; k++) { /* probe networks: the default algorithms, no tuning yet */
+        B->b[k].net = &B->b[k].own;
+        st = clstyle_net_init(B->b[k].ctx, &B->b[k].own, &J->weights, o->pooling_avg ? CLSTYLE_POOL_AVG : CLSTYLE_POOL_MAX,
+                              NULL, err);
+    }
+    if (!st) st = measure_speeds(J, &same, &gain, err);
+    for (int k = 0; k < B->n; k++) {
+        clstyle_net_free(B->b[k].ctx, &B->b[k].own);
+        B->b[k].net = NULL;
+    }
+    if (st) return st;
+    share_rows(J);
+    drop_empty(J);
+    char what[1024];
+    clstyle_bands_describe(J, what, sizeof what);
+    if (B->n == 1) {
+        info(o, "devices: [%d] %s alone (all of them together ran a probe only %.2fx as fast as the fastest alone)",
+             B->b[0].ctx->dev.index, B->b[0].ctx->dev.name, gain);
+        collapse(J);
+    } else if (gain > 0) {
+        int kept = 0;
+        for (int k = 0; k < B->n; k++) kept |= B->b[k].ctx == J->ctx;
+        if (!kept) info(o, "device [%d] %s keeps the image and runs the optimizer", J->ctx->dev.index, J->ctx->dev.name);
+        info(o, "devices: %d together, %s; %s (a probe ran %.2fx the fastest device alone)", B->n, what,
+             same ? "equal shares (alike devices)" : "shares by each device's measured speed together", gain);
+    } else {
+        info(o, "devices: %d together, %s; equal shares", B->n, what);
+    }
+    return CLSTYLE_OK;
 }
 
 clstyle_status clstyle_bands_setup(clstyle_job *J, clstyle_error *err)
@@ -604,26 +710,12 @@ clstyle_status clstyle_bands_setup(clstyle_job *J, clstyle_error *err)
     B->gsum = malloc((B->gfloats + (size_t)512 * 512) * sizeof(float));
     B->zeros = calloc(B->edge_floats, sizeof(float));
     if (!B->xhost || !B->ghost || !B->gsum || !B->zeros) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
-    for (int k = 0; k < B->n && !st; k++) st = band_net(J, &B->b[k], k, err);
-    const int same = alike(B);
-    for (int k = 0; k < B->n && !st; k++) {
-        double secs = 1;
-        if (!same) st = probe(J, &B->b[k], &secs, err);
-        B->b[k].speed = 1.0 / (secs > 1e-6 ? secs : 1e-6);
-    }
-    if (st) return st;
-    share_rows(J);
-    drop_empty(J);
+    for (int k = 0; k < B->n && !st; k++) st = band_net(J, &B->b[k], err);
     for (int k = 0; k < B->n && !st; k++) st = band_buffers(J, &B->b[k], err);
     if (!st) st = send_targets(J, err);
     if (!st) st = run_bands(J, band_content, err);
-    if (st) return st;
     for (int k = 0; k < B->n; k++) B->b[k].moved = 0;
-    char what[1024];
-    clstyle_bands_describe(J, what, sizeof what);
-    info(J->o, "devices: %d together, %s; %s", B->n, what,
-         same ? "equal shares (alike devices)" : "shares by each device's measured speed");
-    return CLSTYLE_OK;
+    return st;
 }
 
 int clstyle_bands_count(const clstyle_job *J)
@@ -668,7 +760,7 @@ void clstyle_bands_free(clstyle_job *J)
             clstyle_plan_release(b->ctx, &b->plan);
             clstyle_loss_free(b->ctx, &b->loss);
             clstyle_acts_free(b->ctx, &b->acts);
-            if (k) {
+            if (b->ctx != J->ctx) {
                 clstyle_net_free(b->ctx, &b->own);
                 clstyle_ctx_free(b->ctx);
             }

@@ -15,8 +15,13 @@
 /* Opens the devices of spec (a list: clstyle_device_spec_is_many) for J: the first one
  * becomes J->ctx; J->bands is set when more than one device takes part. */
 clstyle_status clstyle_bands_open(clstyle_job *J, const char *spec, clstyle_error *err);
-/* After J's network, plan and style targets exist: each device's share of the rows,
- * network, activations and buffers; the style targets copied to every device; the
+/* Once the weights and images are in J, before anything else is built: a probe on each
+ * device alone and on all at once gives each one's share of the rows; devices that add
+ * no speed are closed, and when one is left it becomes J->ctx and J->bands goes (an
+ * ordinary run). Says the layout. */
+clstyle_status clstyle_bands_plan(clstyle_job *J, clstyle_error *err);
+/* After J's network, plan and style targets exist: each band's tuned network,
+ * activations and buffers; the style targets copied to every device; the
  * content targets of each band. */
 clstyle_status clstyle_bands_setup(clstyle_job *J, clstyle_error *err);
 /* One iteration's loss terms into row `row` of J->loss (content and style) and dL/dx

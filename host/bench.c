@@ -134,6 +134,7 @@ clstyle_status clstyle_bench_run(const clstyle_options *o_in, const char *spec, 
     o.iters = timed + 2; /* warm-up + timed + profiled */
     r->size = size;
     r->iterations = timed;
+    r->together = clstyle_device_spec_is_many(spec);
     clstyle_image c = {0}, s = {0};
     clstyle_job *J = NULL;
     double *t = calloc((size_t)timed, sizeof *t);

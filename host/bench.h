@@ -28,7 +28,8 @@ typedef struct clstyle_bench_result {
     double ops_total_s;      /* sum of the profiled ops' device time */
     int nconv;               /* conv layers run, with the algorithm each one used: */
     clstyle_conv_choice conv[CLSTYLE_VGG_NCONV];
-    int ndevices;            /* devices used together (1: dev alone); with several, dev is the first */
+    int together;            /* run with a device list or "all" (whatever the probe then kept) */
+    int ndevices;            /* devices used together (1: dev alone); with several, dev is the job's */
     char devices[CLSTYLE_MAX_DEVICES][256];
     double share[CLSTYLE_MAX_DEVICES]; /* each one's fraction of the image rows */
     double moved_per_iter;   /* bytes between host and devices per iteration (several devices) */

@@ -19,6 +19,8 @@ typedef struct clstyle_config {
                                * on images smaller than a halo; each crop then covers most of the image) */
     int host_state;           /* CLSTYLE_HOST_STATE set and not "0": a tiled run keeps its optimizer state and
                                * content targets in host memory whatever the budget (tests) */
+    int equal_shares;         /* CLSTYLE_EQUAL_SHARES set and not "0": several devices (-d all) take equal
+                               * bands, none left out, no speed probe (tests: a fixed layout) */
     char cache_base[4000];    /* $XDG_CACHE_HOME, else $HOME/.cache ("" = none): PoCL's cache is there too */
     char cache_dir[4096];     /* cache_base/clstyle ("" = none) */
     char weights[4096];       /* the default weights file: $CLSTYLE_WEIGHTS, else

@@ -788,7 +788,8 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
     clstyle_status st = clstyle_job_open_device(J, err);
     if (st || (st = check_stop(J, err))) return st;
     int h = J->content.h, w = J->content.w;
-    if (J->bands) { /* each device runs a band, untiled: an even band tunes the network */
+    if (J->bands && (st = clstyle_bands_plan(J, err))) return st;
+    if (J->bands) { /* each device runs a band, untiled: an even band tunes the job's network */
         h = (h + clstyle_bands_count(J) - 1) / clstyle_bands_count(J) + 2;
     } else if ((st = plan_tiling(J, err))) {
         return st;

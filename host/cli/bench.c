@@ -79,7 +79,7 @@ static void print_result(FILE *f, const clstyle_bench_result *r, int md)
     const char *fmt = md ? "\n### %s (%s), %d×%d\n\n" : "\n== [%d] %s (%s), %dx%d ==\n";
     char all[2200];
     shares(r, all, sizeof all);
-    if (r->ndevices > 1) {
+    if (r->together) {
         fprintf(f, md ? "\n### all devices: %s, %d×%d\n\n" : "\n== all devices: %s, %dx%d ==\n", all, r->size, r->size);
         fprintf(f, "%sbytes between host and devices: %.1f MiB per iteration (the first device's ops below)\n",
                 md ? "- " : "  ", r->moved_per_iter / 1048576.0);
@@ -112,10 +112,10 @@ static void print_compare(FILE *f, const clstyle_bench_result *r, int n, int md)
         for (int j = 0; j < n && !b; j++) b = r[j].size == r[i].size ? &r[j] : NULL;
         double speedup = b && r[i].sec_median > 0 ? b->sec_median / r[i].sec_median : 0;
         char name[2200];
-        if (r[i].ndevices > 1) shares(&r[i], name, sizeof name);
+        if (r[i].together) shares(&r[i], name, sizeof name);
         fprintf(f, md ? "| %s%s | %s | %d | %.4f | %.2f | %.1f | %.2f× |\n" : "  %s%-44.44s %-5s %5d %9.4f %7.2f %8.1f %7.2fx\n",
-                r[i].ndevices > 1 ? "all devices: " : "", r[i].ndevices > 1 ? name : r[i].dev.name,
-                r[i].ndevices > 1 ? "all" : clstyle_device_type_name(r[i].dev.type), r[i].size, r[i].sec_median,
+                r[i].together ? "all devices: " : "", r[i].together ? name : r[i].dev.name,
+                r[i].together ? "all" : clstyle_device_type_name(r[i].dev.type), r[i].size, r[i].sec_median,
                 1 / r[i].sec_median, gf(r[i].flop_per_iter, r[i].sec_median), speedup);
     }
 }

@@ -83,7 +83,9 @@ if [ -e "$XDG_CACHE_HOME/clstyle" ]; then bad "a failed device selection created
 # ---- several devices (-d all, -d A,B): a device named twice 64, a SPEC that matches none 69,
 # both listing the devices, nothing written; --tile with a list 64; two PoCL devices run
 gold="${CLSTYLE_SOURCE_DIR:-$(dirname "$0")/../..}/tests/golden"
-two=(POCL_DEVICES="pthread pthread" CLSTYLE_NO_TUNE=1 XDG_CACHE_HOME="$TMP/cache-multi") # not the cache the selftest checks below
+# (equal shares: PoCL's pthread devices share one thread pool, measured ones would leave one out;
+# not the cache the selftest checks below)
+two=(POCL_DEVICES="pthread pthread" CLSTYLE_NO_TUNE=1 CLSTYLE_EQUAL_SHARES=1 XDG_CACHE_HOME="$TMP/cache-multi")
 job=(-c "$gold/content.png" -s "$gold/style.png" -w synthetic:1 --size 48 -n 1 -o "$TMP/multi.png")
 run "${two[@]}" -- devices
 expect_in out "-d all uses: [0] [1]" "devices with two PoCL devices"
@@ -102,6 +104,9 @@ if [ -e "$TMP/multi.png" ]; then bad "a refused device list wrote the output"; e
 run "${two[@]}" -- "${job[@]}" -d all
 expect_rc 0 "-d all with two PoCL devices"
 expect_in err "devices: 2 together" "-d all with two PoCL devices"
+run POCL_DEVICES="pthread pthread" CLSTYLE_NO_TUNE=1 XDG_CACHE_HOME="$TMP/cache-multi" -- "${job[@]}" -d all
+expect_rc 0 "-d all, measured shares"
+expect_in err "devices: " "-d all, measured shares"
 run POCL_DEVICES=pthread CLSTYLE_NO_TUNE=1 XDG_CACHE_HOME="$TMP/cache-multi" -- "${job[@]}" -d all
 expect_rc 0 "-d all with one device"
 expect_in err "one device, an ordinary run" "-d all with one device"
