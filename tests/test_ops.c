@@ -330,6 +330,45 @@ static void test_pool(int c, int h, int w, int ties)
     free(x), free(dy), free(out), free(ref), free(dref), free(mag);
 }
 
+/* A band's pooling (halo 1, host/bands.c): x (c, h+2, w) with a halo row either side of
+ * h interior rows (h odd: a last band whose odd row floor mode drops), y (c, h/2+2, w/2).
+ * The interior rows of y are the plain pooling of x's interior, exactly; given a dy whose
+ * halo rows are zero, dx's interior is the plain backward's and its halo rows are zero. */
+static void test_pool_halo(int c, int h, int w)
+{
+    char name[128];
+    const int hb = h + 2, ho = h / 2, hob = ho + 2, wo = w / 2;
+    size_t n = (size_t)c * hb * w, no = (size_t)c * hob * wo;
+    float *x = rnd(n, -1, 1), *dy = rnd(no, -1, 1), *xi = FLOATS((size_t)c * h * w), *dyi = FLOATS((size_t)c * ho * wo);
+    float *out = FLOATS(n), *ref = FLOATS((size_t)c * h * w), *want = FLOATS(n);
+    for (int k = 0; k < c; k++) {
+        memcpy(xi + (size_t)k * h * w, x + ((size_t)k * hb + 1) * w, (size_t)h * w * sizeof(float));
+        memset(dy + (size_t)k * hob * wo, 0, (size_t)wo * sizeof(float));
+        memset(dy + ((size_t)k * hob + ho + 1) * wo, 0, (size_t)wo * sizeof(float));
+        memcpy(dyi + (size_t)k * ho * wo, dy + ((size_t)k * hob + 1) * wo, (size_t)ho * wo * sizeof(float));
+    }
+    ref_dev dxv = dev(c, hb, w, x), ddy = dev(c, hob, wo, dy), dyo = dev(c, hob, wo, NULL), ddx = dev(c, hb, w, NULL);
+    ref_dev drt = dev(c, hob, wo, NULL);
+    const clstyle_tensor route = clstyle_tensor_view(drt.buf, 3, c, hob, wo);
+    snprintf(name, sizeof name, "maxpool_forward halo %dx%dx%d", c, h, w);
+    OP(clstyle_pool_forward(ctx, CLSTYLE_POOL_MAX, dyo.t, dxv.t, route, 1, &err));
+    fetch(name, &dyo, out, SENT);
+    ref_maxpool_forward(ref, xi, c, h, w);
+    for (int k = 0; k < c; k++)
+        expect_exact(name, out + ((size_t)k * hob + 1) * wo, ref + (size_t)k * ho * wo, (size_t)ho * wo);
+    snprintf(name, sizeof name, "maxpool_backward halo %dx%dx%d", c, h, w);
+    OP(clstyle_pool_backward(ctx, CLSTYLE_POOL_MAX, ddx.t, ddy.t, route, 1, 0, &err));
+    fetch(name, &ddx, out, SENT);
+    ref_maxpool_backward(ref, dyi, xi, c, h, w);
+    memset(want, 0, n * sizeof(float));
+    for (int k = 0; k < c; k++)
+        memcpy(want + ((size_t)k * hb + 1) * w, ref + (size_t)k * h * w, (size_t)h * w * sizeof(float));
+    expect_exact(name, out, want, n);
+    ref_dev_free(ctx, &drt);
+    ref_dev_free(ctx, &dxv), ref_dev_free(ctx, &ddy), ref_dev_free(ctx, &dyo), ref_dev_free(ctx, &ddx);
+    free(x), free(dy), free(xi), free(dyi), free(out), free(ref), free(want);
+}
+
 /* ---------------------------------------------------------------- gram */
 
 static void test_gram(int c, int h, int w, int signed_input)
@@ -646,6 +685,10 @@ int main(void)
         test_pool(shapes[i][0], shapes[i][1], shapes[i][2], 0);
         test_pool(shapes[i][0], shapes[i][1], shapes[i][2], 1);
     }
+    test_pool_halo(3, 8, 10);
+    test_pool_halo(5, 7, 9);  /* an odd interior: the last band's dropped row */
+    test_pool_halo(16, 1, 6); /* one interior row: no window of its own */
+    test_pool_halo(64, 16, 33);
     t = lap("pool", t);
     for (size_t i = 0; i < nshapes; i++) test_gram(shapes[i][0], shapes[i][1], shapes[i][2], 0);
     test_gram(5, 13, 17, 1);

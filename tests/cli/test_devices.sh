@@ -34,7 +34,7 @@ assert len(devs) == int(sys.argv[2]), f"{len(devs)} devices in JSON, {sys.argv[2
 keys = {"index": int, "platform_index": int, "device_index": int, "platform": str, "name": str,
         "type": str, "vendor": str, "driver": str, "opencl_c": str, "compute_units": int,
         "clock_mhz": int, "global_mem_bytes": int, "max_alloc_bytes": int, "local_mem_bytes": int,
-        "fp16": bool, "fp64": bool}
+        "fp16": bool, "fp64": bool, "in_all": bool}
 for i, d in enumerate(devs):
     for k, t in keys.items():
         assert k in d, f"device {i}: no key {k}"
@@ -107,6 +107,12 @@ expect_in err "devices: 2 together" "-d all with two PoCL devices"
 run POCL_DEVICES="pthread pthread" CLSTYLE_NO_TUNE=1 XDG_CACHE_HOME="$TMP/cache-multi" -- "${job[@]}" -d all
 expect_rc 0 "-d all, measured shares"
 expect_in err "devices: " "-d all, measured shares"
+# a checkpoint of a run in bands holds no device state: it resumes on one device
+run "${two[@]}" -- "${job[@]}" -d all -n 2 --checkpoint "$TMP/multi.ckpt"
+expect_rc 0 "-d all --checkpoint"
+run "${two[@]}" -- "${job[@]}" -d 0 -n 3 --resume "$TMP/multi.ckpt"
+expect_rc 0 "--resume on one device after -d all"
+expect_in err "resum" "--resume on one device after -d all"
 run POCL_DEVICES=pthread CLSTYLE_NO_TUNE=1 XDG_CACHE_HOME="$TMP/cache-multi" -- "${job[@]}" -d all
 expect_rc 0 "-d all with one device"
 expect_in err "one device, an ordinary run" "-d all with one device"
