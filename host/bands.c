@@ -35,6 +35,8 @@ typedef struct clstyle_band {
     float *gx;                      /* host (3, h+2, W): the band's image gradient, halo rows included */
     float row[CLSTYLE_LOSS_NSLOTS];
     double moved;                   /* bytes between host and this device since setup */
+    double wait, busy, spr;         /* this iteration: seconds waiting for the others, working; seconds per
+                                       row, averaged (re-balancing) */
 } clstyle_band;
 
 struct clstyle_bands {
@@ -48,6 +50,7 @@ struct clstyle_bands {
     pthread_mutex_t lock;           /* the band threads' barrier (meet) */
     pthread_cond_t cond;
     int waiting, gen, failed;
+    int rebalance, since;           /* re-balancing on (devices not alike), iterations since the last cut */
 };
 
 /* Band k's part of a pass, run on its own host thread (run_bands). */
@@ -315,9 +318,13 @@ static void fail_all(struct clstyle_bands *B)
     pthread_mutex_unlock(&B->lock);
 }
 
-static clstyle_status met(struct clstyle_bands *B, clstyle_error *err)
+/* Band b meets the others; the time it waited is counted. */
+static clstyle_status met(struct clstyle_bands *B, clstyle_band *b, clstyle_error *err)
 {
-    return meet(B) ? clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "another device failed") : CLSTYLE_OK;
+    double t0 = clstyle_now();
+    int failed = meet(B);
+    b->wait += clstyle_now() - t0;
+    return failed ? clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "another device failed") : CLSTYLE_OK;
 }
 
 /* Row r of t (all channels) to or from host row storage (c, 1, w). */
@@ -336,10 +343,10 @@ static clstyle_status exchange_forward(struct clstyle_bands *B, int k, clstyle_t
     clstyle_status st = k > 0 ? row_io(B, b, 0, 0, t, 1, b->edge[0], err) : CLSTYLE_OK;
     if (!st && k + 1 < B->n) st = row_io(B, b, 0, 0, t, h, b->edge[1], err);
     if (!st) st = clstyle_ctx_finish(b->ctx, err);
-    if (st || (st = met(B, err))) return st;
+    if (st || (st = met(B, b, err))) return st;
     st = row_io(B, b, 1, 1, t, 0, k > 0 ? B->b[k - 1].edge[1] : B->zeros, err);
     if (!st) st = row_io(B, b, 1, 1, t, h + 1, k + 1 < B->n ? B->b[k + 1].edge[0] : B->zeros, err);
-    return st ? st : met(B, err); /* nobody refills its edge rows before the neighbours took them */
+    return st ? st : met(B, b, err); /* nobody refills its edge rows before the neighbours took them */
 }
 
 static void add_rows(float *dst, const float *src, size_t n)
@@ -360,7 +367,7 @@ static clstyle_status exchange_backward(struct clstyle_bands *B, int k, clstyle_
     if (!st) st = row_io(B, b, 0, 0, g, 0, b->edge[2], err);
     if (!st) st = row_io(B, b, 0, 0, g, h + 1, b->edge[3], err);
     if (!st) st = clstyle_ctx_finish(b->ctx, err);
-    if (st || (st = met(B, err))) return st;
+    if (st || (st = met(B, b, err))) return st;
     float *top = b->edge[0], *bottom = h == 1 ? b->edge[0] : b->edge[1];
     if (k > 0) add_rows(top, B->b[k - 1].edge[3], n);
     if (k + 1 < B->n) add_rows(bottom, B->b[k + 1].edge[2], n);
@@ -368,7 +375,7 @@ static clstyle_status exchange_backward(struct clstyle_bands *B, int k, clstyle_
     if (!st && h > 1) st = row_io(B, b, 1, 1, g, h, bottom, err);
     if (!st) st = row_io(B, b, 1, 1, g, 0, B->zeros, err);
     if (!st) st = row_io(B, b, 1, 1, g, h + 1, B->zeros, err);
-    return st ? st : met(B, err);
+    return st ? st : met(B, b, err);
 }
 
 /* ---- one pass, band k's side ---- */
@@ -429,12 +436,12 @@ static clstyle_status grams(clstyle_job *J, int k, clstyle_error *err)
         off += clstyle_tensor_numel(&b->G[i]);
     }
     if (!st) st = clstyle_ctx_finish(b->ctx, err);
-    if (st || (st = met(B, err))) return st;
+    if (st || (st = met(B, b, err))) return st;
     if (k == 0) {
         memcpy(B->gsum, B->b[0].gram, B->gfloats * sizeof(float));
         for (int j = 1; j < B->n; j++) add_rows(B->gsum, B->b[j].gram, B->gfloats);
     }
-    if ((st = met(B, err))) return st;
+    if ((st = met(B, b, err))) return st;
     off = 0;
     for (int i = 0; i < J->ntaps && !st; i++) {
         const clstyle_tap *t = &J->taps[i];
@@ -497,6 +504,8 @@ static clstyle_status band_iteration(clstyle_job *J, int k, clstyle_error *err)
 {
     struct clstyle_bands *B = J->bands;
     clstyle_band *b = &B->b[k];
+    const double t0 = clstyle_now();
+    b->wait = 0;
     clstyle_status st = send_image(J, k, B->xhost, err);
     if (!st) st = clstyle_loss_reset(b->ctx, &b->loss, err);
     if (!st) st = forward(J, k, err);
@@ -505,7 +514,9 @@ static clstyle_status band_iteration(clstyle_job *J, int k, clstyle_error *err)
     if (!st) st = xfer(B, b, 0, 0, b->acts.gx, 0, b->acts.gx.h, b->gx, b->acts.gx.h, 0, err);
     if (!st)
         st = xfer(B, b, 0, 0, clstyle_tensor_view(b->loss.values, 0, 1, 1, CLSTYLE_LOSS_NSLOTS), 0, 1, b->row, 1, 0, err);
-    return st ? st : clstyle_ctx_finish(b->ctx, err);
+    if (!st) st = clstyle_ctx_finish(b->ctx, err);
+    b->busy = clstyle_now() - t0 - b->wait;
+    return st;
 }
 
 /* Band k's content targets: the content image through the bands, each content tap's
@@ -595,6 +606,86 @@ static clstyle_status gather(clstyle_job *J, size_t row, clstyle_error *err)
                                        sum, err);
 }
 
+static clstyle_status band_buffers(clstyle_job *J, clstyle_band *b, clstyle_error *err);
+static clstyle_status send_targets(clstyle_job *J, clstyle_error *err);
+static clstyle_status band_content(clstyle_job *J, int k, clstyle_error *err);
+
+/* A band's buffers and activations released (its network and context stay). */
+static void band_release(clstyle_band *b)
+{
+    clstyle_plan_release(b->ctx, &b->plan);
+    clstyle_loss_free(b->ctx, &b->loss);
+    clstyle_acts_free(b->ctx, &b->acts);
+    for (int s = 0; s < 4; s++) {
+        free(b->edge[s]);
+        b->edge[s] = NULL;
+    }
+    free(b->gram);
+    free(b->gx);
+    b->gram = b->gx = NULL;
+}
+
+/* Cuts the bands again at their rows as now set: buffers, activations and content
+ * targets of the new bands (between two iterations; the image and Adam's state are the
+ * job's and do not move). */
+static clstyle_status recut(clstyle_job *J, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    clstyle_status st = CLSTYLE_OK;
+    for (int k = 0; k < B->n; k++) band_release(&B->b[k]);
+    for (int k = 0; k < B->n && !st; k++) st = band_buffers(J, &B->b[k], err);
+    if (!st) st = send_targets(J, err);
+    return st ? st : run_bands(J, band_content, err);
+}
+
+/* After an iteration: with devices that are not alike, the bands' working times (their
+ * waits at the exchanges left out) per row, averaged; every REBALANCE_EVERY iterations
+ * the rows are shared out again by those speeds when the slowest band worked
+ * REBALANCE_MIN times as long as the fastest and the cut moves (no device is dropped
+ * here). CLSTYLE_REBALANCE_TEST: one grid step from the first band to the second after
+ * the first iteration. */
+#define REBALANCE_EVERY 4
+#define REBALANCE_MIN 1.10
+static clstyle_status rebalance(clstyle_job *J, clstyle_error *err)
+{
+    struct clstyle_bands *B = J->bands;
+    int old[CLSTYLE_MAX_DEVICES][2], moved = 0;
+    double lo = 1e30, hi = 0;
+    B->since++;
+    for (int k = 0; k < B->n; k++) {
+        clstyle_band *b = &B->b[k];
+        double s = b->busy / (b->y1 - b->y0);
+        b->spr = B->since == 1 ? s : 0.5 * (b->spr + s);
+        lo = fmin(lo, b->busy);
+        hi = fmax(hi, b->busy);
+        old[k][0] = b->y0;
+        old[k][1] = b->y1;
+    }
+    if (J->cfg.rebalance_test) {
+        if (B->since != 1 || B->b[0].y1 - B->b[0].y0 < 2 * CLSTYLE_TILE_GRID) return CLSTYLE_OK;
+        B->b[0].y1 -= CLSTYLE_TILE_GRID;
+        B->b[1].y0 -= CLSTYLE_TILE_GRID;
+    } else {
+        if (B->since % REBALANCE_EVERY || hi < REBALANCE_MIN * lo) return CLSTYLE_OK;
+        for (int k = 0; k < B->n; k++) B->b[k].speed = 1.0 / fmax(B->b[k].spr, 1e-9);
+        share_rows(J);
+    }
+    int empty = 0;
+    for (int k = 0; k < B->n; k++) {
+        moved |= B->b[k].y0 != old[k][0] || B->b[k].y1 != old[k][1];
+        empty |= B->b[k].y1 == B->b[k].y0;
+    }
+    if (!moved || empty) { /* the cut stays */
+        for (int k = 0; k < B->n; k++) B->b[k].y0 = old[k][0], B->b[k].y1 = old[k][1];
+        return CLSTYLE_OK;
+    }
+    char what[1024];
+    clstyle_bands_describe(J, what, sizeof what);
+    info(J->o, "devices: re-balanced (band times %.3g to %.3g s an iteration): %s", lo, hi, what);
+    B->since = J->cfg.rebalance_test ? B->since : 0;
+    return recut(J, err);
+}
+
 clstyle_status clstyle_bands_gradient(clstyle_job *J, size_t row, clstyle_error *err)
 {
     struct clstyle_bands *B = J->bands;
@@ -602,7 +693,8 @@ clstyle_status clstyle_bands_gradient(clstyle_job *J, size_t row, clstyle_error 
     clstyle_status st = clstyle_ctx_read(J->ctx, J->x.buf, 0, bytes, B->xhost, err);
     B->b[0].moved += (double)bytes;
     if (!st) st = run_bands(J, band_iteration, err);
-    return st ? st : gather(J, row, err);
+    if (!st) st = gather(J, row, err);
+    return st || !B->rebalance ? st : rebalance(J, err);
 }
 
 /* ---- setup ---- */
@@ -682,6 +774,7 @@ clstyle_status clstyle_bands_plan(clstyle_job *J, clstyle_error *err)
     drop_empty(J);
     char what[1024];
     clstyle_bands_describe(J, what, sizeof what);
+    B->rebalance = (!same && !J->cfg.equal_shares) || J->cfg.rebalance_test;
     if (B->n == 1) {
         info(o, "devices: [%d] %s alone (all of them together ran a probe only %.2fx as fast as the fastest alone)",
              B->b[0].ctx->dev.index, B->b[0].ctx->dev.name, gain);
@@ -756,18 +849,12 @@ void clstyle_bands_free(clstyle_job *J)
     if (!B) return;
     for (int k = 0; k < B->n; k++) {
         clstyle_band *b = &B->b[k];
-        if (b->ctx) {
-            clstyle_plan_release(b->ctx, &b->plan);
-            clstyle_loss_free(b->ctx, &b->loss);
-            clstyle_acts_free(b->ctx, &b->acts);
-            if (b->ctx != J->ctx) {
-                clstyle_net_free(b->ctx, &b->own);
-                clstyle_ctx_free(b->ctx);
-            }
+        if (!b->ctx) continue;
+        band_release(b);
+        if (b->ctx != J->ctx) {
+            clstyle_net_free(b->ctx, &b->own);
+            clstyle_ctx_free(b->ctx);
         }
-        for (int s = 0; s < 4; s++) free(b->edge[s]);
-        free(b->gram);
-        free(b->gx);
     }
     free(B->xhost);
     free(B->ghost);

@@ -34,6 +34,7 @@ void clstyle_config_from_env(clstyle_config *cfg)
     cfg->tile_any = env_flag("CLSTYLE_TILE_ANY");
     cfg->host_state = env_flag("CLSTYLE_HOST_STATE");
     cfg->equal_shares = env_flag("CLSTYLE_EQUAL_SHARES");
+    cfg->rebalance_test = env_flag("CLSTYLE_REBALANCE_TEST");
     const char *xdg = env("XDG_CACHE_HOME"), *home = env("HOME"), *data = env("XDG_DATA_HOME");
     if (*xdg) snprintf(cfg->cache_base, sizeof cfg->cache_base, "%s", xdg);
     else if (*home) snprintf(cfg->cache_base, sizeof cfg->cache_base, "%s/.cache", home);

@@ -21,6 +21,9 @@ typedef struct clstyle_config {
                                * content targets in host memory whatever the budget (tests) */
     int equal_shares;         /* CLSTYLE_EQUAL_SHARES set and not "0": several devices (-d all) take equal
                                * bands, none left out, no speed probe (tests: a fixed layout) */
+    int rebalance_test;       /* CLSTYLE_REBALANCE_TEST set and not "0": several devices re-cut their bands
+                               * after the first iteration, one grid step from the first band to the
+                               * second (tests: the re-cut gives the same result) */
     char cache_base[4000];    /* $XDG_CACHE_HOME, else $HOME/.cache ("" = none): PoCL's cache is there too */
     char cache_dir[4096];     /* cache_base/clstyle ("" = none) */
     char weights[4096];       /* the default weights file: $CLSTYLE_WEIGHTS, else

@@ -284,14 +284,15 @@ static void compare(const char *what, int w, int h, int tile, long iters, int sh
     compare_runs(what, "tiled", w, h, tile, ckpt, log, out, iters);
 }
 
-/* One device (-d 0) against every device in bands (-d all), twice. */
+/* One device (-d 0) against every device in bands (-d all), twice, and once more with
+ * the bands cut again after the first iteration (CLSTYLE_REBALANCE_TEST). */
 static void compare_bands(const char *what, int w, int h, long iters)
 {
-    static const char *const run_name[3] = {"one", "bands", "again"};
-    char content[4200], out[3][4200], log[3][4200], ckpt[3][4200];
+    static const char *const run_name[4] = {"one", "bands", "again", "recut"};
+    char content[4200], out[4][4200], log[4][4200], ckpt[4][4200];
     snprintf(content, sizeof content, "%s/%s_content.png", tmp, what);
     if (!write_content(content, w, h)) return;
-    for (int r = 0; r < 3; r++) {
+    for (int r = 0; r < 4; r++) {
         clstyle_options o;
         run_options(&o, what, run_name[r], content, out[r], log[r], ckpt[r], w, h, iters);
         o.device = r ? "all" : "0";
@@ -300,8 +301,10 @@ static void compare_bands(const char *what, int w, int h, long iters)
         one.iters = 1;
         one.checkpoint = ckpt[r];
         one.log = NULL;
+        if (r == 3) setenv("CLSTYLE_REBALANCE_TEST", "1", 1);
         clstyle_status st = clstyle_run(&one, &err);
         if (!st) st = clstyle_run(&o, &err);
+        unsetenv("CLSTYLE_REBALANCE_TEST");
         CHECK(st == CLSTYLE_OK, "%s %s run: %s", what, run_name[r], err.msg);
         if (st) return;
     }
@@ -312,6 +315,10 @@ static void compare_bands(const char *what, int w, int h, long iters)
           "%s: two band runs' losses, image or checkpoint differ", what);
     printf("%s: band runs repeat bit for bit (losses, image, checkpoint)\n", what);
     compare_runs(what, "bands", w, h, 0, ckpt, log, out, iters);
+    memcpy(ckpt[1], ckpt[3], sizeof ckpt[1]); /* run 3 in run 1's place */
+    memcpy(log[1], log[3], sizeof log[1]);
+    memcpy(out[1], out[3], sizeof out[1]);
+    compare_runs(what, "bands re-cut after iteration 1", w, h, 0, ckpt, log, out, iters);
 }
 
 int main(void)
