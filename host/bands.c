@@ -1,6 +1,7 @@
-/* One job across several devices (bands.h): the bands, their halo exchanges, the Gram
- * sum and the assembly of the image gradient, driven from one host thread in lockstep
- * (each exchange waits for every device to finish the layer before it). */
+/* One job across several devices (bands.h): the probe and the shares, the bands and
+ * their re-cuts, the halo exchanges, the Gram sum and the assembly of the image
+ * gradient. Each device is driven by its own host thread; the threads meet at every
+ * exchange, so each waits for every device to finish the layer before it. */
 #include "bands.h"
 
 #include <math.h>

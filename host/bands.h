@@ -4,7 +4,8 @@
  * its neighbours' activations at that layer (its halo rows); after every conv's backward
  * it hands its neighbours the gradient rows that fall in their bands. The Gram matrices
  * are the host's sum of the bands' partials, in device order; the image gradient is
- * assembled, and TV, the divergence guard and Adam run, on the first device (the job's).
+ * assembled, and TV, the divergence guard and Adam run, on the job's device (the first
+ * listed, whether or not it holds a band).
  * docs/ALGORITHM.md, "Several devices". */
 #ifndef CLSTYLE_BANDS_H
 #define CLSTYLE_BANDS_H
