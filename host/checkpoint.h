@@ -1,5 +1,6 @@
-/* Checkpoints of a run: the image, Adam's m and v, the iteration and fingerprints of
- * the configuration and inputs, in one safetensors file written atomically. */
+/* Checkpoints of a run: the image, the optimizer's state (Adam's m and v, or L-BFGS's
+ * pairs, last gradient, direction and scalars), the iteration and fingerprints of the
+ * configuration and inputs, in one safetensors file written atomically. */
 #ifndef CLSTYLE_CHECKPOINT_H
 #define CLSTYLE_CHECKPOINT_H
 
@@ -14,14 +15,22 @@ typedef struct clstyle_ckpt_keys {
     uint64_t weights;    /* the weight values in use */
     uint64_t content;    /* content image at the working size */
     uint64_t style;      /* style images at their working sizes */
+    int lbfgs;           /* the run's optimizer: 0 Adam, 1 L-BFGS (named on a mismatch) */
+    int history;         /* L-BFGS: the most pairs a checkpoint may hold */
 } clstyle_ckpt_keys;
 
 typedef struct clstyle_ckpt {
-    long iteration;          /* Adam steps done */
+    long iteration;          /* optimizer steps done */
     int h, w;
-    float *x, *m, *v;        /* (3, h, w) each */
+    float *x, *m, *v;        /* (3, h, w) each: the image, Adam's m and v (NULL under L-BFGS) */
     uint64_t seed;
     int scale, scales;       /* the coarse-to-fine scale it was made at (1-based) of how many (1 of 1) */
+    int lbfgs;               /* 1: L-BFGS's state below instead of m and v */
+    int pairs;               /* L-BFGS pairs kept (0 .. history), oldest first */
+    float *s, *y;            /* (pairs, 3, h, w) each (NULL when no pairs) */
+    float *ro;               /* (pairs): 1 / yᵀs of each */
+    float *gprev, *d;        /* (3, h, w): the last gradient and direction */
+    float scalars[2];        /* the last step length, H_diag */
 } clstyle_ckpt;
 
 clstyle_status clstyle_ckpt_write(const char *path, const clstyle_ckpt *c, const clstyle_ckpt_keys *keys,

@@ -19,6 +19,19 @@
 /* One notice line through the caller's info callback. */
 #define info(o, ...) clstyle_notify((o)->info, (o)->progress_user, __VA_ARGS__)
 
+/* One content layer (weight 1) and five style layers (0.2 each). */
+static void set_layers(clstyle_options *o, const char *content, const char *const style[5])
+{
+    snprintf(o->content_layers[0].name, sizeof o->content_layers[0].name, "%s", content);
+    o->content_layers[0].weight = 1.0;
+    o->ncontent_layers = 1;
+    for (int i = 0; i < 5; i++) {
+        snprintf(o->style_layers[i].name, sizeof o->style_layers[i].name, "%s", style[i]);
+        o->style_layers[i].weight = 0.2;
+    }
+    o->nstyle_layers = 5;
+}
+
 void clstyle_options_default(clstyle_options *o)
 {
     static const char *const style_layers[] = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
@@ -31,18 +44,39 @@ void clstyle_options_default(clstyle_options *o)
     o->content_weight = 1.0;
     o->style_weight = 100.0;
     o->tv_weight = 0.0;
-    o->lr = 2.0;
-    snprintf(o->content_layers[0].name, sizeof o->content_layers[0].name, "relu4_2");
-    o->content_layers[0].weight = 1.0;
-    o->ncontent_layers = 1;
-    for (int i = 0; i < 5; i++) {
-        snprintf(o->style_layers[i].name, sizeof o->style_layers[i].name, "%s", style_layers[i]);
-        o->style_layers[i].weight = 0.2;
-    }
-    o->nstyle_layers = 5;
+    o->lr = 0.0; /* the optimizer's own */
+    o->optimizer = CLSTYLE_OPTIMIZER_ADAM;
+    o->history = 100;
+    set_layers(o, "relu4_2", style_layers);
     o->init = CLSTYLE_INIT_NOISE;
     o->print_every = 50;
     o->output_bits = 8;
+}
+
+/* The seed's system as it was written: MatConvNet's VGG19 (tools/convert_mat.py), alpha
+ * 10, beta 40, content at conv4_2, style at conv1_1 .. conv5_1 with 0.2 each, Adam with
+ * lr 2 for 1000 iterations from 0.6 noise in (-20, 20) + 0.4 content, a snapshot every
+ * 20 iterations; no TV; average pooling. */
+int clstyle_options_preset(clstyle_options *o, const char *name)
+{
+    static const char *const style_layers[] = {"conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"};
+    if (!name || strcmp(name, "seed")) return CLSTYLE_ERR_USAGE;
+    o->content_weight = 10.0;
+    o->style_weight = 40.0;
+    o->tv_weight = 0.0;
+    o->optimizer = CLSTYLE_OPTIMIZER_ADAM;
+    o->lr = 2.0;
+    o->iters = 1000;
+    o->init = CLSTYLE_INIT_NOISE;
+    o->save_every = 20;
+    o->pooling_avg = 1;
+    set_layers(o, "conv4_2", style_layers);
+    return 0;
+}
+
+double clstyle_options_lr(const clstyle_options *o)
+{
+    return o->lr > 0 ? o->lr : o->optimizer == CLSTYLE_OPTIMIZER_LBFGS ? 1.0 : 2.0;
 }
 
 /* ---- the coarse-to-fine ladder ---- */
@@ -99,10 +133,15 @@ static clstyle_status validate_numbers(const clstyle_options *o, clstyle_error *
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--iters %ld: must be between 1 and 1000000", o->iters);
     const double w[4] = {o->content_weight, o->style_weight, o->tv_weight, o->lr};
     const char *names[4] = {"--content-weight", "--style-weight", "--tv-weight", "--lr"};
-    for (int i = 0; i < 4; i++)
-        if (!isfinite(w[i]) || w[i] < 0 || (i == 3 && w[i] == 0))
+    for (int i = 0; i < 4; i++) /* --lr 0: the optimizer's own (the CLI refuses 0) */
+        if (!isfinite(w[i]) || w[i] < 0)
             return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%s: must be a finite number %s", names[i],
                                    i == 3 ? "> 0" : ">= 0");
+    if (o->optimizer != CLSTYLE_OPTIMIZER_ADAM && o->optimizer != CLSTYLE_OPTIMIZER_LBFGS)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--optimizer %d: expected adam or lbfgs", o->optimizer);
+    if (o->optimizer == CLSTYLE_OPTIMIZER_LBFGS && (o->history < 1 || o->history > CLSTYLE_MAX_HISTORY))
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--history %d: must be between 1 and %d", o->history,
+                               CLSTYLE_MAX_HISTORY);
     if (o->output_bits != 8 && o->output_bits != 16)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "output bit depth must be 8 or 16");
     return validate_ladder(o, err);
@@ -289,10 +328,13 @@ static void checkpoint_keys(clstyle_job *J)
 {
     const clstyle_options *o = J->o;
     uint64_t h = CLSTYLE_HASH_INIT;
-    const double nums[] = {o->content_weight, o->style_weight, o->tv_weight, o->lr, o->style_scale,
+    const double nums[] = {o->content_weight, o->style_weight, o->tv_weight, clstyle_options_lr(o), o->style_scale,
                            (double)o->size, (double)o->pooling_avg, (double)o->init, (double)o->seed,
                            (double)o->original_colors};
     h = clstyle_hash(h, nums, sizeof nums);
+    J->keys.lbfgs = o->optimizer == CLSTYLE_OPTIMIZER_LBFGS;
+    J->keys.history = J->keys.lbfgs ? o->history : 0;
+    if (J->keys.lbfgs) h = clstyle_hash(h, &J->keys.history, sizeof J->keys.history);
     for (int i = 0; i < J->ntaps; i++) {
         const clstyle_tap *t = &J->taps[i];
         const double v[4] = {t->l, t->relu, t->style, t->weight};
@@ -361,6 +403,11 @@ static void plan_tiles(clstyle_job *J, clstyle_plan *p)
     clstyle_plan_add_flat(p, &J->sp, most, "owned window target");
 }
 
+static clstyle_optim_kind optim_kind(const clstyle_options *o)
+{
+    return o->optimizer == CLSTYLE_OPTIMIZER_LBFGS ? CLSTYLE_OPTIM_LBFGS : CLSTYLE_OPTIM_ADAM;
+}
+
 /* The job's own buffers, planned together: image, last good image, optimizer state,
  * each tap's target and the Gram scratch of the largest style layer. */
 static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
@@ -371,7 +418,8 @@ static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
     clstyle_plan_init(p);
     clstyle_plan_add(p, &J->x, 3, h, w, "image");
     clstyle_plan_add(p, &J->x_good, 3, h, w, "last good image");
-    clstyle_status st = clstyle_optim_plan(p, &J->opt, CLSTYLE_OPTIM_ADAM, J->o->lr, h, w, J->host_state, err);
+    clstyle_status st = clstyle_optim_plan(p, &J->opt, optim_kind(J->o), clstyle_options_lr(J->o), J->o->history, h,
+                                           w, J->host_state, err);
     if (st) return st;
     for (int i = 0; i < J->ntaps; i++) {
         clstyle_tap *t = &J->taps[i];
@@ -672,7 +720,7 @@ static double estimate_bytes(const clstyle_job *J)
     const double cap = workspace_cap(J->ctx);
     const int hs = tiled && J->host_state;
     double px = (double)H * W, b = (tiled ? 3.0 : 2.0) * 12 * px + (double)J->o->iters * 12 + 4096;
-    b += (double)clstyle_optim_bytes((size_t)(3 * px), hs);
+    b += (double)clstyle_optim_bytes(optim_kind(J->o), J->o->history, (size_t)(3 * px), hs);
     double ws = 0, most = 0;
     for (int i = 0; i < J->ntaps; i++) {
         const clstyle_tap *t = &J->taps[i];
@@ -728,6 +776,25 @@ static clstyle_status fit_tiles(clstyle_job *J, size_t budget, int *side, double
     return CLSTYLE_OK;
 }
 
+/* L-BFGS's history lives on the device, whole, however the image is tiled: refused with
+ * the largest history that would leave the budget a quarter for the rest. */
+static clstyle_status check_history(const clstyle_job *J, size_t budget, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    const size_t n = (size_t)3 * J->content.h * J->content.w;
+    if (o->optimizer != CLSTYLE_OPTIMIZER_LBFGS) return CLSTYLE_OK;
+    const double hist = (double)clstyle_optim_bytes(CLSTYLE_OPTIM_LBFGS, o->history, n, 0), pair = 8.0 * n;
+    if (hist <= 0.75 * (double)budget) return CLSTYLE_OK;
+    const double most = floor((0.75 * (double)budget - 4.0 * 4 * n) / pair) - 1;
+    char hint[64];
+    if (most >= 1) snprintf(hint, sizeof hint, "give --history %.0f or less", most);
+    else snprintf(hint, sizeof hint, "use Adam or a smaller --size");
+    return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
+                           "--history %d: L-BFGS keeps its pairs on the device, %.0f MiB at %dx%d, past three "
+                           "quarters of the %.0f MiB budget; %s", o->history, hist / 1048576.0, J->content.w,
+                           J->content.h, budget / 1048576.0, hint);
+}
+
 /* The memory plan: the budget (--memory-limit, else 90% of the device's memory) goes to
  * the context, which refuses any allocation past it; --tile N is taken as given; else the
  * run is untiled when it fits, or cut into the largest tiles that do, with the optimizer
@@ -740,7 +807,8 @@ static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
     size_t budget = o->memory_limit ? (size_t)o->memory_limit : (size_t)(0.9 * (double)J->ctx->dev.global_mem);
     J->ctx->memory_limit = budget;
     J->host_state = J->cfg.host_state;
-    clstyle_status st = make_tilings(J, o->tile, err);
+    clstyle_status st = check_history(J, budget, err);
+    if (!st) st = make_tilings(J, o->tile, err);
     double need = estimate_bytes(J);   /* with a margin: see estimate_bytes */
     if (!st && !o->tile && need > budget) {
         int side = 0, side_host = 0;

@@ -101,6 +101,8 @@ clstyle_status clstyle_job_set_init(clstyle_job *J, const clstyle_image *img, cl
 /* The coarse-to-fine ladder of o (o->scales sizes): scale k's longest side (the last is
  * o->size) and the iteration that ends it (iterations are counted across scales). */
 int clstyle_ladder_side(const clstyle_options *o, int k);
+/* The learning rate in use: --lr, else the optimizer's own (Adam 2, L-BFGS 1). */
+double clstyle_options_lr(const clstyle_options *o);
 long clstyle_ladder_end(const clstyle_options *o, int k);
 
 #endif

@@ -153,13 +153,12 @@ static clstyle_status sync_rows(clstyle_job *J, runner *R, long first, long last
 static clstyle_status write_checkpoint(clstyle_job *J, const runner *R, long k, clstyle_error *err)
 {
     size_t n = clstyle_tensor_numel(&J->x);
-    clstyle_ckpt c = {k, J->x.h, J->x.w, malloc(n * 4), malloc(n * 4), malloc(n * 4), J->o->seed, R->scale + 1,
-                      R->o->scales};
+    clstyle_ckpt c = {.iteration = k, .h = J->x.h, .w = J->x.w, .x = malloc(n * 4), .seed = J->o->seed,
+                      .scale = R->scale + 1, .scales = R->o->scales};
     clstyle_status st = CLSTYLE_OK;
-    if (!c.x || !c.m || !c.v) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+    if (!c.x) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
     if (!st) st = clstyle_ctx_read(J->ctx, J->x.buf, 0, n * 4, c.x, err);
-    if (!st) st = clstyle_optim_read(J->ctx, &J->opt, 0, c.m, err); /* Adam m */
-    if (!st) st = clstyle_optim_read(J->ctx, &J->opt, 1, c.v, err); /* Adam v */
+    if (!st) st = clstyle_optim_save(J->ctx, &J->opt, &c, err);
     if (!st) st = clstyle_ckpt_write(J->o->checkpoint, &c, &J->keys, err);
     clstyle_ckpt_free(&c);
     return st;
@@ -172,9 +171,8 @@ static clstyle_status resume(clstyle_job *J, clstyle_error *err)
     size_t n = clstyle_tensor_numel(&J->x) * 4;
     clstyle_status st;
     if (!(st = clstyle_ctx_write(J->ctx, J->x.buf, 0, n, c->x, err)) &&
-        !(st = clstyle_ctx_write(J->ctx, J->x_good.buf, 0, n, c->x, err)) &&
-        !(st = clstyle_optim_write(J->ctx, &J->opt, 0, c->m, err)))
-        st = clstyle_optim_write(J->ctx, &J->opt, 1, c->v, err);
+        !(st = clstyle_ctx_write(J->ctx, J->x_good.buf, 0, n, c->x, err)))
+        st = clstyle_optim_load(J->ctx, &J->opt, c, err);
     J->start = c->iteration;
     clstyle_ckpt_free(&J->ckpt);
     return st;

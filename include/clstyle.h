@@ -47,6 +47,10 @@ typedef struct clstyle_layer_weight {
     double weight;
 } clstyle_layer_weight;
 
+/* --optimizer: Adam, or L-BFGS as PyTorch's torch.optim.LBFGS without line search */
+enum { CLSTYLE_OPTIMIZER_ADAM = 0, CLSTYLE_OPTIMIZER_LBFGS = 1 };
+#define CLSTYLE_MAX_HISTORY 100000 /* --history at most this (the memory budget may allow less) */
+
 typedef enum clstyle_init { CLSTYLE_INIT_NOISE = 0, CLSTYLE_INIT_CONTENT = 1, CLSTYLE_INIT_FILE = 2 } clstyle_init;
 
 /* Progress of a run, passed to the progress callback at reporting points. */
@@ -71,7 +75,10 @@ typedef struct clstyle_options {
     int scales;                                /* --scales N: coarse to fine over N sizes up to size (1) */
     double scale_factor;                       /* --scale-factor F: size ratio between scales (2) */
     long iters_after;                          /* --iters-after N at each later scale (0: half of iters, rounded up) */
-    double content_weight, style_weight, tv_weight, lr;
+    double content_weight, style_weight, tv_weight;
+    double lr;                                 /* learning rate, pixel units; 0 = the optimizer's own (Adam 2, L-BFGS 1) */
+    int optimizer;                             /* CLSTYLE_OPTIMIZER_ADAM (default) or CLSTYLE_OPTIMIZER_LBFGS */
+    int history;                               /* L-BFGS: curvature pairs kept (100) */
     clstyle_layer_weight content_layers[CLSTYLE_MAX_LAYERS];
     int ncontent_layers;
     clstyle_layer_weight style_layers[CLSTYLE_MAX_LAYERS];
@@ -100,6 +107,9 @@ typedef struct clstyle_options {
 
 /* Fills every field with its documented default. */
 void clstyle_options_default(clstyle_options *o);
+/* Sets every setting of a named preset over o (what it does not name stays): "seed",
+ * the seed's own system (docs/DEFAULTS.md). CLSTYLE_ERR_USAGE for an unknown name. */
+int clstyle_options_preset(clstyle_options *o, const char *name);
 /* Runs the whole job: validates every input and the output path before any device
  * work, then optimises and writes the output atomically. */
 clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err);

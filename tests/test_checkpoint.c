@@ -53,8 +53,8 @@ static void test_corruption(void)
     enum { H = 3, W = 4, N = 3 * H * W };
     float x[N], m[N], v[N];
     for (int i = 0; i < N; i++) x[i] = (float)(i * 7 % 255), m[i] = (float)(i % 5) - 2.0f, v[i] = (float)i * 0.25f;
-    const clstyle_ckpt_keys keys = {0x1111, 0x2222, 0x3333, 0x4444};
-    clstyle_ckpt c = {7, H, W, x, m, v, 42, 1, 1}, r;
+    const clstyle_ckpt_keys keys = {.settings = 0x1111, .weights = 0x2222, .content = 0x3333, .style = 0x4444};
+    clstyle_ckpt c = {.iteration = 7, .h = H, .w = W, .x = x, .m = m, .v = v, .seed = 42, .scale = 1, .scales = 1}, r;
     char path[4200], flip[4200];
     snprintf(path, sizeof path, "%s/small.ckpt", tmp);
     snprintf(flip, sizeof flip, "%s/flip.ckpt", tmp);

@@ -1,6 +1,8 @@
 /* End-to-end golden test: runs the whole job through the library on the small image
  * pair of tests/golden (made by tests/golden/make_golden.py with PyTorch) and requires
- * every iteration's total loss within relative 1e-3 and the final image at PSNR >= 40 dB.
+ * every iteration's total loss within relative 1e-3 and the final image at PSNR >= 40 dB;
+ * the L-BFGS case (PyTorch's torch.optim.LBFGS) rows 1-6 within 1e-3 and rows 7-10,
+ * where float32 trajectories begin to part, within 1e-2.
  * CMake runs it once per conv algorithm assignment (CLSTYLE_CONV_ALGO: one algorithm,
  * per-layer mixes; or the tuner's own choice); it prints the run's notices (the tuner's
  * choice per layer) and each case's largest relative loss error. */
@@ -41,8 +43,18 @@ static void print_info(void *user, const char *line)
     printf("  %s\n", line);
 }
 
-static void run_case(const char *src, const char *tmp, const char *suffix, int avg, clstyle_init init, int seed)
+typedef struct golden_case {
+    const char *suffix;
+    int avg;
+    clstyle_init init;
+    int seed;
+    int lbfgs;                 /* 0: Adam lr 2, alpha 1, beta 100, gamma 10; 1: L-BFGS, as below */
+    double alpha, beta, gamma; /* L-BFGS */
+} golden_case;
+
+static void run_case(const char *src, const char *tmp, const golden_case *gc)
 {
+    const char *suffix = gc->suffix;
     char content[4096], style[4096], out[4096], log[4096], gold_log[4096], gold_img[4096];
     snprintf(content, sizeof content, "%s/tests/golden/content.png", src);
     snprintf(style, sizeof style, "%s/tests/golden/style.png", src);
@@ -60,13 +72,14 @@ static void run_case(const char *src, const char *tmp, const char *suffix, int a
     o.weights = "synthetic:7";
     o.size = 64;
     o.iters = ITERS;
-    o.init = init;
-    o.seed = (uint64_t)seed;
-    o.content_weight = 1;
-    o.style_weight = 100;
-    o.tv_weight = 10;
-    o.lr = 2;
-    o.pooling_avg = avg;
+    o.init = gc->init;
+    o.seed = (uint64_t)gc->seed;
+    o.content_weight = gc->lbfgs ? gc->alpha : 1;
+    o.style_weight = gc->lbfgs ? gc->beta : 100;
+    o.tv_weight = gc->lbfgs ? gc->gamma : 10;
+    o.lr = gc->lbfgs ? 0 : 2; /* L-BFGS: its own, 1 */
+    o.optimizer = gc->lbfgs ? CLSTYLE_OPTIMIZER_LBFGS : CLSTYLE_OPTIMIZER_ADAM;
+    o.pooling_avg = gc->avg;
     o.log = log;
     o.info = print_info;
     const char *tile = getenv("CLSTYLE_GOLDEN_TILE"); /* the tiled run (with CLSTYLE_TILE_ANY: under the halo) */
@@ -85,9 +98,11 @@ static void run_case(const char *src, const char *tmp, const char *suffix, int a
         if (rel > worst) worst = rel;
     }
     printf("case%s: largest relative loss error %.2e\n", suffix, worst);
-    for (int k = 0; k < ITERS; k++)
-        CHECK(fabs(got[k] - want[k]) <= 1e-3 * fabs(want[k]), "case%s: iteration %d total loss %.9g, golden %.9g",
-              suffix, k + 1, got[k], want[k]);
+    for (int k = 0; k < ITERS; k++) {
+        const double rtol = gc->lbfgs && k >= 6 ? 1e-2 : 1e-3;
+        CHECK(fabs(got[k] - want[k]) <= rtol * fabs(want[k]), "case%s: iteration %d total loss %.9g, golden %.9g "
+              "(relative %g allowed)", suffix, k + 1, got[k], want[k], rtol);
+    }
 
     clstyle_image a = {0}, b = {0};
     CHECK(clstyle_png_read(out, 0, &a, &err) == CLSTYLE_OK, "read %s: %s", out, err.msg);
@@ -110,7 +125,11 @@ int main(void)
     const char *src = getenv("CLSTYLE_SOURCE_DIR");
     if (!src) src = CLSTYLE_SOURCE_DIR;
     const char *tmp = tu_tmpdir("golden");
-    run_case(src, tmp, "", 0, CLSTYLE_INIT_CONTENT, 0);
-    run_case(src, tmp, "_avg", 1, CLSTYLE_INIT_NOISE, 3);
+    static const golden_case cases[] = {
+        {"", 0, CLSTYLE_INIT_CONTENT, 0, 0, 0, 0, 0},
+        {"_avg", 1, CLSTYLE_INIT_NOISE, 3, 0, 0, 0, 0},
+        {"_lbfgs", 0, CLSTYLE_INIT_NOISE, 3, 1, 1000, 4000, 1000},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run_case(src, tmp, &cases[i]);
     return tu_finish("test_golden");
 }

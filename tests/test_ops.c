@@ -619,6 +619,60 @@ static void test_adam(int c, int h, int w)
     free(x0), free(zero), free(g), free(tmp), free(x), free(m), free(v), free(xmag), free(mmag);
 }
 
+/* ---------------------------------------------------------------- lbfgs */
+
+/* L-BFGS against the double reference on a quadratic, 0.5 Σ a_i (x_i − c_i)² with a
+ * spread of curvatures: both sides take the same float gradient of the device's x each
+ * iteration. History 3 over 9 iterations fills the ring, wraps it and drops pairs;
+ * iteration 5 repeats iteration 4's gradient (y = 0: the pair is refused). */
+static void test_lbfgs(int c, int h, int w)
+{
+    char name[128];
+    const size_t n = (size_t)c * h * w;
+    const int history = 3;
+    const double lr = 1.0;
+    float *x0 = rnd(n, 0, 255), *g = FLOATS(n), *xf = FLOATS(n), *a = rnd(n, 0.2, 1.0), *ctr = rnd(n, 0, 255);
+    double *x = DOUBLES(n);
+    for (size_t i = 0; i < n; i++) x[i] = x0[i];
+    clstyle_lbfgs_bufs b = {.slots = history + 1, .n = n};
+    cl_mem mem[7] = {0};
+    const size_t bytes[7] = {b.slots * n * 4, b.slots * n * 4, n * 4, n * 4, clstyle_lbfgs_scalars(history) * 4, 8,
+                             2 * CLSTYLE_LOSS_MAX_GROUPS * 4};
+    clstyle_tensor *t[7] = {&b.s, &b.y, &b.gprev, &b.d, &b.sc, &b.meta, &b.partial};
+    for (int i = 0; i < 7; i++) {
+        OP(clstyle_ctx_alloc(ctx, bytes[i], "lbfgs test", &mem[i], &err));
+        *t[i] = clstyle_tensor_view(mem[i], 0, 1, 1, (int)(bytes[i] / 4));
+    }
+    ref_dev dx = dev0(c, h, w, x0), dg = dev0(c, h, w, NULL);
+    ref_lbfgs L;
+    ref_lbfgs_init(&L, n, history);
+    OP(clstyle_lbfgs_reset(ctx, &b, &err));
+    for (long k = 1; k <= 9; k++) {
+        fetch("lbfgs x", &dx, xf, SENT);
+        if (k != 5)
+            for (size_t i = 0; i < n; i++) g[i] = (float)((double)a[i] * ((double)xf[i] - ctr[i]));
+        DEV_OK(ref_dev_set(ctx, &dg, g));
+        for (size_t i = 0; i < n; i++) x[i] = xf[i]; /* the same point on both sides */
+        OP(clstyle_lbfgs_step(ctx, &b, dx.t, dg.t, k, (float)lr, &err));
+        ref_lbfgs_step(&L, x, g, k, lr);
+        fetch("lbfgs x", &dx, xf, SENT);
+        double worst = 0, scale = 0;
+        for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(L.t * L.d[i]));
+        for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(xf[i] - x[i]));
+        /* the step's error relative to the step: float dot products and axpys over n */
+        snprintf(name, sizeof name, "lbfgs %dx%dx%d iteration %ld (%d pairs)", c, h, w, k, L.pairs);
+        CHECK(worst <= 1e-4 * scale + 6e-5, "%s: |x - ref| %.3g over a step of %.3g", name, worst, scale);
+        int meta[2];
+        DEV_OK(clstyle_ctx_read(ctx, b.meta.buf, 0, sizeof meta, meta, &err));
+        CHECK(meta[0] == L.pairs, "%s: %d pairs kept on the device, %d in the reference", name, meta[0], L.pairs);
+    }
+    CHECK(L.pairs == history, "lbfgs: the reference kept %d pairs, want a full history of %d", L.pairs, history);
+    ref_lbfgs_free(&L);
+    for (int i = 0; i < 7; i++) clstyle_ctx_release(ctx, &mem[i]);
+    ref_dev_free(ctx, &dx), ref_dev_free(ctx, &dg);
+    free(x0), free(g), free(xf), free(a), free(ctr), free(x);
+}
+
 /* ---------------------------------------------------------------- preprocess */
 
 static void test_preprocess(int h, int w, const float mean[3])
@@ -710,6 +764,9 @@ int main(void)
     test_adam(1, 1, 1);
     test_adam(3, 13, 17);
     test_adam(3, 127, 127);
+    test_lbfgs(1, 1, 1);
+    test_lbfgs(3, 13, 17);
+    test_lbfgs(3, 127, 127);
     t = lap("adam", t);
 
     static const float torchvision[3] = {123.675f, 116.28f, 103.53f}, caffe[3] = {123.68f, 116.779f, 103.939f};

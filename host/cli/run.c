@@ -49,7 +49,7 @@ static void help(void)
     layer_list(style, sizeof style, d.style_layers, d.nstyle_layers);
     printf(
         "usage: clstyle -c CONTENT.png -s STYLE.png[,STYLE2.png...] -o OUT.png [options]\n"
-        "Paints CONTENT in the style of STYLE (Gatys et al., VGG19, Adam) on an OpenCL device.\n\n"
+        "Paints CONTENT in the style of STYLE (Gatys et al., VGG19, Adam or L-BFGS) on an OpenCL device.\n\n"
         "Inputs and output:\n"
         "  -c, --content FILE        content image (PNG)\n"
         "  -s, --style FILE[,FILE]   style image(s) (PNG); repeatable; a FILE that exists is\n"
@@ -70,7 +70,11 @@ static void help(void)
         "Optimisation:\n"
         "  -n, --iters N             iterations (%ld; with --scales: at the first one)\n"
         "      --content-weight A    (%g)     --style-weight B (%g)     --tv-weight G (%g)\n"
-        "      --lr F                Adam learning rate, pixel units (%g)\n"
+        "      --optimizer adam|lbfgs  Adam, or L-BFGS as PyTorch's (no line search) (%s)\n"
+        "      --lr F                learning rate, pixel units (Adam 2, L-BFGS 1)\n"
+        "      --history N           L-BFGS: curvature pairs kept (%d)\n"
+        "      --preset seed         the seed's own settings (docs/DEFAULTS.md); later flags\n"
+        "                            override them\n"
         "      --content-layers L    comma list of NAME[:WEIGHT] (%s)\n"
         "      --style-layers L      (%s)\n"
         "                            NAME is convB_K (before ReLU) or reluB_K (after)\n"
@@ -82,7 +86,7 @@ static void help(void)
         "      --print-every N       a progress line every N iterations (%ld; 0 = none)\n"
         "      --save-every N        also write OUT_NNNN.png every N iterations\n"
         "      --log FILE            CSV: iter,total,content,style,tv,seconds,scale\n"
-        "      --checkpoint FILE     save image + Adam state every --save-every and at exit\n"
+        "      --checkpoint FILE     save image + optimizer state every --save-every and at exit\n"
         "      --resume FILE         continue a checkpointed run (same settings and inputs)\n"
         "  -q, --quiet               no progress or notices\n"
         "Memory:\n"
@@ -102,7 +106,7 @@ static void help(void)
         "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 no device,\n"
         "            70 internal/OpenCL, 73 cannot create output, 74 I/O, 130/143 interrupted.\n",
         CLSTYLE_MIN_SIDE, CLSTYLE_MAX_SIDE, d.size, d.style_scale, d.iters, d.content_weight, d.style_weight,
-        d.tv_weight, d.lr, content, style,
+        d.tv_weight, d.optimizer == CLSTYLE_OPTIMIZER_LBFGS ? "lbfgs" : "adam", d.history, content, style,
         d.init == CLSTYLE_INIT_CONTENT ? "content" : d.init == CLSTYLE_INIT_FILE ? "FILE" : "noise",
         (unsigned long long)d.seed, d.pooling_avg ? "avg" : "max", d.print_every);
 }
@@ -167,7 +171,7 @@ static void on_progress(void *user, const clstyle_progress *p)
 enum {
     OPT_BLEND = 256, OPT_SIZE, OPT_SSCALE, OPT_CW, OPT_SW, OPT_TW, OPT_LR, OPT_CL, OPT_SL, OPT_INIT, OPT_SEED,
     OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16, OPT_CKPT, OPT_RESUME, OPT_TILE, OPT_MEM,
-    OPT_SCALES, OPT_SFACTOR, OPT_IAFTER
+    OPT_SCALES, OPT_SFACTOR, OPT_IAFTER, OPT_OPTIM, OPT_HIST, OPT_PRESET
 };
 
 int clstyle_cli_run(int argc, char **argv)
@@ -187,7 +191,8 @@ int clstyle_cli_run(int argc, char **argv)
         {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", required_argument, 0, OPT_RESUME},
         {"tile", required_argument, 0, OPT_TILE},   {"memory-limit", required_argument, 0, OPT_MEM},
         {"scales", required_argument, 0, OPT_SCALES}, {"scale-factor", required_argument, 0, OPT_SFACTOR},
-        {"iters-after", required_argument, 0, OPT_IAFTER},
+        {"iters-after", required_argument, 0, OPT_IAFTER}, {"optimizer", required_argument, 0, OPT_OPTIM},
+        {"history", required_argument, 0, OPT_HIST}, {"preset", required_argument, 0, OPT_PRESET},
         {"device", required_argument, 0, 'd'},      {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
@@ -214,7 +219,27 @@ int clstyle_cli_run(int argc, char **argv)
         case OPT_CW: rc = clstyle_cli_parse_double("--content-weight", optarg, &o.content_weight); break;
         case OPT_SW: rc = clstyle_cli_parse_double("--style-weight", optarg, &o.style_weight); break;
         case OPT_TW: rc = clstyle_cli_parse_double("--tv-weight", optarg, &o.tv_weight); break;
-        case OPT_LR: rc = clstyle_cli_parse_double("--lr", optarg, &o.lr); break;
+        case OPT_LR:
+            if (!(rc = clstyle_cli_parse_double("--lr", optarg, &o.lr)) && !(o.lr > 0)) {
+                clstyle_cli_say("--lr %s: must be a finite number > 0", optarg);
+                rc = CLSTYLE_ERR_USAGE;
+            }
+            break;
+        case OPT_OPTIM:
+            if (!strcmp(optarg, "adam")) o.optimizer = CLSTYLE_OPTIMIZER_ADAM;
+            else if (!strcmp(optarg, "lbfgs")) o.optimizer = CLSTYLE_OPTIMIZER_LBFGS;
+            else {
+                clstyle_cli_say("--optimizer '%s': expected adam or lbfgs", optarg);
+                rc = CLSTYLE_ERR_USAGE;
+            }
+            break;
+        case OPT_HIST: if (!(rc = clstyle_cli_parse_long("--history", optarg, 1, CLSTYLE_MAX_HISTORY, &v))) o.history = (int)v; break;
+        case OPT_PRESET:
+            if (clstyle_options_preset(&o, optarg)) {
+                clstyle_cli_say("--preset '%s': the one preset is seed", optarg);
+                rc = CLSTYLE_ERR_USAGE;
+            }
+            break;
         case OPT_CL: rc = parse_layers("--content-layers", optarg, o.content_layers, &o.ncontent_layers, 1.0); break;
         case OPT_SL: rc = parse_layers("--style-layers", optarg, o.style_layers, &o.nstyle_layers, 0.2); break;
         case OPT_INIT:

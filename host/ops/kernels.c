@@ -26,6 +26,16 @@ static const struct {
     [CLSTYLE_KID_WINO_OUTPUT] = {"winograd.cl", "winograd_output"},
     [CLSTYLE_KID_CROP_FWD] = {"crop.cl", "crop_forward"},
     [CLSTYLE_KID_CROP_BWD] = {"crop.cl", "crop_backward"},
+    [CLSTYLE_KID_LBFGS_PAIR] = {"lbfgs.cl", "lbfgs_pair"},
+    [CLSTYLE_KID_LBFGS_KEEP] = {"lbfgs.cl", "lbfgs_keep"},
+    [CLSTYLE_KID_LBFGS_NEGATE] = {"lbfgs.cl", "lbfgs_negate"},
+    [CLSTYLE_KID_LBFGS_SCALE] = {"lbfgs.cl", "lbfgs_scale"},
+    [CLSTYLE_KID_LBFGS_DOT] = {"lbfgs.cl", "lbfgs_dot"},
+    [CLSTYLE_KID_LBFGS_COEF] = {"lbfgs.cl", "lbfgs_coef"},
+    [CLSTYLE_KID_LBFGS_AXPY] = {"lbfgs.cl", "lbfgs_axpy"},
+    [CLSTYLE_KID_LBFGS_ABS_SUM] = {"lbfgs.cl", "lbfgs_abs_sum"},
+    [CLSTYLE_KID_LBFGS_LENGTH] = {"lbfgs.cl", "lbfgs_length"},
+    [CLSTYLE_KID_LBFGS_STEP] = {"lbfgs.cl", "lbfgs_step"},
 };
 
 _Static_assert(CLSTYLE_KID_COUNT <= CLSTYLE_CTX_SLOTS, "more kernel slots than the context holds");
@@ -42,4 +52,21 @@ clstyle_status clstyle_op_kernel(clstyle_ctx *ctx, clstyle_kid id, cl_kernel *k,
     clstyle_status st = clstyle_ctx_kernel(ctx, table[id].file, "", table[id].name, k, err);
     if (!st) ctx->slot[id] = *k;
     return st;
+}
+
+clstyle_status clstyle_op_group_size(clstyle_ctx *ctx, cl_kernel k, size_t *wg, clstyle_error *err)
+{
+    size_t s[3] = {0, 0, 0};
+    CLSTYLE_CL(ctx, err,
+               clGetKernelWorkGroupInfo(k, ctx->dev.device, CL_KERNEL_COMPILE_WORK_GROUP_SIZE, sizeof s, s, NULL),
+               "clGetKernelWorkGroupInfo");
+    *wg = s[0] ? s[0] : 64;
+    return CLSTYLE_OK;
+}
+
+size_t clstyle_op_groups(size_t n, size_t wg)
+{
+    size_t g = (n + wg - 1) / wg;
+    if (g < 1) g = 1;
+    return g > CLSTYLE_LOSS_MAX_GROUPS ? CLSTYLE_LOSS_MAX_GROUPS : g;
 }

@@ -51,24 +51,6 @@ clstyle_status clstyle_loss_keep_finite(clstyle_ctx *ctx, clstyle_loss_ws *ws, s
     return clstyle_ctx_launch(ctx, mark, 1, &one, NULL, "mark_diverged", err);
 }
 
-/* The reduction work-group size is the kernel's own (reqd_work_group_size). */
-static clstyle_status group_size(clstyle_ctx *ctx, cl_kernel k, size_t *wg, clstyle_error *err)
-{
-    size_t s[3] = {0, 0, 0};
-    CLSTYLE_CL(ctx, err,
-               clGetKernelWorkGroupInfo(k, ctx->dev.device, CL_KERNEL_COMPILE_WORK_GROUP_SIZE, sizeof s, s, NULL),
-               "clGetKernelWorkGroupInfo");
-    *wg = s[0] ? s[0] : 64;
-    return CLSTYLE_OK;
-}
-
-static size_t groups_for(size_t n, size_t wg)
-{
-    size_t g = (n + wg - 1) / wg;
-    if (g < 1) g = 1;
-    return g > CLSTYLE_LOSS_MAX_GROUPS ? CLSTYLE_LOSS_MAX_GROUPS : g;
-}
-
 /* Launches a reduction kernel whose last argument is the partial buffer, then the
  * finishing kernel that adds vscale * sum into values[slot]. */
 static clstyle_status reduce(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot, clstyle_kid id,
@@ -81,10 +63,10 @@ static clstyle_status reduce(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot,
     if (st || (st = clstyle_op_kernel(ctx, CLSTYLE_KID_REDUCE_FINISH, &fin, NULL, err))) return st;
     if (slot >= ws->rows * CLSTYLE_LOSS_NSLOTS)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "%s: loss slot %zu out of range", name, slot);
-    if ((st = group_size(ctx, k, &wg, err))) return st;
+    if ((st = clstyle_op_group_size(ctx, k, &wg, err))) return st;
     a[na - 1] = CLSTYLE_ARG(ws->partial);
     if ((st = clstyle_ctx_args(ctx, k, name, a, na, err))) return st;
-    size_t groups = groups_for(n, wg), g = groups * wg;
+    size_t groups = clstyle_op_groups(n, wg), g = groups * wg;
     if ((st = clstyle_ctx_launch(ctx, k, 1, &g, &wg, name, err))) return st;
     int count = (int)groups;
     cl_ulong s = slot;
@@ -92,7 +74,7 @@ static clstyle_status reduce(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slot,
                         CLSTYLE_ARG(vscale)};
     if ((st = clstyle_ctx_args(ctx, fin, "reduce_finish", fa, CLSTYLE_NARGS(fa), err))) return st;
     size_t fwg;
-    if ((st = group_size(ctx, fin, &fwg, err))) return st;
+    if ((st = clstyle_op_group_size(ctx, fin, &fwg, err))) return st;
     return clstyle_ctx_launch(ctx, fin, 1, &fwg, &fwg, "reduce_finish", err);
 }
 

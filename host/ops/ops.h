@@ -20,6 +20,9 @@ typedef enum clstyle_kid {
     CLSTYLE_KID_IM2COL, CLSTYLE_KID_BIAS_ACT,
     CLSTYLE_KID_WINO_INPUT, CLSTYLE_KID_WINO_OUTPUT,
     CLSTYLE_KID_CROP_FWD, CLSTYLE_KID_CROP_BWD,
+    CLSTYLE_KID_LBFGS_PAIR, CLSTYLE_KID_LBFGS_KEEP, CLSTYLE_KID_LBFGS_NEGATE, CLSTYLE_KID_LBFGS_SCALE,
+    CLSTYLE_KID_LBFGS_DOT, CLSTYLE_KID_LBFGS_COEF, CLSTYLE_KID_LBFGS_AXPY, CLSTYLE_KID_LBFGS_ABS_SUM,
+    CLSTYLE_KID_LBFGS_LENGTH, CLSTYLE_KID_LBFGS_STEP,
     CLSTYLE_KID_COUNT /* keep last; at most CLSTYLE_CTX_SLOTS */
 } clstyle_kid;
 
@@ -27,6 +30,11 @@ typedef enum clstyle_kid {
  * its name for messages. */
 clstyle_status clstyle_op_kernel(clstyle_ctx *ctx, clstyle_kid id, cl_kernel *k, const char **name,
                                  clstyle_error *err);
+/* The work-group size a kernel was compiled for (reqd_work_group_size; 64 without). */
+clstyle_status clstyle_op_group_size(clstyle_ctx *ctx, cl_kernel k, size_t *wg, clstyle_error *err);
+/* Work-groups of a two-stage sum over n values in groups of wg: fixed by n (every run
+ * sums alike), at most CLSTYLE_LOSS_MAX_GROUPS. */
+size_t clstyle_op_groups(size_t n, size_t wg);
 
 /* ---- gemm: the register-tiled GEMM on packed operands (cl/gemm.cl), shared by conv
  * and gram. Layouts in host/ops/gemm.c. ---- */
@@ -279,6 +287,30 @@ clstyle_status clstyle_loss_tv(clstyle_ctx *ctx, clstyle_loss_ws *ws, size_t slo
 clstyle_status clstyle_adam_step(clstyle_ctx *ctx, clstyle_tensor x, clstyle_tensor m, clstyle_tensor v,
                                  clstyle_tensor g, long t, double lr, double b1, double b2, double eps,
                                  clstyle_error *err);
+
+/* ---- lbfgs (cl/lbfgs.cl): PyTorch's L-BFGS without line search, on the device ---- */
+typedef struct clstyle_lbfgs_bufs {
+    clstyle_tensor s, y;     /* (slots, 3 H W) each: the ring of pairs s = x' - x, y = g' - g */
+    clstyle_tensor gprev;    /* (3, H, W): the gradient of the last iteration */
+    clstyle_tensor d;        /* (3, H, W): the direction (the recursion's q and r) */
+    clstyle_tensor sc;       /* (clstyle_lbfgs_scalars(history)) floats: step length, H_diag, coefficient, ro, alpha */
+    clstyle_tensor meta;     /* (2) ints: pairs kept, the newest pair's slot */
+    clstyle_tensor partial;  /* (2 CLSTYLE_LOSS_MAX_GROUPS) floats: partial sums */
+    int slots;               /* history + 1 (a free slot for the candidate pair) */
+    size_t n;                /* floats of the image: 3 H W */
+} clstyle_lbfgs_bufs;
+#define CLSTYLE_LBFGS_SC_T 0  /* cl/lbfgs.cl's sc layout: step length, H_diag, then ro and alpha per slot */
+#define CLSTYLE_LBFGS_SC_H 1
+#define CLSTYLE_LBFGS_SC_RO 3
+/* Floats of sc for a history of N pairs. */
+size_t clstyle_lbfgs_scalars(int history);
+/* No pairs, H_diag = 1. */
+clstyle_status clstyle_lbfgs_reset(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_error *err);
+/* Iteration t (from 1) with gradient g at x: the pair of the last step (t > 1), the
+ * direction d by the two-loop recursion, the step length (t = 1: min(1, 1/|g|_1) lr;
+ * then lr) and x += t d.  (x, b updated) */
+clstyle_status clstyle_lbfgs_step(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor x, clstyle_tensor g,
+                                  long t, float lr, clstyle_error *err);
 
 /* ---- preprocess (cl/preprocess.cl) ---- */
 /* y (3, H, W) = x − mean[c] (pixel units). Its backward is the identity: the gradient

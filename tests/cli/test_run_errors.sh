@@ -63,6 +63,14 @@ expect 64 "--tile 64: .*at least 96 \(the halo of conv5_1" -- "${base[@]}" --til
 expect 64 "--tile 'x'" -- "${base[@]}" --tile x
 
 "$bin" --help >"$tmp/help" 2>&1 && grep -q -- "--style-blend" "$tmp/help" && pass=$((pass+1)) || { echo "FAIL: --help"; fail=$((fail+1)); }
+# L-BFGS's flags, the preset
+expect 64 "--optimizer 'sgd'.*adam or lbfgs" -- "${base[@]}" --optimizer sgd
+expect 64 "--history 0: must be between 1" -- "${base[@]}" --optimizer lbfgs --history 0
+expect 64 "--history -2: must be between 1" -- "${base[@]}" --optimizer lbfgs --history -2
+expect 64 "--history 100000: L-BFGS keeps its pairs on the device.*give --history [0-9]+ or less" -- \
+  "${base[@]}" --optimizer lbfgs --history 100000 --memory-limit 64M
+expect 64 "--preset 'nope'" -- "${base[@]}" --preset nope
+expect 64 "unknown option '--line-search'" -- "${base[@]}" --optimizer lbfgs --line-search strong-wolfe
 "$bin" -V | grep -qE "^clstyle [0-9]+\.[0-9]+" && pass=$((pass+1)) || { echo "FAIL: -V"; fail=$((fail+1)); }
 "$bin" >/dev/null 2>&1; [ $? -eq 64 ] && pass=$((pass+1)) || { echo "FAIL: no arguments should exit 64"; fail=$((fail+1)); }
 

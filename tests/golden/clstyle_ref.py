@@ -478,6 +478,20 @@ def adam_update(x, g, m, v, t, lr, beta1=ADAM_BETA1, beta2=ADAM_BETA2, eps=ADAM_
         x.addcdiv_(m, denom, value=-(lr / bc1))
 
 
+def _transfer(content_img, style_imgs, weights, device, dtype, **kw):
+    """A StyleTransfer on numpy uint8 images or tensors; weights: a list, or an int seed
+    of synthetic ones (None: 7)."""
+    if weights is None or isinstance(weights, int):
+        weights = synthetic_vgg19(7 if weights is None else weights)
+
+    def t(img):
+        if torch.is_tensor(img):
+            return img.to(device=device, dtype=dtype)
+        return image_to_tensor(img, device, dtype)
+
+    return StyleTransfer(t(content_img), [t(s) for s in style_imgs], weights, **kw)
+
+
 def run(content_img, style_imgs, blend=None, iters=10, alpha=1.0, beta=100.0, gamma=10.0,
         lr=2.0, content_layers=None, style_layers=None, pooling="max",
         convention="torchvision", init="noise", seed=0, weights=None,
@@ -488,22 +502,44 @@ def run(content_img, style_imgs, blend=None, iters=10, alpha=1.0, beta=100.0, ga
     (k, total, Lc, Ls, Ltv) for k = 1..iters (computed in iteration k before its update)
     and final is the (3,H,W) float32 numpy image after the last update (unclamped;
     tensor_to_uint8 makes the output image)."""
-    if weights is None or isinstance(weights, int):
-        weights = synthetic_vgg19(7 if weights is None else weights)
-
-    def t(img):
-        if torch.is_tensor(img):
-            return img.to(device=device, dtype=dtype)
-        return image_to_tensor(img, device, dtype)
-
-    st = StyleTransfer(t(content_img), [t(s) for s in style_imgs], weights, blend=blend,
-                       alpha=alpha, beta=beta, gamma=gamma, lr=lr,
-                       content_layers=content_layers, style_layers=style_layers,
-                       pooling=pooling, convention=convention, init=init, seed=seed,
-                       fold=fold)
+    st = _transfer(content_img, style_imgs, weights, device, dtype, blend=blend, alpha=alpha,
+                   beta=beta, gamma=gamma, lr=lr, content_layers=content_layers,
+                   style_layers=style_layers, pooling=pooling, convention=convention,
+                   init=init, seed=seed, fold=fold)
     losses = []
     for k in range(1, iters + 1):
         losses.append((k,) + st.step())
+    final = st.x.detach().to("cpu", torch.float32).numpy().copy()
+    return losses, final
+
+
+def run_lbfgs(content_img, style_imgs, blend=None, iters=10, alpha=1.0, beta=100.0, gamma=10.0,
+              lr=1.0, history=100, content_layers=None, style_layers=None, pooling="max",
+              convention="torchvision", init="noise", seed=0, weights=None,
+              device="cpu", dtype=torch.float32, fold=False):
+    """The same run under torch.optim.LBFGS(lr, history_size=history, no line search) as
+    one step() over all iterations that never stops early (both tolerances -inf): row k
+    is the closure's k-th evaluation, at x_k; final is x after the last step."""
+    st = _transfer(content_img, style_imgs, weights, device, dtype, blend=blend, alpha=alpha,
+                   beta=beta, gamma=gamma, lr=lr, content_layers=content_layers,
+                   style_layers=style_layers, pooling=pooling, convention=convention,
+                   init=init, seed=seed, fold=fold)
+    opt = torch.optim.LBFGS([st.x], lr=lr, max_iter=iters, max_eval=2 * iters + 10,
+                            tolerance_grad=-math.inf, tolerance_change=-math.inf,
+                            history_size=history, line_search_fn=None)
+    losses = []
+
+    def closure():
+        opt.zero_grad()
+        total, lc, ls, ltv = st.losses(st.x)
+        total.backward()
+        lc, ls, ltv = float(lc), float(ls), float(ltv)
+        losses.append((len(losses) + 1, st.alpha * lc + st.beta * ls + st.gamma * ltv, lc, ls, ltv))
+        return total
+
+    opt.step(closure)
+    if len(losses) != iters:
+        raise RuntimeError("L-BFGS evaluated %d times, expected %d" % (len(losses), iters))
     final = st.x.detach().to("cpu", torch.float32).numpy().copy()
     return losses, final
 

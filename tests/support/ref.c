@@ -311,6 +311,82 @@ void ref_adam_step(double *x, double *m, double *v, double *xmag, double *mmag, 
     }
 }
 
+/* ---- lbfgs ---- */
+
+void ref_lbfgs_init(ref_lbfgs *L, size_t n, int history)
+{
+    memset(L, 0, sizeof *L);
+    L->n = n;
+    L->history = history;
+    L->s = calloc((size_t)history, sizeof *L->s);
+    L->y = calloc((size_t)history, sizeof *L->y);
+    L->ro = calloc((size_t)history, sizeof *L->ro);
+    for (int i = 0; i < history; i++) {
+        L->s[i] = calloc(n, sizeof(double));
+        L->y[i] = calloc(n, sizeof(double));
+    }
+    L->gprev = calloc(n, sizeof(double));
+    L->d = calloc(n, sizeof(double));
+    L->h_diag = 1.0;
+}
+
+void ref_lbfgs_free(ref_lbfgs *L)
+{
+    for (int i = 0; i < L->history; i++) {
+        free(L->s[i]);
+        free(L->y[i]);
+    }
+    free(L->s), free(L->y), free(L->ro), free(L->gprev), free(L->d);
+}
+
+static double ref_dot(const double *a, const double *b, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+void ref_lbfgs_step(ref_lbfgs *L, double *x, const float *g, long k, double lr)
+{
+    const size_t n = L->n;
+    double *al = calloc((size_t)L->history, sizeof *al);
+    if (k > 1) { /* the pair of the last step, into the spare first */
+        double *s = malloc(n * sizeof *s), *y = malloc(n * sizeof *y);
+        for (size_t i = 0; i < n; i++) y[i] = g[i] - L->gprev[i], s[i] = L->t * L->d[i];
+        double ys = ref_dot(y, s, n);
+        if (ys > 1e-10) {
+            if (L->pairs == L->history) { /* drop the oldest */
+                free(L->s[0]), free(L->y[0]);
+                memmove(L->s, L->s + 1, (size_t)(L->history - 1) * sizeof *L->s);
+                memmove(L->y, L->y + 1, (size_t)(L->history - 1) * sizeof *L->y);
+                memmove(L->ro, L->ro + 1, (size_t)(L->history - 1) * sizeof *L->ro);
+                L->pairs--;
+            } else {
+                free(L->s[L->pairs]), free(L->y[L->pairs]);
+            }
+            L->s[L->pairs] = s, L->y[L->pairs] = y, L->ro[L->pairs] = 1.0 / ys;
+            L->pairs++;
+            L->h_diag = ys / ref_dot(y, y, n);
+        } else {
+            free(s), free(y);
+        }
+    }
+    double *q = L->d, asum = 0;
+    for (size_t i = 0; i < n; i++) q[i] = -(double)g[i], L->gprev[i] = g[i], asum += fabs((double)g[i]);
+    for (int j = L->pairs - 1; j >= 0; j--) {
+        al[j] = ref_dot(L->s[j], q, n) * L->ro[j];
+        for (size_t i = 0; i < n; i++) q[i] -= al[j] * L->y[j][i];
+    }
+    for (size_t i = 0; i < n; i++) q[i] *= L->h_diag;
+    for (int j = 0; j < L->pairs; j++) {
+        double be = ref_dot(L->y[j], q, n) * L->ro[j];
+        for (size_t i = 0; i < n; i++) q[i] += (al[j] - be) * L->s[j][i];
+    }
+    L->t = k == 1 ? fmin(1.0, 1.0 / asum) * lr : lr;
+    for (size_t i = 0; i < n; i++) x[i] += L->t * q[i];
+    free(al);
+}
+
 /* ---- preprocess ---- */
 
 void ref_preprocess(float *y, const float *x, const float mean[3], size_t hw)

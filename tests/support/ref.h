@@ -80,6 +80,21 @@ void ref_tv_grad(double *g, double *mag, const float *g0, const float *x, double
 void ref_adam_step(double *x, double *m, double *v, double *xmag, double *mmag, const float *g, size_t n, long t,
                    double lr, double b1, double b2, double eps);
 
+/* L-BFGS as PyTorch's torch.optim.LBFGS without line search, in double: the state of
+ * ref_lbfgs_step over n floats and up to `history` pairs (ref_lbfgs_init / _free). */
+typedef struct ref_lbfgs {
+    size_t n;
+    int history, pairs;     /* pairs kept, oldest first in s[0], y[0] */
+    double **s, **y, *ro;   /* history each */
+    double *gprev, *d, t, h_diag;
+} ref_lbfgs;
+void ref_lbfgs_init(ref_lbfgs *L, size_t n, int history);
+void ref_lbfgs_free(ref_lbfgs *L);
+/* Iteration k (from 1) with gradient g at x: the pair of the last step when yᵀs > 1e-10
+ * (dropping the oldest when full), d by the two-loop recursion, t = min(1, 1/|g|_1)·lr
+ * at k = 1 and lr after, x += t·d. */
+void ref_lbfgs_step(ref_lbfgs *L, double *x, const float *g, long k, double lr);
+
 /* y[c,p] = float(x[c,p] − mean[c]) over a (3, hw) image: one correctly rounded subtraction */
 void ref_preprocess(float *y, const float *x, const float mean[3], size_t hw);
 
