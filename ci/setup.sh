@@ -9,6 +9,7 @@ pkgs=(
   pocl-opencl-icd
   libclblast-dev
   libpng-dev zlib1g-dev
+  python3-numpy python3-scipy
 )
 # Optional extras: clang for the libFuzzer harnesses.
 if [ "${CLSTYLE_SETUP_FUZZ:-0}" = 1 ]; then

@@ -1,12 +1,12 @@
 // L-BFGS on the image, as PyTorch's torch.optim.LBFGS without a line search: the
 // curvature pair of the last step, the two-loop recursion over the kept pairs, the step.
-// The scalars stay on the device: sc (floats) holds the step length, H_diag, the
-// coefficient of the next axpy, and per history slot ro = 1/yᵀs and alpha; meta (ints)
-// holds the number of pairs kept and the newest pair's slot. The pairs live in a ring
-// of `slots` = history + 1 slots of n floats each (s and y), so a candidate pair is
-// written into the free slot and kept or not without touching the oldest one.
-// Dot products are two-stage sums: partials per work-group over a fixed grid, then one
-// work-item adds them in order (the same result every run).
+// The scalars stay on the device: sc (floats) holds the step length, H_diag, and per
+// history slot ro = 1/yᵀs and alpha; meta (ints) holds the number of pairs kept and the
+// newest pair's slot. The pairs live in a ring of `slots` = history + 1 slots of n
+// floats each (s and y), so a candidate pair is written into the free slot and kept or
+// not without touching the oldest one. Dot products are two-stage sums: partials per
+// work-group over a grid fixed by n, then added in order by one work-item (or by the
+// first of every work-group alike): the same result every run.
 
 #ifndef LB_WG
 #define LB_WG 64 // work-group size of the partial sums (power of two)
@@ -14,8 +14,7 @@
 
 #define SC_T 0    // step length of the step being (or last) taken
 #define SC_H 1    // H_diag: yᵀs / yᵀy of the newest kept pair (1 before any)
-#define SC_C 2    // coefficient of the next lbfgs_axpy
-#define SC_RO 3   // + slot: 1 / yᵀs of that slot's pair; SC_RO + slots + slot: its alpha
+#define SC_RO 3   // + slot: 1 / yᵀs of that slot's pair; SC_RO + slots + slot: its alpha (sc[2]: unused)
 
 // Tree-sums acc over the work-group into partial[off + group].
 inline void lb_group_sum(float acc, __local float *scratch, __global float *partial, const int off)
@@ -76,60 +75,56 @@ __kernel void lbfgs_keep(__global const float *partial, const int groups, __glob
     sc[SC_H] = ys / yy;
 }
 
-// q = -g (the recursion's start).
-__kernel void lbfgs_negate(__global float *q, __global const float *g, const ulong n)
-{
-    const size_t i = get_global_id(0);
-    if (i < n) q[i] = -g[i];
-}
-
-// q *= H_diag (between the two loops).
-__kernel void lbfgs_scale(__global float *q, __global const float *sc, const ulong n)
-{
-    const size_t i = get_global_id(0);
-    if (i < n) q[i] *= sc[SC_H];
-}
-
-// Partials of h_j ᵀ q, h the s (first loop) or y (second loop) ring; nothing when pair j
-// is not kept.
+// One step of the two-loop recursion on q (= d), fused so that each pair costs one pass:
+// first q += c h_a (pair ja of ring ha, when kept), c from the partial sums at in_off of
+// the last launch's dot (groups of them, added in order by every work-group alike): the
+// first loop's -alpha (alpha = ro sᵀq, kept in sc for the second loop) or the second's
+// alpha - ro yᵀr (mode & SW_SECOND); then partials of h_dᵀq (pair jd of ring hd, when
+// kept) at out_off (another half of partial). mode & SW_START: q = -g first (the recursion's start); mode & SW_SCALE:
+// q *= H_diag after the update (between the loops). ja, jd < 0: none.
+#define SW_START 1
+#define SW_SECOND 2
+#define SW_SCALE 4
 __kernel __attribute__((reqd_work_group_size(LB_WG, 1, 1)))
-void lbfgs_dot(__global const float *h, __global const float *q, __global const int *meta, const int slots,
-               const int j, const ulong n, __global float *partial)
+void lbfgs_sweep(__global float *q, __global const float *g, __global const float *ha, __global const float *hd,
+                 __global float *sc, __global const int *meta, const int slots, const int ja, const int jd,
+                 const int mode, const ulong n, __global float *partial, const int in_off, const int out_off,
+                 const int groups)
 {
+    __global const float *pin = partial + in_off;
+    __global float *pout = partial + out_off;
     __local float scratch[LB_WG];
-    if (j >= meta[0]) return; // the same for every work-item
-    const ulong base = (ulong)lb_slot(meta, slots, j) * n;
-    float acc = 0.0f;
-    for (size_t i = get_global_id(0); i < n; i += get_global_size(0)) acc += h[base + i] * q[i];
-    lb_group_sum(acc, scratch, partial, 0);
-}
-
-// By one work-item, after lbfgs_dot of pair j: the first loop's alpha_j = ro_j sᵀq and
-// coefficient -alpha_j (second = 0), or the second loop's beta = ro_j yᵀr and
-// coefficient alpha_j - beta (second = 1).
-__kernel void lbfgs_coef(__global const float *partial, const int groups, __global float *sc,
-                         __global const int *meta, const int slots, const int j, const int second)
-{
-    if (j >= meta[0]) return;
-    const int slot = lb_slot(meta, slots, j);
-    float dot = 0.0f;
-    for (int i = 0; i < groups; i++) dot += partial[i];
-    const float v = dot * sc[SC_RO + slot];
-    if (!second) {
-        sc[SC_RO + slots + slot] = v;
-        sc[SC_C] = -v;
-    } else {
-        sc[SC_C] = sc[SC_RO + slots + slot] - v;
+    __local float coef;
+    const int kept = meta[0], apply = ja >= 0 && ja < kept, dot = jd >= 0 && jd < kept; // alike in every work-item
+    ulong abase = 0, dbase = 0;
+    if (apply) {
+        const int slot = lb_slot(meta, slots, ja);
+        abase = (ulong)slot * n;
+        if (get_local_id(0) == 0) {
+            float v = 0.0f;
+            for (int i = 0; i < groups; i++) v += pin[i];
+            v *= sc[SC_RO + slot];
+            if (mode & SW_SECOND) {
+                coef = sc[SC_RO + slots + slot] - v;
+            } else {
+                coef = -v;
+                if (get_group_id(0) == 0) sc[SC_RO + slots + slot] = v;
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
     }
-}
-
-// q += c h_j (c from lbfgs_coef); nothing when pair j is not kept.
-__kernel void lbfgs_axpy(__global float *q, __global const float *h, __global const float *sc,
-                         __global const int *meta, const int slots, const int j, const ulong n)
-{
-    const size_t i = get_global_id(0);
-    if (i >= n || j >= meta[0]) return;
-    q[i] += sc[SC_C] * h[(ulong)lb_slot(meta, slots, j) * n + i];
+    if (dot) dbase = (ulong)lb_slot(meta, slots, jd) * n;
+    const float c = apply ? coef : 0.0f, h = (mode & SW_SCALE) ? sc[SC_H] : 1.0f;
+    const int writes = apply || (mode & (SW_START | SW_SCALE));
+    float acc = 0.0f;
+    for (size_t i = get_global_id(0); i < n; i += get_global_size(0)) {
+        float v = (mode & SW_START) ? -g[i] : q[i];
+        if (apply) v += c * ha[abase + i];
+        if (mode & SW_SCALE) v *= h;
+        if (writes) q[i] = v;
+        if (dot) acc += hd[dbase + i] * v;
+    }
+    if (dot) lb_group_sum(acc, scratch, pout, 0);
 }
 
 // Partials of Σ|g| (the first step's length).

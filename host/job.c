@@ -344,6 +344,7 @@ static void checkpoint_keys(clstyle_job *J)
     if (J->ladder) h = clstyle_hash(h, &J->ladder, sizeof J->ladder);
     J->keys.settings = h;
     h = clstyle_hash(CLSTYLE_HASH_INIT, &J->weights.convention, sizeof J->weights.convention);
+    if (J->weights.has_mean) h = clstyle_hash(h, J->weights.mean, sizeof J->weights.mean);
     for (int l = 0; l < J->weights.nconv; l++) {
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         h = clstyle_hash(h, J->weights.w[l], (size_t)L->cout * L->cin * 9 * sizeof(float));

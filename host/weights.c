@@ -117,6 +117,22 @@ static clstyle_status load_tensor(const clstyle_st_file *f, const char *path, in
     return clstyle_st_read_f32(f, t, dst, err);
 }
 
+/* Metadata clstyle.mean "R,G,B": three finite numbers in 0 .. 255. */
+static clstyle_status parse_mean(const char *s, const char *path, clstyle_weights *wt, clstyle_error *err)
+{
+    char *end;
+    for (int c = 0; c < 3; c++) {
+        double v = strtod(s, &end);
+        if (end == s || !isfinite(v) || v < 0 || v > 255 || (c < 2 ? *end != ',' : *end != '\0'))
+            return clstyle_err_set(err, CLSTYLE_ERR_DATA,
+                                   "%s: metadata clstyle.mean is '%.40s', expected R,G,B in 0..255", path, s);
+        wt->mean[c] = (float)v;
+        s = end + 1;
+    }
+    wt->has_mean = 1;
+    return CLSTYLE_OK;
+}
+
 clstyle_status clstyle_weights_load(clstyle_weights *wt, const char *path, int nconv, clstyle_error *err)
 {
     clstyle_st_file f;
@@ -131,6 +147,8 @@ clstyle_status clstyle_weights_load(clstyle_weights *wt, const char *path, int n
                              "%s: metadata clstyle.preprocess is '%s', expected 'torchvision' or 'caffe'", path, pre);
         goto done;
     }
+    const char *mean = clstyle_st_meta(&f, "clstyle.mean");
+    if (mean && !st) st = parse_mean(mean, path, wt, err);
     for (int l = 0; l < nconv && !st; l++) {
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         int64_t ws[4] = {L->cout, L->cin, 3, 3}, bs[1] = {L->cout};
@@ -187,5 +205,6 @@ void clstyle_weights_fold_input(const clstyle_weights *wt, float *w0, float mean
         }
     }
     for (int c = 0; c < 3; c++)
-        mean[c] = (float)(wt->convention == CLSTYLE_CONVENTION_CAFFE ? caffe_mean_rgb[c] : 255.0 * tv_mean[c]);
+        mean[c] = wt->has_mean ? wt->mean[c]
+                               : (float)(wt->convention == CLSTYLE_CONVENTION_CAFFE ? caffe_mean_rgb[c] : 255.0 * tv_mean[c]);
 }

@@ -30,6 +30,8 @@ typedef struct clstyle_weights {
     float *w[CLSTYLE_VGG_NCONV];   /* (cout, cin, 3, 3) */
     float *b[CLSTYLE_VGG_NCONV];   /* (cout) */
     clstyle_convention convention;
+    int has_mean;                  /* metadata clstyle.mean: the mean pixel below replaces the convention's */
+    float mean[3];                 /* RGB, pixel units (MatConvNet's own, tools/convert_mat.py) */
     int synthetic;
     uint64_t seed;                 /* synthetic only */
 } clstyle_weights;

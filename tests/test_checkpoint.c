@@ -109,6 +109,58 @@ static void test_corruption(void)
     CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "no checksum"), "no checksum: %d (%s)", st, err.msg);
 }
 
+/* An L-BFGS checkpoint: its pairs, ro, last gradient, direction and scalars come back as
+ * written; every flipped bit is refused as corrupt; a state L-BFGS cannot reach (ro <= 0,
+ * more pairs than the history) is refused with 65. */
+static void test_lbfgs_file(void)
+{
+    enum { H = 3, W = 4, N = 3 * H * W, P = 2 };
+    float x[N], s[P * N], y[P * N], gp[N], d[N], ro[P] = {0.5f, 2.0f};
+    for (int i = 0; i < N; i++) x[i] = (float)(i * 7 % 255), gp[i] = (float)i - 3.0f, d[i] = 0.25f * (float)i;
+    for (int i = 0; i < P * N; i++) s[i] = (float)(i % 7) - 3.0f, y[i] = (float)(i % 5) * 0.5f;
+    const clstyle_ckpt_keys keys = {.settings = 0x1111, .weights = 0x2222, .content = 0x3333, .style = 0x4444,
+                                    .lbfgs = 1, .history = 3};
+    clstyle_ckpt c = {.iteration = 4, .h = H, .w = W, .x = x, .seed = 42, .scale = 1, .scales = 1, .lbfgs = 1,
+                      .pairs = P, .s = s, .y = y, .ro = ro, .gprev = gp, .d = d, .scalars = {1.0f, 0.125f}},
+                 r;
+    char path[4200], flip[4200];
+    snprintf(path, sizeof path, "%s/lbfgs.ckpt", tmp);
+    snprintf(flip, sizeof flip, "%s/lbfgs_flip.ckpt", tmp);
+    clstyle_error err = {0};
+    CHECK(clstyle_ckpt_write(path, &c, &keys, &err) == CLSTYLE_OK, "write: %s", err.msg);
+    clstyle_status st = clstyle_ckpt_read(path, &keys, H, W, &r, &err);
+    CHECK(st == CLSTYLE_OK && r.lbfgs && r.pairs == P && !memcmp(r.s, s, sizeof s) && !memcmp(r.y, y, sizeof y) &&
+              !memcmp(r.ro, ro, sizeof ro) && !memcmp(r.gprev, gp, sizeof gp) && !memcmp(r.d, d, sizeof d) &&
+              r.scalars[0] == 1.0f && r.scalars[1] == 0.125f && !r.m && !r.v,
+          "L-BFGS read back: %s", err.msg);
+    if (!st) clstyle_ckpt_free(&r);
+    FILE *f = fopen(path, "rb");
+    static unsigned char buf[16384];
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    CHECK(n > 0 && n < sizeof buf, "L-BFGS checkpoint size %zu", n);
+    int missed = 0;
+    for (size_t i = 0; i < n * 8; i++) {
+        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
+        tu_write_file(flip, buf, n);
+        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
+        st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
+        if (st != CLSTYLE_ERR_DATA && missed++ < 3)
+            CHECK(0, "L-BFGS: bit %zu of byte %zu flipped: status %d (%s)", i % 8, i / 8, st, st ? err.msg : "resumed");
+        if (!st) clstyle_ckpt_free(&r);
+    }
+    CHECK(missed == 0, "%d of %zu bit flips of an L-BFGS checkpoint were not refused as corrupt", missed, n * 8);
+    ro[1] = -1.0f;
+    CHECK(clstyle_ckpt_write(flip, &c, &keys, &err) == CLSTYLE_OK, "write: %s", err.msg);
+    st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
+    CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "lbfgs.ro"), "negative ro: %d (%s)", st, err.msg);
+    ro[1] = 2.0f;
+    const clstyle_ckpt_keys short_keys = {.settings = 0x1111, .weights = 0x2222, .content = 0x3333, .style = 0x4444,
+                                          .lbfgs = 1, .history = 1};
+    st = clstyle_ckpt_read(path, &short_keys, H, W, &r, &err);
+    CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "pair count"), "2 pairs for a history of 1: %d (%s)", st, err.msg);
+}
+
 int main(void)
 {
     const char *src = getenv("CLSTYLE_SOURCE_DIR");
@@ -117,6 +169,7 @@ int main(void)
     snprintf(style, sizeof style, "%s/tests/golden/style.png", src);
     snprintf(tmp, sizeof tmp, "%s", tu_tmpdir("checkpoint"));
     test_corruption();
+    test_lbfgs_file();
     char full[4200], part[4200], resumed[4200], ckpt[4200], other[4200];
     snprintf(full, sizeof full, "%s/full.png", tmp);
     snprintf(part, sizeof part, "%s/part.png", tmp);

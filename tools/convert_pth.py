@@ -35,9 +35,10 @@ def write_safetensors(path, tensors, meta):
     header = {"__metadata__": meta}
     blobs, offset = [], 0
     for name in sorted(tensors, key=lambda n: (int(n.split(".")[1]), n)):
-        a = np.ascontiguousarray(tensors[name].detach().float().cpu().numpy(), dtype="<f4")
+        t = tensors[name]
+        a = np.ascontiguousarray(t.detach().float().cpu().numpy() if hasattr(t, "detach") else t, dtype="<f4")
         if not np.isfinite(a).all():
-            raise SystemExit(f"convert_pth: {name} has NaN or Inf values")
+            raise SystemExit(f"{name} has NaN or Inf values")
         b = a.tobytes()
         header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)

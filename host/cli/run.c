@@ -73,6 +73,7 @@ static void help(void)
         "      --optimizer adam|lbfgs  Adam, or L-BFGS as PyTorch's (no line search) (%s)\n"
         "      --lr F                learning rate, pixel units (Adam 2, L-BFGS 1)\n"
         "      --history N           L-BFGS: curvature pairs kept (%d)\n"
+        "      --line-search none    L-BFGS: a fixed step (the one offered)\n"
         "      --preset seed         the seed's own settings (docs/DEFAULTS.md); later flags\n"
         "                            override them\n"
         "      --content-layers L    comma list of NAME[:WEIGHT] (%s)\n"
@@ -171,7 +172,7 @@ static void on_progress(void *user, const clstyle_progress *p)
 enum {
     OPT_BLEND = 256, OPT_SIZE, OPT_SSCALE, OPT_CW, OPT_SW, OPT_TW, OPT_LR, OPT_CL, OPT_SL, OPT_INIT, OPT_SEED,
     OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16, OPT_CKPT, OPT_RESUME, OPT_TILE, OPT_MEM,
-    OPT_SCALES, OPT_SFACTOR, OPT_IAFTER, OPT_OPTIM, OPT_HIST, OPT_PRESET
+    OPT_SCALES, OPT_SFACTOR, OPT_IAFTER, OPT_OPTIM, OPT_HIST, OPT_PRESET, OPT_LSEARCH
 };
 
 int clstyle_cli_run(int argc, char **argv)
@@ -193,6 +194,7 @@ int clstyle_cli_run(int argc, char **argv)
         {"scales", required_argument, 0, OPT_SCALES}, {"scale-factor", required_argument, 0, OPT_SFACTOR},
         {"iters-after", required_argument, 0, OPT_IAFTER}, {"optimizer", required_argument, 0, OPT_OPTIM},
         {"history", required_argument, 0, OPT_HIST}, {"preset", required_argument, 0, OPT_PRESET},
+        {"line-search", required_argument, 0, OPT_LSEARCH},
         {"device", required_argument, 0, 'd'},      {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
@@ -230,6 +232,13 @@ int clstyle_cli_run(int argc, char **argv)
             else if (!strcmp(optarg, "lbfgs")) o.optimizer = CLSTYLE_OPTIMIZER_LBFGS;
             else {
                 clstyle_cli_say("--optimizer '%s': expected adam or lbfgs", optarg);
+                rc = CLSTYLE_ERR_USAGE;
+            }
+            break;
+        case OPT_LSEARCH: /* PyTorch's line_search_fn: only None, the fixed step, is offered */
+            if (strcmp(optarg, "none")) {
+                clstyle_cli_say("--line-search '%s': only none (L-BFGS's fixed step, as PyTorch's default) is "
+                                "offered; strong-wolfe is not (docs/ALGORITHM.md)", optarg);
                 rc = CLSTYLE_ERR_USAGE;
             }
             break;

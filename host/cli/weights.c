@@ -45,6 +45,7 @@ int clstyle_cli_weights(int argc, char **argv)
     printf("VGG19 conv layers: conv1_1 .. %s (%d of 16)%s\n", clstyle_vgg_layers[found - 1].name, found,
            found < 13 ? "; the default style layers need up to conv5_1" : "");
     printf("input convention: %s\n", clstyle_convention_name(w.convention));
+    if (w.has_mean) printf("mean pixel (RGB): %g, %g, %g\n", w.mean[0], w.mean[1], w.mean[2]);
     clstyle_weights_free(&w);
     printf("ok\n");
     return 0;

@@ -4,14 +4,14 @@
  * recursion walks (the iterations so far); kernels of pairs not kept do nothing. */
 #include "ops.h"
 
-enum { PAIR, KEEP, NEGATE, SCALE, DOT, COEF, AXPY, ABS_SUM, LENGTH, STEP };
+enum { PAIR, KEEP, SWEEP, ABS_SUM, LENGTH, STEP };
 
 static const clstyle_kid kids[] = {
-    [PAIR] = CLSTYLE_KID_LBFGS_PAIR,       [KEEP] = CLSTYLE_KID_LBFGS_KEEP,     [NEGATE] = CLSTYLE_KID_LBFGS_NEGATE,
-    [SCALE] = CLSTYLE_KID_LBFGS_SCALE,     [DOT] = CLSTYLE_KID_LBFGS_DOT,       [COEF] = CLSTYLE_KID_LBFGS_COEF,
-    [AXPY] = CLSTYLE_KID_LBFGS_AXPY,       [ABS_SUM] = CLSTYLE_KID_LBFGS_ABS_SUM, [LENGTH] = CLSTYLE_KID_LBFGS_LENGTH,
-    [STEP] = CLSTYLE_KID_LBFGS_STEP,
+    [PAIR] = CLSTYLE_KID_LBFGS_PAIR,       [KEEP] = CLSTYLE_KID_LBFGS_KEEP,     [SWEEP] = CLSTYLE_KID_LBFGS_SWEEP,
+    [ABS_SUM] = CLSTYLE_KID_LBFGS_ABS_SUM, [LENGTH] = CLSTYLE_KID_LBFGS_LENGTH, [STEP] = CLSTYLE_KID_LBFGS_STEP,
 };
+
+enum { SW_START = 1, SW_SECOND = 2, SW_SCALE = 4 }; /* cl/lbfgs.cl's lbfgs_sweep modes */
 
 size_t clstyle_lbfgs_scalars(int history)
 {
@@ -39,7 +39,7 @@ static clstyle_status groups_of(clstyle_ctx *ctx, size_t n, int *groups, clstyle
 {
     cl_kernel k;
     size_t local;
-    clstyle_status st = clstyle_op_kernel(ctx, CLSTYLE_KID_LBFGS_DOT, &k, NULL, err);
+    clstyle_status st = clstyle_op_kernel(ctx, CLSTYLE_KID_LBFGS_SWEEP, &k, NULL, err);
     if (!st) st = clstyle_op_group_size(ctx, k, &local, err);
     if (!st) *groups = (int)clstyle_op_groups(n, local);
     return st;
@@ -55,28 +55,42 @@ clstyle_status clstyle_lbfgs_reset(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b
     return st ? st : clstyle_ctx_write(ctx, b->meta.buf, 0, sizeof meta, meta, err);
 }
 
-/* One loop of the two-loop recursion on q = d over the pairs 0 .. bound-1 (the first
- * loop newest first): q += c_j h_j with c_j from h'_jᵀ q (h' the s ring and h the y ring
- * in the first loop, the other way round in the second). */
-static clstyle_status recursion_loop(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, int bound, int second,
-                                     int groups, clstyle_error *err)
+/* The recursion's sweeps (cl/lbfgs.cl's lbfgs_sweep): one launch per pair and loop, each
+ * applying the update of the pair before and taking the dot product of its own, with
+ * the partial sums alternating between the two halves of b->partial. Pairs 0 .. bound-1
+ * may be kept: the first loop newest first (s dot, y update), q *= H_diag between, the
+ * second oldest first (y dot, s update). */
+typedef struct sweep {
+    clstyle_ctx *ctx;
+    const clstyle_lbfgs_bufs *b;
+    cl_mem g;
+    int groups, half;
+} sweep;
+
+static clstyle_status sweep_one(sweep *w, cl_mem ha, cl_mem hd, int ja, int jd, int mode, clstyle_error *err)
 {
+    const clstyle_lbfgs_bufs *b = w->b;
     const cl_ulong n = b->n;
-    const int slots = b->slots;
-    cl_mem dh = second ? b->y.buf : b->s.buf, ah = second ? b->s.buf : b->y.buf;
+    const int slots = b->slots, in_off = w->half * CLSTYLE_LOSS_MAX_GROUPS, out_off = CLSTYLE_LOSS_MAX_GROUPS - in_off;
+    clstyle_arg a[] = {CLSTYLE_ARG(b->d.buf),       CLSTYLE_ARG(w->g),      CLSTYLE_ARG(ha),
+                       CLSTYLE_ARG(hd),             CLSTYLE_ARG(b->sc.buf), CLSTYLE_ARG(b->meta.buf),
+                       CLSTYLE_ARG(slots),          CLSTYLE_ARG(ja),        CLSTYLE_ARG(jd),
+                       CLSTYLE_ARG(mode),           CLSTYLE_ARG(n),         CLSTYLE_ARG(b->partial.buf),
+                       CLSTYLE_ARG(in_off),         CLSTYLE_ARG(out_off),   CLSTYLE_ARG(w->groups)};
+    w->half = !w->half;
+    return launch(w->ctx, SWEEP, a, CLSTYLE_NARGS(a), b->n, 1, err);
+}
+
+/* d = the two-loop recursion from -g over the pairs 0 .. bound-1 that are kept. */
+static clstyle_status recursion(sweep *w, int bound, clstyle_error *err)
+{
+    cl_mem s = w->b->s.buf, y = w->b->y.buf;
     clstyle_status st = CLSTYLE_OK;
-    for (int i = 0; i < bound && !st; i++) {
-        const int j = second ? i : bound - 1 - i;
-        clstyle_arg da[] = {CLSTYLE_ARG(dh), CLSTYLE_ARG(b->d.buf), CLSTYLE_ARG(b->meta.buf), CLSTYLE_ARG(slots),
-                            CLSTYLE_ARG(j), CLSTYLE_ARG(n), CLSTYLE_ARG(b->partial.buf)};
-        clstyle_arg ca[] = {CLSTYLE_ARG(b->partial.buf), CLSTYLE_ARG(groups), CLSTYLE_ARG(b->sc.buf),
-                            CLSTYLE_ARG(b->meta.buf), CLSTYLE_ARG(slots), CLSTYLE_ARG(j), CLSTYLE_ARG(second)};
-        clstyle_arg xa[] = {CLSTYLE_ARG(b->d.buf), CLSTYLE_ARG(ah), CLSTYLE_ARG(b->sc.buf), CLSTYLE_ARG(b->meta.buf),
-                            CLSTYLE_ARG(slots), CLSTYLE_ARG(j), CLSTYLE_ARG(n)};
-        if (!(st = launch(ctx, DOT, da, CLSTYLE_NARGS(da), b->n, 1, err)) &&
-            !(st = launch(ctx, COEF, ca, CLSTYLE_NARGS(ca), 1, 0, err)))
-            st = launch(ctx, AXPY, xa, CLSTYLE_NARGS(xa), b->n, 0, err);
-    }
+    if (bound > 0) st = sweep_one(w, y, s, -1, bound - 1, SW_START, err);
+    for (int j = bound - 2; j >= 0 && !st; j--) st = sweep_one(w, y, s, j + 1, j, 0, err);
+    if (!st) st = sweep_one(w, y, y, bound > 0 ? 0 : -1, bound > 0 ? 0 : -1, SW_SCALE | (bound > 0 ? 0 : SW_START), err);
+    for (int j = 1; j < bound && !st; j++) st = sweep_one(w, s, y, j - 1, j, SW_SECOND, err);
+    if (!st && bound > 0) st = sweep_one(w, s, y, bound - 1, -1, SW_SECOND, err);
     return st;
 }
 
@@ -107,15 +121,11 @@ clstyle_status clstyle_lbfgs_step(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b,
         if (!(st = launch(ctx, PAIR, pa, CLSTYLE_NARGS(pa), b->n, 1, err)))
             st = launch(ctx, KEEP, ka, CLSTYLE_NARGS(ka), 1, 0, err);
     }
-    clstyle_arg na[] = {CLSTYLE_ARG(b->d.buf), CLSTYLE_ARG(g.buf), CLSTYLE_ARG(n)};
-    clstyle_arg sa[] = {CLSTYLE_ARG(b->d.buf), CLSTYLE_ARG(b->sc.buf), CLSTYLE_ARG(n)};
     clstyle_arg la[] = {CLSTYLE_ARG(b->partial.buf), CLSTYLE_ARG(groups), CLSTYLE_ARG(b->sc.buf), CLSTYLE_ARG(lr),
                         CLSTYLE_ARG(first)};
     clstyle_arg xa[] = {CLSTYLE_ARG(x.buf), CLSTYLE_ARG(b->d.buf), CLSTYLE_ARG(b->sc.buf), CLSTYLE_ARG(n)};
+    sweep w = {ctx, b, g.buf, groups, 0};
     if (!st) st = launch(ctx, LENGTH, la, CLSTYLE_NARGS(la), 1, 0, err); /* this step's length (the pair took the last one's) */
-    if (!st) st = launch(ctx, NEGATE, na, CLSTYLE_NARGS(na), b->n, 0, err);
-    if (!st) st = recursion_loop(ctx, b, bound, 0, groups, err);
-    if (!st) st = launch(ctx, SCALE, sa, CLSTYLE_NARGS(sa), b->n, 0, err);
-    if (!st) st = recursion_loop(ctx, b, bound, 1, groups, err);
+    if (!st) st = recursion(&w, bound, err);
     return st ? st : launch(ctx, STEP, xa, CLSTYLE_NARGS(xa), b->n, 0, err);
 }

@@ -20,8 +20,7 @@ typedef enum clstyle_kid {
     CLSTYLE_KID_IM2COL, CLSTYLE_KID_BIAS_ACT,
     CLSTYLE_KID_WINO_INPUT, CLSTYLE_KID_WINO_OUTPUT,
     CLSTYLE_KID_CROP_FWD, CLSTYLE_KID_CROP_BWD,
-    CLSTYLE_KID_LBFGS_PAIR, CLSTYLE_KID_LBFGS_KEEP, CLSTYLE_KID_LBFGS_NEGATE, CLSTYLE_KID_LBFGS_SCALE,
-    CLSTYLE_KID_LBFGS_DOT, CLSTYLE_KID_LBFGS_COEF, CLSTYLE_KID_LBFGS_AXPY, CLSTYLE_KID_LBFGS_ABS_SUM,
+    CLSTYLE_KID_LBFGS_PAIR, CLSTYLE_KID_LBFGS_KEEP, CLSTYLE_KID_LBFGS_SWEEP, CLSTYLE_KID_LBFGS_ABS_SUM,
     CLSTYLE_KID_LBFGS_LENGTH, CLSTYLE_KID_LBFGS_STEP,
     CLSTYLE_KID_COUNT /* keep last; at most CLSTYLE_CTX_SLOTS */
 } clstyle_kid;
@@ -295,7 +294,7 @@ typedef struct clstyle_lbfgs_bufs {
     clstyle_tensor d;        /* (3, H, W): the direction (the recursion's q and r) */
     clstyle_tensor sc;       /* (clstyle_lbfgs_scalars(history)) floats: step length, H_diag, coefficient, ro, alpha */
     clstyle_tensor meta;     /* (2) ints: pairs kept, the newest pair's slot */
-    clstyle_tensor partial;  /* (2 CLSTYLE_LOSS_MAX_GROUPS) floats: partial sums */
+    clstyle_tensor partial;  /* (2 CLSTYLE_LOSS_MAX_GROUPS) floats: partial sums, two halves taken in turn */
     int slots;               /* history + 1 (a free slot for the candidate pair) */
     size_t n;                /* floats of the image: 3 H W */
 } clstyle_lbfgs_bufs;

@@ -29,6 +29,21 @@ rows() { sed -n "$2p" "$1" | cut -d, -f1-5; }
 "$bin" "${job[@]}" --history 3 -n 6 -o "$tmp/z.png" --resume "$tmp/run.ckpt" 2>"$tmp/err"
 [ $? -eq 64 ] && grep -q "different settings" "$tmp/err" && ok || bad "another --history resumed: $(cat "$tmp/err")"
 
+# two devices in bands (per-layer halo exchange): the same trajectory as one device; rows
+# 1-3 within 1e-4, and from row 4, the first step through a curvature pair (which
+# amplifies the bands' 1e-6 gradient differences), within the golden test's 1e-3
+"$bin" "${job[@]}" -n 6 -o "$tmp/one.png" --log "$tmp/one.csv" -d 0 || bad "L-BFGS on one device"
+POCL_DEVICES="pthread pthread" CLSTYLE_EQUAL_SHARES=1 XDG_CACHE_HOME="$tmp/cache-multi" \
+  "$bin" "${job[@]}" -n 6 -o "$tmp/bands.png" --log "$tmp/bands.csv" -d all || bad "L-BFGS in bands on two devices"
+paste -d, "$tmp/one.csv" "$tmp/bands.csv" | awk -F, 'NR > 1 { r = ($2 - $9) / $2; if (r < 0) r = -r;
+  if (r > ($1 < 4 ? 1e-4 : 1e-3)) { print "row " $1 ": " $2 " vs " $9; bad = 1 } } END { exit bad }' >"$tmp/diff" && ok ||
+  bad "L-BFGS in bands parts from one device: $(cat "$tmp/diff")"
+
+# a loss that stops being finite: 70, and the last image with a finite loss is written
+"$bin" "${job[@]}" -n 4 -o "$tmp/div.png" --lr 1e30 2>"$tmp/err"
+[ $? -eq 70 ] && grep -q "stopped being finite at iteration 2" "$tmp/err" && [ -e "$tmp/div.png" ] && ok ||
+  bad "L-BFGS divergence: $(cat "$tmp/err")"
+
 # --preset seed: the seed's taps (conv layers), avg pooling, snapshots every 20; later flags win
 "$bin" -c "$C" -s "$S" -w synthetic:7 --size 32 --preset seed -n 2 --save-every 1 -o "$tmp/seed.png" \
   --log "$tmp/seed.csv" -q && [ -e "$tmp/seed_0001.png" ] && [ "$(wc -l <"$tmp/seed.csv")" -eq 3 ] && ok ||
