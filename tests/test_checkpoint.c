@@ -44,6 +44,32 @@ static clstyle_status resume_with(const char *ckpt, const char *out, double styl
     return clstyle_run(&o, err);
 }
 
+/* Flips every bit of the checkpoint at path in turn (into flip): each flipped file must
+ * be refused as bad data (65), never resumed and never taken for another configuration. */
+static void flip_every_bit(const char *what, const char *path, const char *flip, const clstyle_ckpt_keys *keys, int h,
+                           int w)
+{
+    static unsigned char buf[16384];
+    clstyle_ckpt r;
+    clstyle_error err = {0};
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    CHECK(n > 0 && n < sizeof buf, "%s checkpoint size %zu", what, n);
+    int missed = 0;
+    for (size_t i = 0; i < n * 8; i++) {
+        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
+        tu_write_file(flip, buf, n);
+        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
+        clstyle_status st = clstyle_ckpt_read(flip, keys, h, w, &r, &err);
+        if (st != CLSTYLE_ERR_DATA && missed++ < 3)
+            CHECK(0, "%s: bit %zu of byte %zu flipped: status %d (%s)", what, i % 8, i / 8, st,
+                  st ? err.msg : "resumed");
+        if (!st) clstyle_ckpt_free(&r);
+    }
+    CHECK(missed == 0, "%s: %d of %zu bit flips were not refused as corrupt", what, missed, n * 8);
+}
+
 /* A small checkpoint written by the library, then every single bit of it flipped in
  * turn: each flipped file is refused as bad data (65), never resumed and never taken for
  * another configuration. Then metadata that lies: iteration out of range or not a plain
@@ -63,22 +89,7 @@ static void test_corruption(void)
     CHECK(clstyle_ckpt_read(path, &keys, H, W, &r, &err) == CLSTYLE_OK && r.iteration == 7 && !memcmp(r.v, v, sizeof v),
           "read back: %s", err.msg);
     clstyle_ckpt_free(&r);
-    FILE *f = fopen(path, "rb");
-    static unsigned char buf[8192];
-    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
-    if (f) fclose(f);
-    CHECK(n > 0 && n < sizeof buf, "checkpoint size %zu", n);
-    int missed = 0;
-    for (size_t i = 0; i < n * 8; i++) {
-        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
-        tu_write_file(flip, buf, n);
-        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
-        clstyle_status st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
-        if (st != CLSTYLE_ERR_DATA && missed++ < 3)
-            CHECK(0, "bit %zu of byte %zu flipped: status %d (%s)", i % 8, i / 8, st, st ? err.msg : "resumed");
-        if (!st) clstyle_ckpt_free(&r);
-    }
-    CHECK(missed == 0, "%d of %zu bit flips were not refused as corrupt", missed, n * 8);
+    flip_every_bit("Adam", path, flip, &keys, H, W);
 
     /* lying metadata, with a valid checksum */
     static const char *const its[] = {"9223372036854775807", "0", "-1", "+5", " 5", "5 ", "1000001", "0x10", ""};
@@ -134,22 +145,7 @@ static void test_lbfgs_file(void)
               r.scalars[0] == 1.0f && r.scalars[1] == 0.125f && !r.m && !r.v,
           "L-BFGS read back: %s", err.msg);
     if (!st) clstyle_ckpt_free(&r);
-    FILE *f = fopen(path, "rb");
-    static unsigned char buf[16384];
-    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
-    if (f) fclose(f);
-    CHECK(n > 0 && n < sizeof buf, "L-BFGS checkpoint size %zu", n);
-    int missed = 0;
-    for (size_t i = 0; i < n * 8; i++) {
-        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
-        tu_write_file(flip, buf, n);
-        buf[i / 8] ^= (unsigned char)(1u << (i % 8));
-        st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
-        if (st != CLSTYLE_ERR_DATA && missed++ < 3)
-            CHECK(0, "L-BFGS: bit %zu of byte %zu flipped: status %d (%s)", i % 8, i / 8, st, st ? err.msg : "resumed");
-        if (!st) clstyle_ckpt_free(&r);
-    }
-    CHECK(missed == 0, "%d of %zu bit flips of an L-BFGS checkpoint were not refused as corrupt", missed, n * 8);
+    flip_every_bit("L-BFGS", path, flip, &keys, H, W);
     ro[1] = -1.0f;
     CHECK(clstyle_ckpt_write(flip, &c, &keys, &err) == CLSTYLE_OK, "write: %s", err.msg);
     st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
