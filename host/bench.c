@@ -134,6 +134,8 @@ clstyle_status clstyle_bench_run(const clstyle_options *o_in, const char *spec, 
     o.iters = timed + 2; /* warm-up + timed + profiled */
     r->size = size;
     r->iterations = timed;
+    r->lbfgs = o.optimizer == CLSTYLE_OPTIMIZER_LBFGS;
+    r->history = r->lbfgs ? o.history : 0;
     r->together = clstyle_device_spec_is_many(spec);
     clstyle_image c = {0}, s = {0};
     clstyle_job *J = NULL;

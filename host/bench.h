@@ -33,6 +33,7 @@ typedef struct clstyle_bench_result {
     char devices[CLSTYLE_MAX_DEVICES][256];
     double share[CLSTYLE_MAX_DEVICES]; /* each one's fraction of the image rows */
     double moved_per_iter;   /* bytes between host and devices per iteration (several devices) */
+    int lbfgs, history;      /* the optimizer timed: Adam (0) or L-BFGS with `history` pairs */
 } clstyle_bench_result;
 
 /* Benchmarks one device (spec), or several together (a list or "all": compile times

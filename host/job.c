@@ -777,7 +777,14 @@ static clstyle_status fit_tiles(clstyle_job *J, size_t budget, int *side, double
     return CLSTYLE_OK;
 }
 
-/* L-BFGS's history lives on the device, whole, however the image is tiled: refused with
+/* The device bytes the run may hold on the job's device: --memory-limit, else 90% of it. */
+static size_t job_budget(const clstyle_job *J)
+{
+    return J->o->memory_limit ? (size_t)J->o->memory_limit : (size_t)(0.9 * (double)J->ctx->dev.global_mem);
+}
+
+/* L-BFGS's history lives on the job's device, whole, however the image is tiled or cut
+ * into bands: refused with
  * the largest history that would leave the budget a quarter for the rest. */
 static clstyle_status check_history(const clstyle_job *J, size_t budget, clstyle_error *err)
 {
@@ -805,11 +812,10 @@ static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
     const double MiB = 1048576.0;
-    size_t budget = o->memory_limit ? (size_t)o->memory_limit : (size_t)(0.9 * (double)J->ctx->dev.global_mem);
+    size_t budget = job_budget(J);
     J->ctx->memory_limit = budget;
     J->host_state = J->cfg.host_state;
-    clstyle_status st = check_history(J, budget, err);
-    if (!st) st = make_tilings(J, o->tile, err);
+    clstyle_status st = make_tilings(J, o->tile, err);
     double need = estimate_bytes(J);   /* with a margin: see estimate_bytes */
     if (!st && !o->tile && need > budget) {
         int side = 0, side_host = 0;
@@ -857,6 +863,7 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
     clstyle_status st = clstyle_job_open_device(J, err);
     if (st || (st = check_stop(J, err))) return st;
     int h = J->content.h, w = J->content.w;
+    if ((st = check_history(J, job_budget(J), err))) return st;
     if (J->bands && (st = clstyle_bands_plan(J, err))) return st;
     if (J->bands) { /* each device runs a band, untiled: an even band tunes the job's network */
         h = (h + clstyle_bands_count(J) - 1) / clstyle_bands_count(J) + 2;
@@ -1017,7 +1024,11 @@ clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
     /* the row is complete: keep x (the image it was computed on) if it and all before were finite */
     clstyle_ctx_set_label(J->ctx, "divergence guard", 0, 2.0 * 4 * 3 * hw);
     if (!st) st = clstyle_loss_keep_finite(J->ctx, &J->loss, row, J->x_good, J->x, err);
-    clstyle_ctx_set_label(J->ctx, "adam", 0, 7.0 * 4 * 3 * hw);
+    if (J->opt.kind == CLSTYLE_OPTIM_LBFGS) /* the pair, the recursion's passes (4 per kept pair and loop), the step */
+        clstyle_ctx_set_label(J->ctx, "lbfgs", 0, (6.0 + 8.0 * clstyle_lbfgs_pairs_bound(k - J->step0, J->opt.history) + 3) *
+                                                      4 * 3 * hw);
+    else
+        clstyle_ctx_set_label(J->ctx, "adam", 0, 7.0 * 4 * 3 * hw);
     if (!st) st = clstyle_optim_step(J->ctx, &J->opt, J->x, g, k - J->step0, err); /* each scale's Adam from t = 1 */
     return st;
 }

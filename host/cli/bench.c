@@ -18,11 +18,13 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: clstyle bench [-d SPEC[,SPEC...]|all] [--size N[,N...]] [--iters N] [-w WEIGHTS]\n"
-            "                     [--tile N] [--memory-limit SIZE] [--json FILE] [--markdown]\n"
+            "                     [--tile N] [--memory-limit SIZE] [--optimizer adam|lbfgs] [--history N]\n"
+            "                     [--json FILE] [--markdown]\n"
             "Times the style-transfer iteration (VGG19 to relu5_1, forward + backward + Adam) on\n"
             "square synthetic images: compile time, s/iteration (median, min, max after a warm-up),\n"
             "GFLOP/s, device and host memory, and a per-operation table of one iteration.\n"
-            "--tile N and --memory-limit SIZE run it in exact tiles, as clstyle does.\n"
+            "--tile N and --memory-limit SIZE run it in exact tiles, as clstyle does. --optimizer\n"
+            "lbfgs times L-BFGS instead of Adam (its history then holds at most --iters + 1 pairs).\n"
             "Defaults: the default device, --size 256, --iters 5, --weights synthetic:7.\n");
 }
 
@@ -158,7 +160,8 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
         }
         fprintf(f, "], \"shares\": [");
         for (int k = 0; k < b->ndevices; k++) fprintf(f, "%s%.4f", k ? ", " : "", b->share[k]);
-        fprintf(f, "], \"bytes_moved_per_iter\": %.0f, \"ops\": [", b->moved_per_iter);
+        fprintf(f, "], \"bytes_moved_per_iter\": %.0f, \"optimizer\": \"%s\", \"history\": %d, \"ops\": [",
+                b->moved_per_iter, b->lbfgs ? "lbfgs" : "adam", b->history);
         for (int k = 0; k < b->nops; k++) {
             const clstyle_bench_op *o = &b->ops[k];
             fprintf(f, "%s\n    {\"name\": ", k ? "," : "");
@@ -203,6 +206,7 @@ int clstyle_cli_bench(int argc, char **argv)
                                          {"iters", required_argument, 0, 'n'},  {"weights", required_argument, 0, 'w'},
                                          {"json", required_argument, 0, 'j'},   {"markdown", no_argument, 0, 'm'},
                                          {"tile", required_argument, 0, 't'},  {"memory-limit", required_argument, 0, 'M'},
+                                         {"optimizer", required_argument, 0, 'O'}, {"history", required_argument, 0, 'H'},
                                          {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     char *dev = NULL, *json = NULL, sizes_arg[256] = "256";
     int md = 0, c;
@@ -228,6 +232,19 @@ int clstyle_cli_bench(int argc, char **argv)
             long v;
             if (clstyle_cli_parse_long("bench --tile", optarg, 0, CLSTYLE_MAX_SIDE, &v)) return CLSTYLE_ERR_USAGE;
             o.tile = (int)v;
+            break;
+        }
+        case 'O':
+            if (!strcmp(optarg, "adam") || !strcmp(optarg, "lbfgs")) {
+                o.optimizer = optarg[0] == 'l' ? CLSTYLE_OPTIMIZER_LBFGS : CLSTYLE_OPTIMIZER_ADAM;
+                break;
+            }
+            fprintf(stderr, "clstyle bench: --optimizer '%s': expected adam or lbfgs\n", optarg);
+            return CLSTYLE_ERR_USAGE;
+        case 'H': {
+            long v;
+            if (clstyle_cli_parse_long("bench --history", optarg, 1, CLSTYLE_MAX_HISTORY, &v)) return CLSTYLE_ERR_USAGE;
+            o.history = (int)v;
             break;
         }
         case 'm': md = 1; break;
@@ -260,8 +277,9 @@ int clstyle_cli_bench(int argc, char **argv)
     for (int d = 0; d < ndev && !rc; d++) {
         for (int s = 0; s < nsizes && !rc && n < MAX_RUNS; s++) {
             clstyle_error err = {0};
-            fprintf(stderr, "clstyle bench: device %s, %dx%d, %ld iterations...\n", specs[d][0] ? specs[d] : "(default)",
-                    sizes[s], sizes[s], o.iters);
+            fprintf(stderr, "clstyle bench: device %s, %dx%d, %ld iterations%s...\n",
+                    specs[d][0] ? specs[d] : "(default)", sizes[s], sizes[s], o.iters,
+                    o.optimizer == CLSTYLE_OPTIMIZER_LBFGS ? " of L-BFGS" : "");
             clstyle_ctx *probe;
             if ((rc = clstyle_cli_open(&probe, specs[d], 0, &err))) {
                 rc = clstyle_cli_fail(&err);

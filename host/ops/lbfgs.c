@@ -13,6 +13,11 @@ static const clstyle_kid kids[] = {
 
 enum { SW_START = 1, SW_SECOND = 2, SW_SCALE = 4 }; /* cl/lbfgs.cl's lbfgs_sweep modes */
 
+int clstyle_lbfgs_pairs_bound(long t, int history)
+{
+    return t - 1 < history ? (int)(t - 1) : history;
+}
+
 size_t clstyle_lbfgs_scalars(int history)
 {
     return 3 + 2 * (size_t)(history + 1);
@@ -103,8 +108,7 @@ clstyle_status clstyle_lbfgs_step(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b,
     if (clstyle_tensor_numel(&x) != n || clstyle_tensor_numel(&g) != n || x.off || g.off)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "lbfgs_step: x and g must be whole (%zu floats)", b->n);
     if (t < 1) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "lbfgs_step: iteration %ld", t);
-    /* pairs the recursion may meet: one per iteration before this one, at most the history */
-    const int bound = t - 1 < slots - 1 ? (int)(t - 1) : slots - 1;
+    const int bound = clstyle_lbfgs_pairs_bound(t, slots - 1);
     clstyle_status st = groups_of(ctx, b->n, &groups, err);
     if (st) return st;
     if (first) {

@@ -303,6 +303,8 @@ typedef struct clstyle_lbfgs_bufs {
 #define CLSTYLE_LBFGS_SC_RO 3
 /* Floats of sc for a history of N pairs. */
 size_t clstyle_lbfgs_scalars(int history);
+/* The most pairs iteration t (from 1) can meet: one per iteration before it, at most the history. */
+int clstyle_lbfgs_pairs_bound(long t, int history);
 /* No pairs, H_diag = 1. */
 clstyle_status clstyle_lbfgs_reset(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_error *err);
 /* Iteration t (from 1) with gradient g at x: the pair of the last step (t > 1), the

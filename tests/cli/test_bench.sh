@@ -18,7 +18,7 @@ schema = {"tool": str, "version": str, "device": str, "type": str, "platform": s
           "size": int, "iterations": int, "sec_per_iter_median": num, "sec_per_iter_min": num,
           "sec_per_iter_max": num, "iters_per_sec": num, "gflops": num, "flop_per_iter": num,
           "peak_device_bytes": num, "peak_rss_bytes": num, "compile_cold_s": num, "compile_cached_s": num,
-          "convs": list, "ops": list}
+          "convs": list, "ops": list, "optimizer": str, "history": int}
 op_schema = {"name": str, "launches": int, "seconds": num, "gflops": num, "gbps": num, "share": num}
 if not isinstance(doc, list) or len(doc) != 1:
     fails.append("top level must be a list with one result")
@@ -30,6 +30,7 @@ for r in doc if isinstance(doc, list) else []:
         break
     if r["type"] not in ("GPU", "CPU", "accelerator", "other"): fails.append("type")
     if r["size"] != 64 or r["iterations"] != 2: fails.append("size/iterations")
+    if r["optimizer"] != "adam" or r["history"] != 0: fails.append("optimizer/history of an Adam bench")
     if not (0 < r["sec_per_iter_min"] <= r["sec_per_iter_median"] <= r["sec_per_iter_max"]): fails.append("min<=median<=max")
     # FLOP count of docs/BENCHMARKS.md at 64x64 (conv1_1..conv5_1 fwd+input-grad, Grams at 5 layers)
     if abs(r["flop_per_iter"] - 6202327040) > 1: fails.append(f"flop_per_iter {r['flop_per_iter']}")
@@ -54,3 +55,19 @@ for f in fails: print("FAIL:", f)
 print(f"test_bench: {0 if fails else 1} passed, {len(fails)} failed")
 sys.exit(1 if fails else 0)
 PY
+rc=$?
+# L-BFGS timed instead: the JSON says so, and its op table has the optimizer's row
+if ! "$bin" bench --size 32 --iters 2 --optimizer lbfgs --history 7 --json "$tmp/lbfgs.json" >"$tmp/out" 2>"$tmp/err"; then
+  cat "$tmp/err"; echo "test_bench: L-BFGS bench failed"; exit 1
+fi
+python3 - "$tmp/lbfgs.json" <<'PY' || rc=1
+import json, sys
+r = json.load(open(sys.argv[1]))[0]
+ok = r["optimizer"] == "lbfgs" and r["history"] == 7 and "lbfgs" in [o["name"] for o in r["ops"]]
+print("test_bench: L-BFGS bench", "passed" if ok else "FAILED: %r %r" % (r["optimizer"], [o["name"] for o in r["ops"]]))
+sys.exit(0 if ok else 1)
+PY
+[ $? -eq 0 ] || rc=1
+"$bin" bench --optimizer sgd >/dev/null 2>"$tmp/err"
+if [ $? -ne 64 ] || ! grep -q "optimizer 'sgd'" "$tmp/err"; then echo "FAIL: bench --optimizer sgd"; rc=1; fi
+exit $rc
