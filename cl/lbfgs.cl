@@ -127,18 +127,40 @@ void lbfgs_sweep(__global float *q, __global const float *g, __global const floa
     if (dot) lb_group_sum(acc, scratch, pout, 0);
 }
 
-// Partials of Σ|g| (the first step's length).
+// Partials of a reduction over n floats: Σ|a| (mode 0: the first step's length), Σ a·b
+// (mode 1: the line search's gᵀd) or max|a| (mode 2: its ‖d‖∞).
 __kernel __attribute__((reqd_work_group_size(LB_WG, 1, 1)))
-void lbfgs_abs_sum(__global const float *g, const ulong n, __global float *partial)
+void lbfgs_reduce(__global const float *a, __global const float *b, const int mode, const ulong n,
+                  __global float *partial)
 {
     __local float scratch[LB_WG];
     float acc = 0.0f;
-    for (size_t i = get_global_id(0); i < n; i += get_global_size(0)) acc += fabs(g[i]);
-    lb_group_sum(acc, scratch, partial, 0);
+    for (size_t i = get_global_id(0); i < n; i += get_global_size(0))
+        acc = mode == 0 ? acc + fabs(a[i]) : mode == 1 ? acc + a[i] * b[i] : fmax(acc, fabs(a[i]));
+    if (mode != 2) {
+        lb_group_sum(acc, scratch, partial, 0);
+        return;
+    }
+    const int l = get_local_id(0);
+    scratch[l] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = LB_WG / 2; s > 0; s >>= 1) {
+        if (l < s) scratch[l] = fmax(scratch[l], scratch[l + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (l == 0) partial[get_group_id(0)] = scratch[0];
+}
+
+// y = x + t d (the line search's trial point).
+__kernel void lbfgs_trial(__global float *y, __global const float *x, __global const float *d, const float t,
+                          const ulong n)
+{
+    const size_t i = get_global_id(0);
+    if (i < n) y[i] = x[i] + t * d[i];
 }
 
 // By one work-item: the step length, lr; on the first step min(1, 1 / Σ|g|) lr from the
-// partials of lbfgs_abs_sum (groups of them).
+// partials of lbfgs_reduce's mode 0 (groups of them).
 __kernel void lbfgs_length(__global const float *partial, const int groups, __global float *sc, const float lr,
                            const int first)
 {

@@ -74,6 +74,11 @@ int clstyle_options_preset(clstyle_options *o, const char *name)
     return 0;
 }
 
+double clstyle_options_total(const clstyle_options *o, const float *r)
+{
+    return o->content_weight * r[0] + o->style_weight * r[1] + o->tv_weight * r[2];
+}
+
 double clstyle_options_lr(const clstyle_options *o)
 {
     return o->lr > 0 ? o->lr : o->optimizer == CLSTYLE_OPTIMIZER_LBFGS ? 1.0 : 2.0;
@@ -139,6 +144,9 @@ static clstyle_status validate_numbers(const clstyle_options *o, clstyle_error *
                                    i == 3 ? "> 0" : ">= 0");
     if (o->optimizer != CLSTYLE_OPTIMIZER_ADAM && o->optimizer != CLSTYLE_OPTIMIZER_LBFGS)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--optimizer %d: expected adam or lbfgs", o->optimizer);
+    if (o->line_search && o->optimizer != CLSTYLE_OPTIMIZER_LBFGS)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--line-search strong-wolfe: a line search is L-BFGS's "
+                               "(give --optimizer lbfgs)");
     if (o->optimizer == CLSTYLE_OPTIMIZER_LBFGS && (o->history < 1 || o->history > CLSTYLE_MAX_HISTORY))
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--history %d: must be between 1 and %d", o->history,
                                CLSTYLE_MAX_HISTORY);
@@ -335,6 +343,7 @@ static void checkpoint_keys(clstyle_job *J)
     J->keys.lbfgs = o->optimizer == CLSTYLE_OPTIMIZER_LBFGS;
     J->keys.history = J->keys.lbfgs ? o->history : 0;
     if (J->keys.lbfgs) h = clstyle_hash(h, &J->keys.history, sizeof J->keys.history);
+    if (J->keys.lbfgs && o->line_search) h = clstyle_hash(h, &o->line_search, sizeof o->line_search);
     for (int i = 0; i < J->ntaps; i++) {
         const clstyle_tap *t = &J->taps[i];
         const double v[4] = {t->l, t->relu, t->style, t->weight};
@@ -404,6 +413,8 @@ static void plan_tiles(clstyle_job *J, clstyle_plan *p)
     clstyle_plan_add_flat(p, &J->sp, most, "owned window target");
 }
 
+static clstyle_status trial_eval(void *user, double t, double *f, double *gtd, clstyle_error *err);
+
 static clstyle_optim_kind optim_kind(const clstyle_options *o)
 {
     return o->optimizer == CLSTYLE_OPTIMIZER_LBFGS ? CLSTYLE_OPTIM_LBFGS : CLSTYLE_OPTIM_ADAM;
@@ -422,6 +433,12 @@ static clstyle_status plan_job(clstyle_job *J, clstyle_error *err)
     clstyle_status st = clstyle_optim_plan(p, &J->opt, optim_kind(J->o), clstyle_options_lr(J->o), J->o->history, h,
                                            w, J->host_state, err);
     if (st) return st;
+    if (J->o->line_search) {
+        clstyle_plan_add(p, &J->x_trial, 3, h, w, "line search trial image");
+        J->opt.line_search = 1;
+        J->opt.eval = trial_eval;
+        J->opt.eval_user = J;
+    }
     for (int i = 0; i < J->ntaps; i++) {
         clstyle_tap *t = &J->taps[i];
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[t->l];
@@ -885,7 +902,8 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
         return st;
     if (!J->bands && (st = clstyle_acts_init(J->ctx, &J->acts, &J->net, h, w, J->has_tap, 1, err))) return st;
     if ((st = plan_job(J, err))) return st;
-    if ((st = clstyle_loss_init(J->ctx, &J->loss, (size_t)o->iters, err))) return st;
+    /* a row per iteration, and one the line search's trial points are evaluated into */
+    if ((st = clstyle_loss_init(J->ctx, &J->loss, (size_t)o->iters + (o->line_search ? 1 : 0), err))) return st;
     if ((st = style_targets(J, err))) return st;
     if ((st = J->bands ? clstyle_bands_setup(J, err) : content_targets(J, err))) return st;
     if ((st = init_image(J, err))) return st;
@@ -1006,12 +1024,17 @@ static clstyle_status whole_gradient(clstyle_job *J, size_t row, clstyle_error *
     return st ? st : clstyle_net_backward_to(J->ctx, &sw, -1, 0, &g, err);
 }
 
-clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
+/* The image gradient (3, H, W) dL/dx: J->gall for tiles and bands, else the network's. */
+static clstyle_tensor image_gradient(const clstyle_job *J)
+{
+    return J->tiling.n || J->bands ? J->gall : J->acts.gx;
+}
+
+/* The loss terms at J->x into loss row `row` and their gradient into image_gradient(J). */
+static clstyle_status evaluate(clstyle_job *J, size_t row, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
-    if (k < 1 || k > o->iters) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "job: iteration %ld out of range", k);
-    const size_t row = (size_t)(k - 1);
-    clstyle_tensor g = J->tiling.n || J->bands ? J->gall : J->acts.gx; /* (3, H, W) dL/dx */
+    clstyle_tensor g = image_gradient(J);
     clstyle_status st = J->bands     ? clstyle_bands_gradient(J, row, err)
                         : J->tiling.n ? tiled_gradient(J, row, err)
                                       : whole_gradient(J, row, err);
@@ -1021,6 +1044,43 @@ clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
     if (!st)
         st = clstyle_loss_tv(J->ctx, &J->loss, row * CLSTYLE_LOSS_NSLOTS + CLSTYLE_LOSS_TV, &g, (float)tv.grad, J->x,
                              (float)tv.value, err);
+    return st;
+}
+
+/* The total loss of loss row `row`, read back (blocking). */
+static clstyle_status row_total(clstyle_job *J, size_t row, double *f, clstyle_error *err)
+{
+    float r[CLSTYLE_LOSS_NSLOTS];
+    clstyle_status st = clstyle_ctx_read(J->ctx, J->loss.values, row * sizeof r, sizeof r, r, err);
+    if (!st) *f = clstyle_options_total(J->o, r);
+    return st;
+}
+
+/* The line search's evaluation (clstyle_ls_eval): f and gᵀd at x + t d, computed on the
+ * trial image in the spare loss row; x, its row and the guard are left alone. */
+static clstyle_status trial_eval(void *user, double t, double *f, double *gtd, clstyle_error *err)
+{
+    clstyle_job *J = user;
+    const size_t row = (size_t)J->o->iters; /* the spare row */
+    clstyle_tensor x = J->x;
+    clstyle_status st = clstyle_lbfgs_trial(J->ctx, &J->opt.lb, J->x_trial, x, (float)t, err);
+    if (!st) st = clstyle_ctx_fill(J->ctx, J->loss.values, row * CLSTYLE_LOSS_NSLOTS * sizeof(float),
+                                   CLSTYLE_LOSS_NSLOTS * sizeof(float), 0.0f, "loss row", err);
+    J->x = J->x_trial;
+    if (!st) st = evaluate(J, row, err);
+    J->x = x;
+    if (!st) st = clstyle_lbfgs_gtd(J->ctx, &J->opt.lb, image_gradient(J), gtd, NULL, err);
+    return st ? st : row_total(J, row, f, err);
+}
+
+clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (k < 1 || k > o->iters) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "job: iteration %ld out of range", k);
+    const size_t row = (size_t)(k - 1);
+    clstyle_tensor g = image_gradient(J);
+    double hw = (double)J->x.h * J->x.w, f = 0;
+    clstyle_status st = evaluate(J, row, err);
     /* the row is complete: keep x (the image it was computed on) if it and all before were finite */
     clstyle_ctx_set_label(J->ctx, "divergence guard", 0, 2.0 * 4 * 3 * hw);
     if (!st) st = clstyle_loss_keep_finite(J->ctx, &J->loss, row, J->x_good, J->x, err);
@@ -1029,7 +1089,8 @@ clstyle_status clstyle_job_step(clstyle_job *J, long k, clstyle_error *err)
                                                       4 * 3 * hw);
     else
         clstyle_ctx_set_label(J->ctx, "adam", 0, 7.0 * 4 * 3 * hw);
-    if (!st) st = clstyle_optim_step(J->ctx, &J->opt, J->x, g, k - J->step0, err); /* each scale's Adam from t = 1 */
+    if (!st && J->opt.line_search) st = row_total(J, row, &f, err);
+    if (!st) st = clstyle_optim_step(J->ctx, &J->opt, J->x, g, k - J->step0, f, err); /* each scale's from t = 1 */
     return st;
 }
 

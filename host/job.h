@@ -41,6 +41,8 @@ typedef struct clstyle_job {
     clstyle_acts acts;      /* the activation plan */
     clstyle_plan plan;      /* the job's own buffers: image, optimizer state, targets, Gram scratch */
     clstyle_tensor x, x_good, gram, diff; /* image, last image with a finite loss (3, H, W); Gram, difference (C, C) */
+    clstyle_tensor x_trial; /* (3, H, W): the line search's trial point (L-BFGS with --line-search strong-wolfe) */
+    size_t ls_row;          /* the loss row of the iteration being stepped (the line search's f) */
     clstyle_optim opt;      /* the optimizer and its state (in plan, or in host memory: host_state) */
     int host_state;         /* tiled: the optimizer state and content targets are kept in host memory */
     clstyle_loss_ws loss;   /* (iters, CLSTYLE_LOSS_NSLOTS) loss rows on the device */
@@ -103,6 +105,8 @@ clstyle_status clstyle_job_set_init(clstyle_job *J, const clstyle_image *img, cl
 int clstyle_ladder_side(const clstyle_options *o, int k);
 /* The learning rate in use: --lr, else the optimizer's own (Adam 2, L-BFGS 1). */
 double clstyle_options_lr(const clstyle_options *o);
+/* The total loss of a row (Lc, Ls, Ltv): α Lc + β Ls + γ Ltv, in double. */
+double clstyle_options_total(const clstyle_options *o, const float *row);
 long clstyle_ladder_end(const clstyle_options *o, int k);
 
 #endif

@@ -94,9 +94,28 @@ static clstyle_tensor flat(clstyle_tensor t, size_t off, size_t n)
     return clstyle_tensor_view(t.buf, t.off + off, 1, 1, (int)n);
 }
 
-clstyle_status clstyle_optim_step(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_tensor x, clstyle_tensor g, long t,
-                                  clstyle_error *err)
+/* L-BFGS with the strong-Wolfe search between the direction and the step: from the
+ * recursion's step length, f and gᵀd at x; the step it settles on replaces the length. */
+static clstyle_status lbfgs_searched(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_tensor x, clstyle_tensor g, long t,
+                                     double f, clstyle_error *err)
 {
+    const clstyle_lbfgs_bufs *b = &opt->lb;
+    float t0 = 0;
+    double gtd = 0, dmax = 0, step;
+    int evals = 0;
+    clstyle_status st = clstyle_lbfgs_direction(ctx, b, g, t, (float)opt->lr, err);
+    if (!st) st = clstyle_lbfgs_length(ctx, b, &t0, err);
+    if (!st) st = clstyle_lbfgs_gtd(ctx, b, g, &gtd, &dmax, err);
+    step = t0;
+    if (!st) st = clstyle_ls_strong_wolfe(opt->eval, opt->eval_user, f, gtd, dmax, &step, &evals, err);
+    if (!st) st = clstyle_lbfgs_set_length(ctx, b, (float)step, err);
+    return st ? st : clstyle_lbfgs_advance(ctx, b, x, err);
+}
+
+clstyle_status clstyle_optim_step(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_tensor x, clstyle_tensor g, long t,
+                                  double f, clstyle_error *err)
+{
+    if (opt->kind == CLSTYLE_OPTIM_LBFGS && opt->line_search) return lbfgs_searched(ctx, opt, x, g, t, f, err);
     if (opt->kind == CLSTYLE_OPTIM_LBFGS) return clstyle_lbfgs_step(ctx, &opt->lb, x, g, t, (float)opt->lr, err);
     if (!opt->host[0])
         return clstyle_adam_step(ctx, x, opt->state[0], opt->state[1], g, t, opt->lr, opt->b1, opt->b2, opt->eps, err);

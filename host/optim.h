@@ -9,6 +9,7 @@
 #define CLSTYLE_OPTIM_H
 
 #include "checkpoint.h"
+#include "linesearch.h"
 #include "ops/ops.h"
 #include "plan.h"
 
@@ -21,6 +22,9 @@ typedef struct clstyle_optim {
     clstyle_optim_kind kind;
     double lr, b1, b2, eps;                        /* Adam: lr (pixel units), 0.9, 0.999, 1e-8; L-BFGS: lr */
     int history;                                   /* L-BFGS: pairs kept */
+    int line_search;                               /* L-BFGS: strong Wolfe between direction and step */
+    clstyle_ls_eval eval;                          /* the line search's f, gᵀd at x + t d (the job's) */
+    void *eval_user;
     clstyle_lbfgs_bufs lb;                         /* L-BFGS: its device state (in the plan) */
     int nstate;
     size_t n;                                      /* floats in each state tensor: 3 H W */
@@ -41,9 +45,11 @@ size_t clstyle_optim_bytes(clstyle_optim_kind kind, int history, size_t n, int h
 const char *clstyle_optim_name(clstyle_optim_kind kind);
 /* Sets the state to its start (Adam: m = v = 0). */
 clstyle_status clstyle_optim_reset(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_error *err);
-/* Step t (from 1) on x with gradient g (both (3, H, W)).  (x, state updated) */
+/* Step t (from 1) on x with gradient g (both (3, H, W)); f: the loss at x (read only by
+ * a line search, which then evaluates trial points through opt->eval and overwrites g).
+ * (x, state updated) */
 clstyle_status clstyle_optim_step(clstyle_ctx *ctx, clstyle_optim *opt, clstyle_tensor x, clstyle_tensor g, long t,
-                                  clstyle_error *err);
+                                  double f, clstyle_error *err);
 /* The state out to a checkpoint's host arrays (allocated here, freed by
  * clstyle_ckpt_free), or in from a validated checkpoint (checkpoints). */
 clstyle_status clstyle_optim_save(clstyle_ctx *ctx, const clstyle_optim *opt, clstyle_ckpt *c, clstyle_error *err);

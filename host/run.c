@@ -70,11 +70,6 @@ static clstyle_status check_paths(clstyle_job *J, const clstyle_options *o, long
 
 /* ---- reporting ---- */
 
-static double total_of(const clstyle_options *o, const float *r)
-{
-    return o->content_weight * r[0] + o->style_weight * r[1] + o->tv_weight * r[2];
-}
-
 static clstyle_status save_image(clstyle_job *J, const char *path, clstyle_tensor src, clstyle_error *err)
 {
     clstyle_image img = {0}, oc = {0};
@@ -128,7 +123,7 @@ static clstyle_status sync_rows(clstyle_job *J, runner *R, long first, long last
     *bad = 0;
     for (size_t i = 0; i < n && !st; i++) {
         const float *r = rows + i * CLSTYLE_LOSS_NSLOTS;
-        double tot = total_of(J->o, r);
+        double tot = clstyle_options_total(J->o, r);
         /* the device's guard (clstyle_loss_keep_finite) uses the same test */
         if (!(isfinite(r[0]) && isfinite(r[1]) && isfinite(r[2])) && !*bad) *bad = first + (long)i;
         if (R->log)

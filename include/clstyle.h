@@ -79,6 +79,7 @@ typedef struct clstyle_options {
     double lr;                                 /* learning rate, pixel units; 0 = the optimizer's own (Adam 2, L-BFGS 1) */
     int optimizer;                             /* CLSTYLE_OPTIMIZER_ADAM (default) or CLSTYLE_OPTIMIZER_LBFGS */
     int history;                               /* L-BFGS: curvature pairs kept (100) */
+    int line_search;                           /* L-BFGS: 1 = strong Wolfe (PyTorch's "strong_wolfe"), 0 = a fixed step */
     clstyle_layer_weight content_layers[CLSTYLE_MAX_LAYERS];
     int ncontent_layers;
     clstyle_layer_weight style_layers[CLSTYLE_MAX_LAYERS];

@@ -73,7 +73,8 @@ static void help(void)
         "      --optimizer adam|lbfgs  Adam, or L-BFGS as PyTorch's (no line search) (%s)\n"
         "      --lr F                learning rate, pixel units (Adam 2, L-BFGS 1)\n"
         "      --history N           L-BFGS: curvature pairs kept (%d)\n"
-        "      --line-search none    L-BFGS: a fixed step (the one offered)\n"
+        "      --line-search none|strong-wolfe  L-BFGS: a fixed step (none), or PyTorch's\n"
+        "                            strong-Wolfe search (more evaluations per iteration)\n"
         "      --preset seed         the seed's own settings (docs/DEFAULTS.md); later flags\n"
         "                            override them\n"
         "      --content-layers L    comma list of NAME[:WEIGHT] (%s)\n"
@@ -235,12 +236,13 @@ int clstyle_cli_run(int argc, char **argv)
                 rc = CLSTYLE_ERR_USAGE;
             }
             break;
-        case OPT_LSEARCH: /* PyTorch's line_search_fn: only None, the fixed step, is offered */
-            if (strcmp(optarg, "none")) {
-                clstyle_cli_say("--line-search '%s': only none (L-BFGS's fixed step, as PyTorch's default) is "
-                                "offered; strong-wolfe is not (docs/ALGORITHM.md)", optarg);
-                rc = CLSTYLE_ERR_USAGE;
+        case OPT_LSEARCH: /* PyTorch's line_search_fn: None or "strong_wolfe" */
+            if (!strcmp(optarg, "none") || !strcmp(optarg, "strong-wolfe")) {
+                o.line_search = optarg[0] == 's';
+                break;
             }
+            clstyle_cli_say("--line-search '%s': expected none or strong-wolfe", optarg);
+            rc = CLSTYLE_ERR_USAGE;
             break;
         case OPT_HIST: if (!(rc = clstyle_cli_parse_long("--history", optarg, 1, CLSTYLE_MAX_HISTORY, &v))) o.history = (int)v; break;
         case OPT_PRESET:

@@ -29,7 +29,8 @@ static const struct {
     [CLSTYLE_KID_LBFGS_PAIR] = {"lbfgs.cl", "lbfgs_pair"},
     [CLSTYLE_KID_LBFGS_KEEP] = {"lbfgs.cl", "lbfgs_keep"},
     [CLSTYLE_KID_LBFGS_SWEEP] = {"lbfgs.cl", "lbfgs_sweep"},
-    [CLSTYLE_KID_LBFGS_ABS_SUM] = {"lbfgs.cl", "lbfgs_abs_sum"},
+    [CLSTYLE_KID_LBFGS_REDUCE] = {"lbfgs.cl", "lbfgs_reduce"},
+    [CLSTYLE_KID_LBFGS_TRIAL] = {"lbfgs.cl", "lbfgs_trial"},
     [CLSTYLE_KID_LBFGS_LENGTH] = {"lbfgs.cl", "lbfgs_length"},
     [CLSTYLE_KID_LBFGS_STEP] = {"lbfgs.cl", "lbfgs_step"},
 };

@@ -2,14 +2,19 @@
  * curvature pair of the last step, the two-loop recursion and the step, with every
  * scalar on the device (no host sync). The host only bounds the number of pairs the
  * recursion walks (the iterations so far); kernels of pairs not kept do nothing. */
+#include <math.h>
+
 #include "ops.h"
 
-enum { PAIR, KEEP, SWEEP, ABS_SUM, LENGTH, STEP };
+enum { PAIR, KEEP, SWEEP, REDUCE, TRIAL, LENGTH, STEP };
 
 static const clstyle_kid kids[] = {
-    [PAIR] = CLSTYLE_KID_LBFGS_PAIR,       [KEEP] = CLSTYLE_KID_LBFGS_KEEP,     [SWEEP] = CLSTYLE_KID_LBFGS_SWEEP,
-    [ABS_SUM] = CLSTYLE_KID_LBFGS_ABS_SUM, [LENGTH] = CLSTYLE_KID_LBFGS_LENGTH, [STEP] = CLSTYLE_KID_LBFGS_STEP,
+    [PAIR] = CLSTYLE_KID_LBFGS_PAIR,     [KEEP] = CLSTYLE_KID_LBFGS_KEEP,     [SWEEP] = CLSTYLE_KID_LBFGS_SWEEP,
+    [REDUCE] = CLSTYLE_KID_LBFGS_REDUCE, [TRIAL] = CLSTYLE_KID_LBFGS_TRIAL,   [LENGTH] = CLSTYLE_KID_LBFGS_LENGTH,
+    [STEP] = CLSTYLE_KID_LBFGS_STEP,
 };
+
+enum { RED_ABS_SUM = 0, RED_DOT = 1, RED_ABS_MAX = 2 }; /* cl/lbfgs.cl's lbfgs_reduce modes */
 
 enum { SW_START = 1, SW_SECOND = 2, SW_SCALE = 4 }; /* cl/lbfgs.cl's lbfgs_sweep modes */
 
@@ -99,22 +104,23 @@ static clstyle_status recursion(sweep *w, int bound, clstyle_error *err)
     return st;
 }
 
-clstyle_status clstyle_lbfgs_step(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor x, clstyle_tensor g,
-                                  long t, float lr, clstyle_error *err)
+clstyle_status clstyle_lbfgs_direction(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor g, long t,
+                                       float lr, clstyle_error *err)
 {
     const cl_ulong n = b->n;
-    const int slots = b->slots, first = t == 1;
+    const int slots = b->slots, first = t == 1, mode = RED_ABS_SUM;
     int groups = 0;
-    if (clstyle_tensor_numel(&x) != n || clstyle_tensor_numel(&g) != n || x.off || g.off)
-        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "lbfgs_step: x and g must be whole (%zu floats)", b->n);
-    if (t < 1) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "lbfgs_step: iteration %ld", t);
+    if (clstyle_tensor_numel(&g) != n || g.off)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "lbfgs: g must be whole (%zu floats)", b->n);
+    if (t < 1) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "lbfgs: iteration %ld", t);
     const int bound = clstyle_lbfgs_pairs_bound(t, slots - 1);
     clstyle_status st = groups_of(ctx, b->n, &groups, err);
     if (st) return st;
     if (first) {
         st = clstyle_ctx_copy(ctx, b->gprev.buf, 0, g.buf, 0, n * sizeof(float), "L-BFGS last gradient", err);
-        clstyle_arg aa[] = {CLSTYLE_ARG(g.buf), CLSTYLE_ARG(n), CLSTYLE_ARG(b->partial.buf)};
-        if (!st) st = launch(ctx, ABS_SUM, aa, CLSTYLE_NARGS(aa), b->n, 1, err);
+        clstyle_arg aa[] = {CLSTYLE_ARG(g.buf), CLSTYLE_ARG(g.buf), CLSTYLE_ARG(mode), CLSTYLE_ARG(n),
+                            CLSTYLE_ARG(b->partial.buf)};
+        if (!st) st = launch(ctx, REDUCE, aa, CLSTYLE_NARGS(aa), b->n, 1, err);
     } else {
         clstyle_arg pa[] = {CLSTYLE_ARG(b->s.buf),    CLSTYLE_ARG(b->y.buf),  CLSTYLE_ARG(b->gprev.buf),
                             CLSTYLE_ARG(g.buf),       CLSTYLE_ARG(b->d.buf),  CLSTYLE_ARG(b->sc.buf),
@@ -127,9 +133,69 @@ clstyle_status clstyle_lbfgs_step(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b,
     }
     clstyle_arg la[] = {CLSTYLE_ARG(b->partial.buf), CLSTYLE_ARG(groups), CLSTYLE_ARG(b->sc.buf), CLSTYLE_ARG(lr),
                         CLSTYLE_ARG(first)};
-    clstyle_arg xa[] = {CLSTYLE_ARG(x.buf), CLSTYLE_ARG(b->d.buf), CLSTYLE_ARG(b->sc.buf), CLSTYLE_ARG(n)};
     sweep w = {ctx, b, g.buf, groups, 0};
     if (!st) st = launch(ctx, LENGTH, la, CLSTYLE_NARGS(la), 1, 0, err); /* this step's length (the pair took the last one's) */
-    if (!st) st = recursion(&w, bound, err);
-    return st ? st : launch(ctx, STEP, xa, CLSTYLE_NARGS(xa), b->n, 0, err);
+    return st ? st : recursion(&w, bound, err);
+}
+
+clstyle_status clstyle_lbfgs_advance(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor x,
+                                     clstyle_error *err)
+{
+    const cl_ulong n = b->n;
+    if (clstyle_tensor_numel(&x) != n || x.off)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "lbfgs: x must be whole (%zu floats)", b->n);
+    clstyle_arg xa[] = {CLSTYLE_ARG(x.buf), CLSTYLE_ARG(b->d.buf), CLSTYLE_ARG(b->sc.buf), CLSTYLE_ARG(n)};
+    return launch(ctx, STEP, xa, CLSTYLE_NARGS(xa), b->n, 0, err);
+}
+
+clstyle_status clstyle_lbfgs_step(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor x, clstyle_tensor g,
+                                  long t, float lr, clstyle_error *err)
+{
+    clstyle_status st = clstyle_lbfgs_direction(ctx, b, g, t, lr, err);
+    return st ? st : clstyle_lbfgs_advance(ctx, b, x, err);
+}
+
+clstyle_status clstyle_lbfgs_length(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, float *t, clstyle_error *err)
+{
+    return clstyle_ctx_read(ctx, b->sc.buf, CLSTYLE_LBFGS_SC_T * sizeof(float), sizeof *t, t, err);
+}
+
+clstyle_status clstyle_lbfgs_set_length(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, float t, clstyle_error *err)
+{
+    return clstyle_ctx_write(ctx, b->sc.buf, CLSTYLE_LBFGS_SC_T * sizeof(float), sizeof t, &t, err);
+}
+
+clstyle_status clstyle_lbfgs_trial(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor y, clstyle_tensor x,
+                                   float t, clstyle_error *err)
+{
+    const cl_ulong n = b->n;
+    if (clstyle_tensor_numel(&x) != n || clstyle_tensor_numel(&y) != n || x.off || y.off)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "lbfgs_trial: x and y must be whole (%zu floats)", b->n);
+    clstyle_arg a[] = {CLSTYLE_ARG(y.buf), CLSTYLE_ARG(x.buf), CLSTYLE_ARG(b->d.buf), CLSTYLE_ARG(t), CLSTYLE_ARG(n)};
+    return launch(ctx, TRIAL, a, CLSTYLE_NARGS(a), b->n, 0, err);
+}
+
+/* Reduction `mode` of a (and b) read back: its partial sums added, or their largest, in order. */
+static clstyle_status reduce_read(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, cl_mem a, cl_mem bb, int mode,
+                                  double *out, clstyle_error *err)
+{
+    const cl_ulong n = b->n;
+    float part[CLSTYLE_LOSS_MAX_GROUPS];
+    int groups = 0;
+    clstyle_arg ra[] = {CLSTYLE_ARG(a), CLSTYLE_ARG(bb), CLSTYLE_ARG(mode), CLSTYLE_ARG(n), CLSTYLE_ARG(b->partial.buf)};
+    clstyle_status st = groups_of(ctx, b->n, &groups, err);
+    if (!st) st = launch(ctx, REDUCE, ra, CLSTYLE_NARGS(ra), b->n, 1, err);
+    if (!st) st = clstyle_ctx_read(ctx, b->partial.buf, 0, (size_t)groups * sizeof(float), part, err);
+    if (st) return st;
+    double v = 0;
+    for (int i = 0; i < groups; i++) v = mode == RED_ABS_MAX ? fmax(v, part[i]) : v + part[i];
+    *out = v;
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_lbfgs_gtd(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor g, double *gtd,
+                                 double *dmax, clstyle_error *err)
+{
+    clstyle_status st = reduce_read(ctx, b, g.buf, b->d.buf, RED_DOT, gtd, err);
+    return st || !dmax ? st : reduce_read(ctx, b, b->d.buf, b->d.buf, RED_ABS_MAX, dmax, err);
 }

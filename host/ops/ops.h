@@ -20,8 +20,8 @@ typedef enum clstyle_kid {
     CLSTYLE_KID_IM2COL, CLSTYLE_KID_BIAS_ACT,
     CLSTYLE_KID_WINO_INPUT, CLSTYLE_KID_WINO_OUTPUT,
     CLSTYLE_KID_CROP_FWD, CLSTYLE_KID_CROP_BWD,
-    CLSTYLE_KID_LBFGS_PAIR, CLSTYLE_KID_LBFGS_KEEP, CLSTYLE_KID_LBFGS_SWEEP, CLSTYLE_KID_LBFGS_ABS_SUM,
-    CLSTYLE_KID_LBFGS_LENGTH, CLSTYLE_KID_LBFGS_STEP,
+    CLSTYLE_KID_LBFGS_PAIR, CLSTYLE_KID_LBFGS_KEEP, CLSTYLE_KID_LBFGS_SWEEP, CLSTYLE_KID_LBFGS_REDUCE,
+    CLSTYLE_KID_LBFGS_TRIAL, CLSTYLE_KID_LBFGS_LENGTH, CLSTYLE_KID_LBFGS_STEP,
     CLSTYLE_KID_COUNT /* keep last; at most CLSTYLE_CTX_SLOTS */
 } clstyle_kid;
 
@@ -312,6 +312,21 @@ clstyle_status clstyle_lbfgs_reset(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b
  * then lr) and x += t d.  (x, b updated) */
 clstyle_status clstyle_lbfgs_step(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor x, clstyle_tensor g,
                                   long t, float lr, clstyle_error *err);
+/* The same in two halves, for a line search between them: the pair, the step length and
+ * d; then x += t d with the step length in b (clstyle_lbfgs_set_length may change it). */
+clstyle_status clstyle_lbfgs_direction(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor g, long t,
+                                       float lr, clstyle_error *err);
+clstyle_status clstyle_lbfgs_advance(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor x,
+                                     clstyle_error *err);
+/* The step length in b, read (blocking) or written. */
+clstyle_status clstyle_lbfgs_length(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, float *t, clstyle_error *err);
+clstyle_status clstyle_lbfgs_set_length(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, float t, clstyle_error *err);
+/* y = x + t d (a trial point).  (y =) */
+clstyle_status clstyle_lbfgs_trial(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor y, clstyle_tensor x,
+                                   float t, clstyle_error *err);
+/* gᵀd and ‖d‖∞, read back (blocking; partial sums added in order in double). */
+clstyle_status clstyle_lbfgs_gtd(clstyle_ctx *ctx, const clstyle_lbfgs_bufs *b, clstyle_tensor g, double *gtd,
+                                 double *dmax, clstyle_error *err);
 
 /* ---- preprocess (cl/preprocess.cl) ---- */
 /* y (3, H, W) = x − mean[c] (pixel units). Its backward is the identity: the gradient

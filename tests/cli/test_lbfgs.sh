@@ -39,6 +39,25 @@ paste -d, "$tmp/one.csv" "$tmp/bands.csv" | awk -F, 'NR > 1 { r = ($2 - $9) / $2
   if (r > ($1 < 4 ? 1e-4 : 1e-3)) { print "row " $1 ": " $2 " vs " $9; bad = 1 } } END { exit bad }' >"$tmp/diff" && ok ||
   bad "L-BFGS in bands parts from one device: $(cat "$tmp/diff")"
 
+# the strong-Wolfe line search (its port is checked against PyTorch's in test_linesearch):
+# every accepted step meets the sufficient-decrease condition, so the loss rows never
+# rise, untiled or in exact tiles (which sum the loss in another order, and so take
+# their own trial steps: the float32 search amplifies differences of 1e-7 in f); a
+# resumed run equals the uninterrupted one bit for bit
+ws=(-c "$C" -s "$S" -w synthetic:7 --size 64 --init noise --seed 3 --content-weight 10 --style-weight 40
+    --tv-weight 10 --optimizer lbfgs --line-search strong-wolfe -q)
+"$bin" "${ws[@]}" -n 6 -o "$tmp/wfull.png" --log "$tmp/wfull.csv" || bad "the line-search run"
+"$bin" "${ws[@]}" -n 3 -o "$tmp/wpart.png" --checkpoint "$tmp/w.ckpt" || bad "the line-search run's first half"
+"$bin" "${ws[@]}" -n 6 -o "$tmp/wres.png" --resume "$tmp/w.ckpt" || bad "the line-search run resumed"
+cmp -s "$tmp/wfull.png" "$tmp/wres.png" && ok || bad "the resumed line-search image differs from the uninterrupted one"
+CLSTYLE_TILE_ANY=1 "$bin" "${ws[@]}" -n 6 -o "$tmp/wtile.png" --log "$tmp/wtile.csv" --tile 32 ||
+  bad "the line-search run in tiles"
+falls() { awk -F, 'NR > 2 && $2 > prev { print "row " $1 ": " $2 " after " prev; bad = 1 } { prev = $2 } END { exit bad }' "$1"; }
+falls "$tmp/wfull.csv" >"$tmp/r" && ok || bad "the line-search loss rose: $(cat "$tmp/r")"
+falls "$tmp/wtile.csv" >"$tmp/r" && ok || bad "the tiled line-search loss rose: $(cat "$tmp/r")"
+"$bin" "${ws[@]}" --line-search none -n 6 -o "$tmp/wnone.png" --resume "$tmp/w.ckpt" 2>"$tmp/err"
+[ $? -eq 64 ] && grep -q "different settings" "$tmp/err" && ok || bad "a line-search checkpoint resumed without it"
+
 # a loss that stops being finite: 70, and the last image with a finite loss is written
 "$bin" "${job[@]}" -n 4 -o "$tmp/div.png" --lr 1e30 2>"$tmp/err"
 [ $? -eq 70 ] && grep -q "stopped being finite at iteration 2" "$tmp/err" && [ -e "$tmp/div.png" ] && ok ||

@@ -70,8 +70,8 @@ expect 64 "--history -2: must be between 1" -- "${base[@]}" --optimizer lbfgs --
 expect 64 "--history 100000: L-BFGS keeps its pairs on the device.*give --history [0-9]+ or less" -- \
   "${base[@]}" --optimizer lbfgs --history 100000 --memory-limit 64M
 expect 64 "--preset 'nope'" -- "${base[@]}" --preset nope
-expect 64 "--line-search 'strong-wolfe': only none" -- "${base[@]}" --optimizer lbfgs --line-search strong-wolfe
-expect 64 "--line-search 'backtrack': only none" -- "${base[@]}" --optimizer lbfgs --line-search backtrack
+expect 64 "--line-search 'backtrack': expected none or strong-wolfe" -- "${base[@]}" --optimizer lbfgs --line-search backtrack
+expect 64 "--line-search strong-wolfe: a line search is L-BFGS's" -- "${base[@]}" --line-search strong-wolfe
 "$bin" -V | grep -qE "^clstyle [0-9]+\.[0-9]+" && pass=$((pass+1)) || { echo "FAIL: -V"; fail=$((fail+1)); }
 "$bin" >/dev/null 2>&1; [ $? -eq 64 ] && pass=$((pass+1)) || { echo "FAIL: no arguments should exit 64"; fail=$((fail+1)); }
 

@@ -437,30 +437,39 @@ def run(content_img, style_imgs, blend=None, iters=10, alpha=1.0, beta=100.0, ga
 
 
 def run_lbfgs(content_img, style_imgs, blend=None, iters=10, alpha=1.0, beta=100.0, gamma=10.0,
-              lr=1.0, history=100, content_layers=None, style_layers=None, pooling="max",
+              lr=1.0, history=100, line_search=None, content_layers=None, style_layers=None, pooling="max",
               convention="torchvision", init="noise", seed=0, weights=None,
               device="cpu", dtype=torch.float32, fold=False):
-    """The same run under torch.optim.LBFGS(lr, history_size=history, no line search) as
-    one step() over all iterations that never stops early (both tolerances -inf): row k
-    is the closure's k-th evaluation, at x_k; final is x after the last step."""
+    """The same run under torch.optim.LBFGS(lr, history_size=history, line_search_fn=
+    line_search) that never stops early (both tolerances -inf, no evaluation limit): row
+    k is the loss at x_k; final is x after the last step."""
     st = _transfer(content_img, style_imgs, weights, device, dtype, blend=blend, alpha=alpha,
                    beta=beta, gamma=gamma, lr=lr, content_layers=content_layers,
                    style_layers=style_layers, pooling=pooling, convention=convention,
                    init=init, seed=seed, fold=fold)
-    opt = torch.optim.LBFGS([st.x], lr=lr, max_iter=iters, max_eval=2 * iters + 10,
+    wolfe = line_search == "strong_wolfe"
+    opt = torch.optim.LBFGS([st.x], lr=lr, max_iter=1 if wolfe else iters, max_eval=10 ** 9,
                             tolerance_grad=-math.inf, tolerance_change=-math.inf,
-                            history_size=history, line_search_fn=None)
-    losses = []
+                            history_size=history, line_search_fn=line_search)
+    losses, evals = [], []
 
     def closure():
         opt.zero_grad()
         total, lc, ls, ltv = st.losses(st.x)
         total.backward()
         lc, ls, ltv = float(lc), float(ls), float(ltv)
-        losses.append((len(losses) + 1, st.alpha * lc + st.beta * ls + st.gamma * ltv, lc, ls, ltv))
+        evals.append((st.alpha * lc + st.beta * ls + st.gamma * ltv, lc, ls, ltv))
         return total
 
-    opt.step(closure)
+    if not wolfe:  # one step() over all iterations: evaluation k is at x_k
+        opt.step(closure)
+        losses = [(k + 1,) + e for k, e in enumerate(evals)]
+    else:  # the line search evaluates trial points too: one step() per iteration, whose
+        # first evaluation (at x_k; the state carries over between calls) is row k
+        for k in range(iters):
+            evals.clear()
+            opt.step(closure)
+            losses.append((k + 1,) + evals[0])
     if len(losses) != iters:
         raise RuntimeError("L-BFGS evaluated %d times, expected %d" % (len(losses), iters))
     final = st.x.detach().to("cpu", torch.float32).numpy().copy()

@@ -122,7 +122,8 @@ def main():
                     pooling=case["pooling"], convention=COMMON["convention"], init=case["init"],
                     seed=case["seed"], weights=weights)
         if case.get("optimizer") == "lbfgs":
-            losses, final = R.run_lbfgs(content, [style], history=case["history"], **opts)
+            losses, final = R.run_lbfgs(content, [style], history=case["history"],
+                                        line_search=case.get("line_search"), **opts)
         else:
             losses, final = R.run(content, [style], **opts)
         sfx = case["suffix"]
@@ -143,6 +144,7 @@ def main():
             seed=case["seed"] if case["init"] == "noise" else None,
             optimizer=case.get("optimizer", "adam"),
             **({k: case[k] for k in ("alpha", "beta", "gamma", "lr", "history")} if "history" in case else {}),
+            **({"line_search": case["line_search"]} if "line_search" in case else {}),
             command=case["cmd"]))
 
     config = dict(
