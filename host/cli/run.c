@@ -70,7 +70,7 @@ static void help(void)
         "Optimisation:\n"
         "  -n, --iters N             iterations (%ld; with --scales: at the first one)\n"
         "      --content-weight A    (%g)     --style-weight B (%g)     --tv-weight G (%g)\n"
-        "      --optimizer adam|lbfgs  Adam, or L-BFGS as PyTorch's (no line search) (%s)\n"
+        "      --optimizer adam|lbfgs  Adam, or L-BFGS as PyTorch's torch.optim.LBFGS (%s)\n"
         "      --lr F                learning rate, pixel units (Adam 2, L-BFGS 1)\n"
         "      --history N           L-BFGS: curvature pairs kept (%d)\n"
         "      --line-search none|strong-wolfe  L-BFGS: a fixed step (none), or PyTorch's\n"
