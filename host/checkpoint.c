@@ -135,7 +135,7 @@ static int parse_iteration(const char *s, long *out)
 
 /* The state must be one the optimizer could have reached: Adam's v (a running mean of
  * squares) >= 0; L-BFGS's ro = 1 / yᵀs > 0 (pairs are kept when yᵀs > 1e-10) and its
- * step length and H_diag finite and > 0. */
+ * step length and H_diag finite and >= 0. */
 static clstyle_status check_state(const clstyle_ckpt *c, const char *path, clstyle_error *err)
 {
     size_t n = (size_t)3 * c->h * c->w;
@@ -144,8 +144,8 @@ static clstyle_status check_state(const clstyle_ckpt *c, const char *path, clsty
             if (!(c->ro[j] > 0) || !isfinite(c->ro[j]))
                 return clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s is corrupt: lbfgs.ro is not > 0 at %d", path,
                                        j);
-        for (int k = 0; k < 2; k++)
-            if (!(c->scalars[k] > 0) || !isfinite(c->scalars[k]))
+        for (int k = 0; k < 2; k++) /* a line search may settle on t = 0; H_diag is 0 when yᵀy overflowed */
+            if (!(c->scalars[k] >= 0) || !isfinite(c->scalars[k]))
                 return clstyle_err_set(err, CLSTYLE_ERR_DATA, "--resume %s is corrupt: lbfgs.scalars", path);
         return CLSTYLE_OK;
     }
@@ -189,7 +189,7 @@ static clstyle_status check_header(const clstyle_st_file *f, clstyle_ckpt *c, cl
     return CLSTYLE_OK;
 }
 
-/* The optimizer it was made with against the run's (named both ways), and L-BFGS's pairs. */
+/* The optimizer it was made with against the run's (named both ways). */
 static clstyle_status check_optimizer(const clstyle_st_file *f, const clstyle_ckpt_keys *keys, clstyle_ckpt *c,
                                       clstyle_error *err)
 {
@@ -202,6 +202,14 @@ static clstyle_status check_optimizer(const clstyle_st_file *f, const clstyle_ck
                                "--resume %s was made with --optimizer %s; this run has --optimizer %s", f->path, got,
                                want);
     c->lbfgs = keys->lbfgs;
+    return CLSTYLE_OK;
+}
+
+/* L-BFGS's pair count (after the settings matched: another --history is a settings
+ * mismatch, 64, not a corrupt file). */
+static clstyle_status read_pairs(const clstyle_st_file *f, const clstyle_ckpt_keys *keys, clstyle_ckpt *c,
+                                 clstyle_error *err)
+{
     if (!c->lbfgs) return CLSTYLE_OK;
     const char *p = clstyle_st_meta(f, "clstyle.pairs");
     int v = 0, ok = p && *p;
@@ -227,8 +235,10 @@ static clstyle_status read_state(const clstyle_st_file *f, clstyle_ckpt *c, clst
         return (st = read_plane(f, path, "adam.m", h, w, &c->m, err)) ? st : read_plane(f, path, "adam.v", h, w, &c->v, err);
     if ((st = read_plane(f, path, "lbfgs.gprev", h, w, &c->gprev, err)) ||
         (st = read_plane(f, path, "lbfgs.d", h, w, &c->d, err)) ||
-        (st = read_tensor(f, path, "lbfgs.scalars", 0, 0, 0, 2, &sc, err)))
+        (st = read_tensor(f, path, "lbfgs.scalars", 0, 0, 0, 2, &sc, err))) {
+        free(sc);
         return st;
+    }
     memcpy(c->scalars, sc, sizeof c->scalars);
     free(sc);
     if (!c->pairs) return CLSTYLE_OK;
@@ -252,7 +262,9 @@ static clstyle_status from_file(clstyle_st_file *f, const clstyle_ckpt_keys *key
         goto done;
     c->h = h;
     c->w = w;
-    if ((st = read_plane(f, path, "x", h, w, &c->x, err)) || (st = read_state(f, c, err))) goto done;
+    if ((st = read_pairs(f, keys, c, err)) || (st = read_plane(f, path, "x", h, w, &c->x, err)) ||
+        (st = read_state(f, c, err)))
+        goto done;
     st = check_state(c, path, err);
 done:
     clstyle_st_close(f);

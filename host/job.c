@@ -801,12 +801,16 @@ static size_t job_budget(const clstyle_job *J)
 }
 
 /* L-BFGS's history lives on the job's device, whole, however the image is tiled or cut
- * into bands: refused with
+ * into bands (checked at a ladder's last size already at its first scale, before any
+ * scale writes anything): refused with
  * the largest history that would leave the budget a quarter for the rest. */
 static clstyle_status check_history(const clstyle_job *J, size_t budget, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
-    const size_t n = (size_t)3 * J->content.h * J->content.w;
+    const int side = J->content.h > J->content.w ? J->content.h : J->content.w;
+    const double up = J->final_side > side ? (double)J->final_side / side : 1.0; /* a ladder's last scale */
+    const int H = (int)lround(J->content.h * up), W = (int)lround(J->content.w * up);
+    const size_t n = (size_t)3 * H * W;
     if (o->optimizer != CLSTYLE_OPTIMIZER_LBFGS) return CLSTYLE_OK;
     const double hist = (double)clstyle_optim_bytes(CLSTYLE_OPTIM_LBFGS, o->history, n, 0), pair = 8.0 * n;
     if (hist <= 0.75 * (double)budget) return CLSTYLE_OK;
@@ -816,8 +820,8 @@ static clstyle_status check_history(const clstyle_job *J, size_t budget, clstyle
     else snprintf(hint, sizeof hint, "use Adam or a smaller --size");
     return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
                            "--history %d: L-BFGS keeps its pairs on the device, %.0f MiB at %dx%d, past three "
-                           "quarters of the %.0f MiB budget; %s", o->history, hist / 1048576.0, J->content.w,
-                           J->content.h, budget / 1048576.0, hint);
+                           "quarters of the %.0f MiB budget; %s", o->history, hist / 1048576.0, W, H,
+                           budget / 1048576.0, hint);
 }
 
 /* The memory plan: the budget (--memory-limit, else 90% of the device's memory) goes to

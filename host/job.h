@@ -42,7 +42,7 @@ typedef struct clstyle_job {
     clstyle_plan plan;      /* the job's own buffers: image, optimizer state, targets, Gram scratch */
     clstyle_tensor x, x_good, gram, diff; /* image, last image with a finite loss (3, H, W); Gram, difference (C, C) */
     clstyle_tensor x_trial; /* (3, H, W): the line search's trial point (L-BFGS with --line-search strong-wolfe) */
-    size_t ls_row;          /* the loss row of the iteration being stepped (the line search's f) */
+    int final_side;         /* a ladder's last --size (0: this job's own): L-BFGS's history is checked at it */
     clstyle_optim opt;      /* the optimizer and its state (in plan, or in host memory: host_state) */
     int host_state;         /* tiled: the optimizer state and content targets are kept in host memory */
     clstyle_loss_ws loss;   /* (iters, CLSTYLE_LOSS_NSLOTS) loss rows on the device */

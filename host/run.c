@@ -341,6 +341,7 @@ static clstyle_status run_scale(runner *R, int k, int resuming, clstyle_ctx **ct
     R->scale = k;
     J->start = J->step0 = k ? clstyle_ladder_end(o, k - 1) : 0;
     J->repeat = *ctx != NULL;
+    J->final_side = o->size; /* the ladder's last: its L-BFGS history is checked from the first scale on */
     if (o->scales > 1) {
         const double lad[5] = {o->scales, o->scale_factor, (double)o->iters, (double)clstyle_ladder_end(o, 1) - o->iters, k};
         J->ladder = clstyle_hash(CLSTYLE_HASH_INIT, lad, sizeof lad);

@@ -151,6 +151,16 @@ static void test_lbfgs_file(void)
     st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
     CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "lbfgs.ro"), "negative ro: %d (%s)", st, err.msg);
     ro[1] = 2.0f;
+    c.scalars[0] = 0.0f; /* a line search may settle on a step of 0 */
+    CHECK(clstyle_ckpt_write(flip, &c, &keys, &err) == CLSTYLE_OK, "write: %s", err.msg);
+    st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
+    CHECK(st == CLSTYLE_OK && r.scalars[0] == 0.0f, "a step length of 0: %d (%s)", st, err.msg);
+    if (!st) clstyle_ckpt_free(&r);
+    c.scalars[0] = -1.0f;
+    CHECK(clstyle_ckpt_write(flip, &c, &keys, &err) == CLSTYLE_OK, "write: %s", err.msg);
+    st = clstyle_ckpt_read(flip, &keys, H, W, &r, &err);
+    CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "lbfgs.scalars"), "a negative step length: %d (%s)", st, err.msg);
+    c.scalars[0] = 1.0f;
     const clstyle_ckpt_keys short_keys = {.settings = 0x1111, .weights = 0x2222, .content = 0x3333, .style = 0x4444,
                                           .lbfgs = 1, .history = 1};
     st = clstyle_ckpt_read(path, &short_keys, H, W, &r, &err);

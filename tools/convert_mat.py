@@ -119,6 +119,8 @@ def main():
         fail("%s: cannot read it as a .mat file (%s)" % (a.src, e))
     t = conv_tensors(layers_of(mat), a.kernel_layout)
     mean = mean_pixel(mat)
+    if not (np.isfinite(mean).all() and (mean >= 0).all() and (mean <= 255).all()):
+        fail("the mean pixel %s is not three numbers in 0..255" % (mean,))
     meta = {"clstyle.preprocess": "caffe", "clstyle.mean": ",".join("%.9g" % v for v in mean),
             "clstyle.source": os.path.basename(a.src)}
     write_safetensors(a.dst, t, meta)

@@ -58,6 +58,13 @@ falls "$tmp/wtile.csv" >"$tmp/r" && ok || bad "the tiled line-search loss rose: 
 "$bin" "${ws[@]}" --line-search none -n 6 -o "$tmp/wnone.png" --resume "$tmp/w.ckpt" 2>"$tmp/err"
 [ $? -eq 64 ] && grep -q "different settings" "$tmp/err" && ok || bad "a line-search checkpoint resumed without it"
 
+# a history the budget cannot hold at a ladder's last size is refused at its first scale,
+# before any scale has written its log, snapshots or checkpoint
+"$bin" "${job[@]}" --scales 2 -n 2 --size 64 --history 2000 --memory-limit 96M -o "$tmp/lad.png" \
+  --log "$tmp/lad.csv" --save-every 1 --checkpoint "$tmp/lad.ckpt" 2>"$tmp/err"
+[ $? -eq 64 ] && grep -q -- "--history 2000: L-BFGS keeps its pairs" "$tmp/err" &&
+  [ -z "$(ls "$tmp" | grep '^lad')" ] && ok || bad "a ladder's history refusal: $(cat "$tmp/err"); $(ls "$tmp" | grep '^lad')"
+
 # a loss that stops being finite: 70, and the last image with a finite loss is written
 "$bin" "${job[@]}" -n 4 -o "$tmp/div.png" --lr 1e30 2>"$tmp/err"
 [ $? -eq 70 ] && grep -q "stopped being finite at iteration 2" "$tmp/err" && [ -e "$tmp/div.png" ] && ok ||

@@ -24,7 +24,7 @@ static int lbfgs_ok(const clstyle_ckpt *c)
         return 0;
     for (int j = 0; j < c->pairs; j++)
         if (!(c->ro[j] > 0)) return 0;
-    return c->scalars[0] > 0 && c->scalars[1] > 0;
+    return c->scalars[0] >= 0 && c->scalars[1] >= 0;
 }
 
 static void try_one(const uint8_t *data, size_t size, const clstyle_ckpt_keys *k)
