@@ -23,7 +23,7 @@ count_artifacts() {
 }
 
 names=("$@")
-[ "${#names[@]}" -gt 0 ] || names=(safetensors checkpoint png)
+[ "${#names[@]}" -gt 0 ] || names=(safetensors checkpoint png jpeg)
 failed=0
 for name in "${names[@]}"; do
   bin="$dir/tests/fuzz/fuzz_$name"

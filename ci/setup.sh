@@ -8,7 +8,7 @@ pkgs=(
   ocl-icd-opencl-dev opencl-c-headers ocl-icd-libopencl1 clinfo
   pocl-opencl-icd
   libclblast-dev
-  libpng-dev zlib1g-dev
+  libpng-dev zlib1g-dev libjpeg-dev libcairo2-dev
   python3-numpy python3-scipy
 )
 # Optional extras: clang for the libFuzzer harnesses.

@@ -10,6 +10,8 @@
 #include "bands.h"
 #include "hash.h"
 #include "image.h"
+#include "imgfile.h"
+#include "jpeg_io.h"
 #include "job.h"
 #include "rng.h"
 #include "tune.h"
@@ -51,6 +53,7 @@ void clstyle_options_default(clstyle_options *o)
     o->init = CLSTYLE_INIT_NOISE;
     o->print_every = 50;
     o->output_bits = 8;
+    o->jpeg_quality = CLSTYLE_JPEG_DEFAULT_QUALITY;
 }
 
 /* The seed's system as it was written: MatConvNet's VGG19 (tools/convert_mat.py), alpha
@@ -152,6 +155,8 @@ static clstyle_status validate_numbers(const clstyle_options *o, clstyle_error *
                                CLSTYLE_MAX_HISTORY);
     if (o->output_bits != 8 && o->output_bits != 16)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "output bit depth must be 8 or 16");
+    if (o->jpeg_quality < 1 || o->jpeg_quality > 100)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--quality %d: must be between 1 and 100", o->jpeg_quality);
     return validate_ladder(o, err);
 }
 
@@ -224,30 +229,36 @@ static clstyle_status check_fits(clstyle_job *J, const char *what, const char *p
     return CLSTYLE_OK;
 }
 
-static clstyle_status load_sized(clstyle_job *J, const char *path, int longest, const char *what, int grads,
-                                 clstyle_image *out, clstyle_error *err)
+/* raw (a whole image as read) at the working size: longest side `longest`, each side
+ * at least MIN_SIDE, checked to fit before the resize. name is its path, or what the
+ * in-memory entry point calls it. */
+static clstyle_status size_raw(clstyle_job *J, const clstyle_image *raw, const char *name, int longest,
+                               const char *what, int grads, clstyle_image *out, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
-    clstyle_image raw = {0};
-    clstyle_status st = clstyle_png_read(path, o->max_pixels, &raw, err);
-    if (st) return st;
     int w, h;
-    clstyle_image_longest_dims(raw.w, raw.h, longest, &w, &h);
-    st = check_fits(J, what, path, w, h, grads, err);
-    if (st) {
-        clstyle_image_free(&raw);
-        return st;
-    }
-    st = clstyle_image_resize_longest(&raw, longest, out, err);
-    clstyle_image_free(&raw);
-    if (st) return clstyle_err_wrap(err, "resizing %s %s", what, path);
+    clstyle_image_longest_dims(raw->w, raw->h, longest, &w, &h);
+    clstyle_status st = check_fits(J, what, name, w, h, grads, err);
+    if (st) return st;
+    st = clstyle_image_resize_longest(raw, longest, out, err);
+    if (st) return clstyle_err_wrap(err, "resizing %s %s", what, name);
     if (out->w < MIN_SIDE || out->h < MIN_SIDE) {
         st = clstyle_err_set(err, CLSTYLE_ERR_DATA,
                              "%s %s is %dx%d at the working size: each side must be at least %d px (use a larger "
                              "--size%s)",
-                             what, path, out->w, out->h, MIN_SIDE, o->style_scale < 1 ? " or --style-scale" : "");
+                             what, name, out->w, out->h, MIN_SIDE, o->style_scale < 1 ? " or --style-scale" : "");
         clstyle_image_free(out);
     }
+    return st;
+}
+
+static clstyle_status load_sized(clstyle_job *J, const char *path, int longest, const char *what, int grads,
+                                 clstyle_image *out, clstyle_error *err)
+{
+    clstyle_image raw = {0};
+    clstyle_status st = clstyle_imgfile_read(path, J->o->max_pixels, &raw, err);
+    if (!st) st = size_raw(J, &raw, path, longest, what, grads, out, err);
+    clstyle_image_free(&raw);
     return st;
 }
 
@@ -287,7 +298,7 @@ static clstyle_status load_init(clstyle_job *J, clstyle_error *err)
     if (o->init != CLSTYLE_INIT_FILE || J->init.data) return CLSTYLE_OK;
     if (!o->init_file || !*o->init_file) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--init FILE: no file given");
     clstyle_image raw = {0};
-    clstyle_status st = clstyle_png_read(o->init_file, o->max_pixels, &raw, err);
+    clstyle_status st = clstyle_imgfile_read(o->init_file, o->max_pixels, &raw, err);
     if (!st) st = clstyle_image_resize(&raw, J->content.w, J->content.h, &J->init, err);
     clstyle_image_free(&raw);
     return st;
@@ -303,6 +314,23 @@ clstyle_status clstyle_job_load_files(clstyle_job *J, clstyle_error *err)
     int slong = (int)lround(o->size * o->style_scale);
     for (int i = 0; i < o->nstyle && !st; i++)
         st = load_sized(J, o->style[i], slong < 1 ? 1 : slong, "style image", 0, &J->styles[i], err);
+    return st ? st : load_init(J, err);
+}
+
+clstyle_status clstyle_job_load_images(clstyle_job *J, const clstyle_image *content, const clstyle_image *styles,
+                                       int nstyle, clstyle_error *err)
+{
+    const clstyle_options *o = J->o;
+    if (nstyle < 1 || nstyle > CLSTYLE_MAX_STYLES)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%d style images: between 1 and %d", nstyle, CLSTYLE_MAX_STYLES);
+    clstyle_status st = blend_weights(J, nstyle, err);
+    if (!st) st = size_raw(J, content, "(in memory)", o->size, "content image", 1, &J->content, err);
+    int slong = (int)lround(o->size * o->style_scale);
+    for (int i = 0; i < nstyle && !st; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%d (in memory)", i + 1);
+        st = size_raw(J, &styles[i], name, slong < 1 ? 1 : slong, "style image", 0, &J->styles[i], err);
+    }
     return st ? st : load_init(J, err);
 }
 

@@ -68,7 +68,10 @@ clstyle_status clstyle_job_new(const clstyle_options *o, int profiling, clstyle_
 clstyle_status clstyle_job_open_device(clstyle_job *J, clstyle_error *err);
 /* The content, style and --init images from o's paths, at the working size. */
 clstyle_status clstyle_job_load_files(clstyle_job *J, clstyle_error *err);
-/* The same from images in memory (copied; the benchmark). --init FILE is read from o. */
+/* The same from whole images in memory (clstyle_run_pixels), sized as files are. */
+clstyle_status clstyle_job_load_images(clstyle_job *J, const clstyle_image *content, const clstyle_image *styles,
+                                       int nstyle, clstyle_error *err);
+/* Images in memory already at the working size (copied; the benchmark). --init FILE is read from o. */
 clstyle_status clstyle_job_set_images(clstyle_job *J, const clstyle_image *content, const clstyle_image *styles,
                                       int nstyle, clstyle_error *err);
 /* The weights (-w, the configuration, or synthetic) and the checkpoint fingerprints. */

@@ -16,8 +16,10 @@
 #include "fileio.h"
 #include "hash.h"
 #include "image.h"
+#include "imgfile.h"
 #include "job.h"
 #include "paths.h"
+#include "pictures.h"
 
 /* One notice line through the caller's info callback. */
 #define info(o, ...) clstyle_notify((o)->info, (o)->progress_user, __VA_ARGS__)
@@ -30,6 +32,10 @@ typedef struct runner {
     long total;               /* iterations of every scale */
     int scale;                /* the scale running (0-based) */
     clstyle_image prev;       /* the result of the scale before, for the next one's start */
+    clstyle_pictures pics;    /* --plot and --sheet */
+    const clstyle_image *mem; /* clstyle_run_pixels: the content, then the styles, whole (NULL: from files) */
+    int want_result;          /* clstyle_run_pixels: the final image into result */
+    clstyle_image result;
 } runner;
 
 /* ---- validation before any device work ---- */
@@ -46,15 +52,20 @@ static clstyle_status check_writable(const char *path, const char *flag, clstyle
 /* Every file the run reads and writes, checked together (paths.h): outputs must be
  * regular files or new (73), none the same file as an input or another output (64),
  * the numbered snapshots included; then the folders must take a new file. */
-static clstyle_status check_paths(clstyle_job *J, const clstyle_options *o, long total, clstyle_error *err)
+static clstyle_status check_paths(clstyle_job *J, const clstyle_options *o, long total, int mem, clstyle_error *err)
 {
-    if (!o->output || !*o->output) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -o/--output FILE");
+    if (!mem && (!o->output || !*o->output)) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "missing -o/--output FILE");
+    if (o->output && *o->output && clstyle_imgfile_is_jpeg(o->output) && o->output_bits == 16)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "-o/--output %s: JPEG is 8-bit (give a .png name for 16 bits)",
+                               o->output);
     clstyle_paths p;
     clstyle_paths_init(&p);
     clstyle_paths_add(&p, o->output, "-o/--output", 1);
-    if (o->save_every > 0) clstyle_paths_snapshots(&p, 0, o->save_every, 0, total);
+    if (o->save_every > 0 && o->output && *o->output) clstyle_paths_snapshots(&p, 0, o->save_every, 0, total);
     clstyle_paths_add(&p, o->log, "--log", 1);
     clstyle_paths_add(&p, o->checkpoint, "--checkpoint", 1);
+    clstyle_paths_add(&p, o->plot, "--plot", 1);
+    clstyle_paths_add(&p, o->sheet, "--sheet", 1);
     clstyle_paths_add(&p, o->content, "-c/--content", 0);
     for (int i = 0; i < o->nstyle; i++) clstyle_paths_add(&p, o->style[i], "-s/--style", 0);
     if (o->init == CLSTYLE_INIT_FILE) clstyle_paths_add(&p, o->init_file, "--init", 0);
@@ -62,27 +73,52 @@ static clstyle_status check_paths(clstyle_job *J, const clstyle_options *o, long
     if (strncmp(w, "synthetic:", 10)) clstyle_paths_add(&p, w, "-w/--weights", 0);
     clstyle_paths_add(&p, o->resume, "--resume", 0);
     clstyle_status st = clstyle_paths_check(&p, err);
-    if (!st) st = check_writable(o->output, "-o/--output", err);
+    if (!st && o->output && *o->output) st = check_writable(o->output, "-o/--output", err);
     if (!st && o->log) st = check_writable(o->log, "--log", err);
     if (!st && o->checkpoint) st = check_writable(o->checkpoint, "--checkpoint", err);
+    if (!st && o->plot) st = check_writable(o->plot, "--plot", err);
+    if (!st && o->sheet) st = check_writable(o->sheet, "--sheet", err);
     return st;
 }
 
 /* ---- reporting ---- */
 
-static clstyle_status save_image(clstyle_job *J, const char *path, clstyle_tensor src, clstyle_error *err)
+/* The image of src as the run writes it: at the working size, --original-colors applied. */
+static clstyle_status read_image(clstyle_job *J, clstyle_tensor src, clstyle_image *img, clstyle_error *err)
 {
-    clstyle_image img = {0}, oc = {0};
-    clstyle_status st = clstyle_image_alloc(&img, J->content.w, J->content.h, err);
-    if (!st) st = clstyle_ctx_read(J->ctx, src.buf, 0, clstyle_tensor_numel(&src) * 4, img.data, err);
+    clstyle_image oc = {0};
+    clstyle_status st = clstyle_image_alloc(img, J->content.w, J->content.h, err);
+    if (!st) st = clstyle_ctx_read(J->ctx, src.buf, 0, clstyle_tensor_numel(&src) * 4, img->data, err);
     if (!st && J->o->original_colors) {
-        st = clstyle_image_original_colors(&img, &J->content, &oc, err);
+        st = clstyle_image_original_colors(img, &J->content, &oc, err);
         if (!st) {
-            clstyle_image_free(&img);
-            img = oc;
+            clstyle_image_free(img);
+            *img = oc;
         }
     }
-    if (!st) st = clstyle_png_write(path, &img, J->o->output_bits, err);
+    if (st) clstyle_image_free(img);
+    return st;
+}
+
+/* src written to path (PNG, or JPEG by the name); nothing when path is NULL (an
+ * in-memory run without -o). */
+static clstyle_status save_image(clstyle_job *J, const char *path, clstyle_tensor src, clstyle_error *err)
+{
+    if (!path || !*path) return CLSTYLE_OK;
+    clstyle_image img = {0};
+    clstyle_status st = read_image(J, src, &img, err);
+    if (!st) st = clstyle_imgfile_write(path, &img, J->o->output_bits, J->o->jpeg_quality, err);
+    clstyle_image_free(&img);
+    return st;
+}
+
+/* Iteration k's image as a --sheet frame, when the sheet wants one (end: the run's last). */
+static clstyle_status sheet_frame(clstyle_job *J, runner *R, long k, int end, clstyle_error *err)
+{
+    if (!clstyle_pictures_wants_frame(&R->pics, k, end)) return CLSTYLE_OK;
+    clstyle_image img = {0};
+    clstyle_status st = read_image(J, J->x, &img, err);
+    if (!st) st = clstyle_pictures_frame(&R->pics, k, &img, err);
     clstyle_image_free(&img);
     return st;
 }
@@ -126,6 +162,7 @@ static clstyle_status sync_rows(clstyle_job *J, runner *R, long first, long last
         double tot = clstyle_options_total(J->o, r);
         /* the device's guard (clstyle_loss_keep_finite) uses the same test */
         if (!(isfinite(r[0]) && isfinite(r[1]) && isfinite(r[2])) && !*bad) *bad = first + (long)i;
+        clstyle_pictures_row(&R->pics, first + (long)i, r);
         if (R->log)
             fprintf(R->log, "%ld,%.9g,%.9g,%.9g,%.9g,%.6f,%d\n", first + (long)i, tot, r[0], r[1], r[2], now - R->t0,
                     R->scale + 1);
@@ -234,6 +271,15 @@ static clstyle_status stopped_in_step(clstyle_job *J, runner *R, long k, long re
                            k - 1, o->output, last ? "" : " (before the last scale)");
 }
 
+/* The end of the last scale: the output, the sheet's last frame, the in-memory result. */
+static clstyle_status finish(clstyle_job *J, runner *R, long end, clstyle_error *err)
+{
+    clstyle_status st = save_state(J, R, end, J->o->output, err);
+    if (!st) st = sheet_frame(J, R, end, 1, err);
+    if (!st && R->want_result) st = read_image(J, J->x, &R->result, err);
+    return st;
+}
+
 /* The iterations of J's scale (J->start + 1 .. J->o->iters, counted across scales). The
  * last scale ends by writing the output; one before it by keeping its image (and a
  * checkpoint when asked for, from which a resumed run goes on at the next scale). */
@@ -242,6 +288,10 @@ static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_erro
     const clstyle_options *o = J->o;
     clstyle_progress p = {0};
     p.iters = R->total;
+    p.scale = R->scale + 1;
+    p.scales = R->o->scales;
+    p.width = J->content.w;
+    p.height = J->content.h;
     long reported = J->start, next_report = J->start + 1, k;
     clstyle_status st = CLSTYLE_OK;
     const double t1 = clstyle_now(); /* this scale's first iteration */
@@ -250,7 +300,8 @@ static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_erro
         if ((st = clstyle_job_step(J, k, err)) == CLSTYLE_ERR_INTERRUPTED) return stopped_in_step(J, R, k, reported, last, err);
         if (st) return st;
         int stop = o->stop && *o->stop;
-        int report = k == o->iters || stop || k >= next_report || (o->save_every && k % o->save_every == 0);
+        int report = k == o->iters || stop || k >= next_report || (o->save_every && k % o->save_every == 0) ||
+                     clstyle_pictures_wants_frame(&R->pics, k, 0);
         if (!report) continue;
         long bad = 0;
         double now;
@@ -258,6 +309,7 @@ static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_erro
         now = clstyle_now();
         if ((st = sync_rows(J, R, reported + 1, k, now, &p, &bad, err))) return st;
         if (bad) return diverged(J, bad, err);
+        if ((st = clstyle_pictures_plot(&R->pics, k == R->total || stop, now, err))) return st;
         double per_it = (now - t1) / (double)(k - J->start);
         p.elapsed = now - R->t0;
         p.it_per_s = per_it > 0 ? 1.0 / per_it : 0;
@@ -277,6 +329,7 @@ static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_erro
             clstyle_paths_numbered(o->output, k, path, sizeof path);
             if ((st = save_state(J, R, k, path, err))) return st;
         }
+        if ((st = sheet_frame(J, R, k, stop, err))) return st;
         if (stop) {
             if ((st = save_state(J, R, k, o->output, err))) return st;
             return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED, "interrupted after iteration %ld%s; image written to %s",
@@ -284,7 +337,7 @@ static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_erro
         }
     }
     long end = o->iters > J->start ? o->iters : J->start;
-    if (last) return save_state(J, R, end, o->output, err);
+    if (last) return finish(J, R, end, err);
     if (o->checkpoint && !(o->save_every && end % o->save_every == 0) && (st = write_checkpoint(J, R, end, err))) return st;
     return keep_result(J, R, err);
 }
@@ -350,7 +403,8 @@ static clstyle_status run_scale(runner *R, int k, int resuming, clstyle_ctx **ct
     *ctx = NULL;
     if (J->ctx) J->ctx->peak_device_bytes = J->ctx->device_bytes; /* each scale reports its own peak */
     st = clstyle_job_open_device(J, err);
-    if (!st) st = clstyle_job_load_files(J, err);
+    if (!st && R->mem) st = clstyle_job_load_images(J, &R->mem[0], &R->mem[1], o->nstyle, err);
+    else if (!st) st = clstyle_job_load_files(J, err);
     if (!st) st = clstyle_job_load_weights(J, err);
     int done = 0, ran = 0;
     if (!st && resuming) st = read_resume(J, R, k, &done, err);
@@ -378,27 +432,106 @@ static clstyle_status run_scale(runner *R, int k, int resuming, clstyle_ctx **ct
     return st;
 }
 
-clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
+/* Both entry points: R->mem set or not, R->want_result asked or not. */
+static clstyle_status run_all(runner *R, clstyle_error *err)
 {
-    runner R = {o, NULL, 0, 0, 0, {0}};
+    const clstyle_options *o = R->o;
     clstyle_ctx *ctx = NULL;
     int first = 0, scale = 1, scales = 1;
     clstyle_job *J; /* the settings and the paths checked once, before any file is read */
     clstyle_status st = clstyle_job_new(o, 0, &J, err);
     if (st) return st;
-    R.total = clstyle_ladder_end(o, o->scales - 1);
-    st = check_paths(J, o, R.total, err);
+    R->total = clstyle_ladder_end(o, o->scales - 1);
+    st = check_paths(J, o, R->total, R->mem != NULL, err);
     clstyle_job_close(J);
-    if (st) return st;
-    if (o->resume && o->scales > 1 && !(st = clstyle_ckpt_scale(o->resume, &scale, &scales, err))) {
+    if (!st) st = clstyle_pictures_init(&R->pics, o, R->total, R->mem ? "(in memory)" : o->content, err);
+    if (!st && o->resume && o->scales > 1 && !(st = clstyle_ckpt_scale(o->resume, &scale, &scales, err))) {
         if (scales != o->scales)
             st = clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--resume %s was made with --scales %d, this run has %d",
                                  o->resume, scales, o->scales);
         first = scale - 1;
     }
-    for (int k = first; k < o->scales && !st; k++) st = run_scale(&R, k, o->resume && k == first, &ctx, err);
+    for (int k = first; k < o->scales && !st; k++) st = run_scale(R, k, o->resume && k == first, &ctx, err);
     clstyle_ctx_free(ctx);
-    if (R.log) fclose(R.log);
-    clstyle_image_free(&R.prev);
+    if (R->log) fclose(R->log);
+    clstyle_image_free(&R->prev);
+    clstyle_pictures_free(&R->pics);
+    return st;
+}
+
+clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
+{
+    runner R = {.o = o};
+    return run_all(&R, err);
+}
+
+/* ---- images in memory ---- */
+
+void clstyle_pixels_free(clstyle_pixels *p)
+{
+    if (!p) return;
+    free(p->data);
+    memset(p, 0, sizeof *p);
+}
+
+/* (h, w, 3) interleaved pixels into a (3, h, w) image, every value checked. */
+static clstyle_status from_pixels(const clstyle_pixels *px, const char *what, clstyle_image *img, clstyle_error *err)
+{
+    if (!px || !px->data || px->width < 1 || px->height < 1)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%s: no pixels (width and height must be >= 1, data set)", what);
+    if ((double)px->width * px->height > CLSTYLE_PNG_DEFAULT_MAX_PIXELS)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: %dx%d is more than the limit of %u pixels", what, px->width,
+                               px->height, CLSTYLE_PNG_DEFAULT_MAX_PIXELS);
+    clstyle_status st = clstyle_image_alloc(img, px->width, px->height, err);
+    if (st) return st;
+    size_t plane = (size_t)px->width * (size_t)px->height;
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) {
+            float v = px->data[3 * i + (size_t)c];
+            if (!isfinite(v)) {
+                clstyle_image_free(img);
+                return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: pixel %zu (x %zu, y %zu) is not finite", what, i,
+                                       i % (size_t)px->width, i / (size_t)px->width);
+            }
+            img->data[(size_t)c * plane + i] = v;
+        }
+    return CLSTYLE_OK;
+}
+
+static clstyle_status to_pixels(const clstyle_image *img, clstyle_pixels *px, clstyle_error *err)
+{
+    size_t plane = (size_t)img->w * (size_t)img->h;
+    px->data = malloc(plane * 3 * sizeof(float));
+    if (!px->data) return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory for the result");
+    px->width = img->w;
+    px->height = img->h;
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) px->data[3 * i + (size_t)c] = img->data[(size_t)c * plane + i];
+    return CLSTYLE_OK;
+}
+
+clstyle_status clstyle_run_pixels(const clstyle_options *o, const clstyle_pixels *content,
+                                  const clstyle_pixels *styles, int nstyle, clstyle_pixels *out, clstyle_error *err)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (!o || !out) return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "clstyle_run_pixels: options and out are required");
+    if (nstyle < 1 || nstyle > CLSTYLE_MAX_STYLES || !styles)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%d style images: between 1 and %d", nstyle, CLSTYLE_MAX_STYLES);
+    clstyle_options mo = *o; /* no file inputs: the images come from here */
+    mo.content = NULL;
+    mo.nstyle = nstyle;
+    memset(mo.style, 0, sizeof mo.style);
+    clstyle_image imgs[1 + CLSTYLE_MAX_STYLES] = {{0}};
+    clstyle_status st = from_pixels(content, "content pixels", &imgs[0], err);
+    for (int i = 0; i < nstyle && !st; i++) {
+        char what[32];
+        snprintf(what, sizeof what, "style pixels %d", i + 1);
+        st = from_pixels(&styles[i], what, &imgs[1 + i], err);
+    }
+    runner R = {.o = &mo, .mem = imgs, .want_result = 1};
+    if (!st) st = run_all(&R, err);
+    if (!st) st = to_pixels(&R.result, out, err);
+    clstyle_image_free(&R.result);
+    for (int i = 0; i <= nstyle; i++) clstyle_image_free(&imgs[i]);
     return st;
 }

@@ -13,6 +13,14 @@ extern "C" {
 
 #define CLSTYLE_VERSION "0.1.0"
 
+/* What the shared library exports: this header's functions and nothing else (the
+ * library is built with hidden visibility). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CLSTYLE_API __attribute__((visibility("default")))
+#else
+#define CLSTYLE_API
+#endif
+
 /* Status of every library call. Values map onto the CLI's exit codes (sysexits). */
 typedef enum clstyle_status {
     CLSTYLE_OK = 0,
@@ -32,7 +40,7 @@ typedef struct clstyle_error {
     char msg[1024];
 } clstyle_error;
 
-const char *clstyle_status_name(clstyle_status s);
+CLSTYLE_API const char *clstyle_status_name(clstyle_status s);
 
 /* ---- style transfer ---- */
 
@@ -59,6 +67,8 @@ typedef struct clstyle_progress {
     double total, content, style, tv; /* losses of iteration `iter` (content/style/tv unweighted by α, β, γ) */
     double elapsed;              /* seconds since the first iteration started */
     double it_per_s;
+    int scale, scales;           /* the coarse-to-fine scale running (1-based), of scales */
+    int width, height;           /* that scale's image size */
 } clstyle_progress;
 
 typedef struct clstyle_options {
@@ -95,7 +105,10 @@ typedef struct clstyle_options {
     const char *checkpoint;                    /* --checkpoint FILE: written every save_every and at exit */
     const char *resume;                        /* --resume FILE: continue a checkpointed run */
     const char *device;                        /* -d SPEC */
-    int output_bits;                           /* 8 or 16 */
+    int output_bits;                           /* 8 or 16 (PNG; JPEG is 8-bit) */
+    int jpeg_quality;                          /* --quality 1..100 of JPEG outputs (92) */
+    const char *plot;                          /* --plot FILE.png: loss curves, rewritten at reporting points */
+    const char *sheet;                         /* --sheet FILE.png: contact sheet of the snapshots */
     int tile;                                  /* --tile N: exact tiles of N px (a multiple of 16); 0 = as the budget needs */
     unsigned long long memory_limit;           /* --memory-limit: device bytes a run may hold; 0 = 90% of the device's */
     size_t max_pixels;                         /* input image cap (0 = default) */
@@ -107,13 +120,34 @@ typedef struct clstyle_options {
 } clstyle_options;
 
 /* Fills every field with its documented default. */
-void clstyle_options_default(clstyle_options *o);
+CLSTYLE_API void clstyle_options_default(clstyle_options *o);
 /* Sets every setting of a named preset over o (what it does not name stays): "seed",
  * the seed's own system (docs/DEFAULTS.md). CLSTYLE_ERR_USAGE for an unknown name. */
-int clstyle_options_preset(clstyle_options *o, const char *name);
+CLSTYLE_API int clstyle_options_preset(clstyle_options *o, const char *name);
 /* Runs the whole job: validates every input and the output path before any device
  * work, then optimises and writes the output atomically. */
-clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err);
+CLSTYLE_API clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err);
+
+/* ---- images in memory (embedding without temporary files) ---- */
+
+/* Interleaved RGB, row-major: data is (height, width, 3) floats in pixel units 0..255
+ * (sRGB-encoded, as a PNG's 8-bit samples). */
+typedef struct clstyle_pixels {
+    int width, height;
+    float *data; /* (height, width, 3) */
+} clstyle_pixels;
+
+/* clstyle_run on images in memory: the content and nstyle style images come from the
+ * arguments (o->content, o->style and o->nstyle are not used) and are sized as files
+ * would be (--size, --style-scale). The result, at the working size, goes to *out,
+ * allocated by the library (free it with clstyle_pixels_free); it is also written to
+ * o->output when that is set (then --save-every snapshots too). Every other option,
+ * the progress callback and o->stop work as in clstyle_run. *out is zeroed on failure. */
+CLSTYLE_API clstyle_status clstyle_run_pixels(const clstyle_options *o, const clstyle_pixels *content,
+                                              const clstyle_pixels *styles, int nstyle, clstyle_pixels *out,
+                                              clstyle_error *err);
+/* Frees what the library allocated in p and zeroes it; safe on a zeroed struct and twice. */
+CLSTYLE_API void clstyle_pixels_free(clstyle_pixels *p);
 
 #ifdef __cplusplus
 }

@@ -19,47 +19,10 @@
 
 static const char *g_dir;
 
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][4096];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", g_dir, name);
-    return p;
-}
 
 /* ------------------------------------------------------------ file helpers */
 
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    unsigned char *buf = NULL;
-    size_t cap = 0, n;
-    unsigned char chunk[4096];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (*len + n > cap) {
-            cap = (*len + n) * 2;
-            buf = realloc(buf, cap);
-        }
-        memcpy(buf + *len, chunk, n);
-        *len += n;
-    }
-    fclose(f);
-    return buf ? buf : calloc(1, 1);
-}
 
-static int count_tmp_files(void)
-{
-    DIR *d = opendir(g_dir);
-    int n = 0;
-    struct dirent *e;
-    if (!d) return -1;
-    while ((e = readdir(d)) != NULL) n += strstr(e->d_name, ".tmp-") != NULL;
-    closedir(d);
-    return n;
-}
 
 static uint32_t crc32_calc(const unsigned char *p, size_t n)
 {
@@ -259,7 +222,7 @@ static void spec_expect(const png_spec *s, int x, int y, float out[3])
 static clstyle_status read_quiet(const char *path, size_t cap, clstyle_image *img,
                                  clstyle_error *err, int *printed)
 {
-    const char *log = tmp_path("stderr.log");
+    const char *log = tu_path(g_dir, "stderr.log");
     fflush(stderr);
     int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 2);
@@ -308,7 +271,7 @@ static void test_format(int color, int depth, int trns, int w, int h)
     spec_fill(&s, trns);
     clstyle_image img[2];
     for (int il = 0; il < 2; il++) {
-        const char *path = tmp_path(il ? "fmt_interlaced.png" : "fmt_plain.png");
+        const char *path = tu_path(g_dir, il ? "fmt_interlaced.png" : "fmt_plain.png");
         s.interlace = il;
         CHECK(write_spec(path, &s) == 0, "%s: cannot write test file", what);
         clstyle_error err = {0};
@@ -362,7 +325,7 @@ static void test_known_values(void)
     s.depth = 8;
     s.color = PNG_COLOR_TYPE_RGB_ALPHA;
     s.samples = rgba;
-    const char *path = tmp_path("known.png");
+    const char *path = tu_path(g_dir, "known.png");
     CHECK(write_spec(path, &s) == 0, "cannot write %s", path);
     clstyle_image img;
     clstyle_error err = {0};
@@ -422,10 +385,10 @@ static unsigned char *valid_png(int w, int h, int interlace, size_t *len)
     s.color = PNG_COLOR_TYPE_RGB;
     s.interlace = interlace;
     spec_fill(&s, 0);
-    const char *path = tmp_path("valid.png");
+    const char *path = tu_path(g_dir, "valid.png");
     CHECK(write_spec(path, &s) == 0, "cannot write %s", path);
     free(s.samples);
-    return slurp(path, len);
+    return tu_slurp(path, len);
 }
 
 /* A file with a hand-made IHDR and an IDAT holding a tiny zlib stream. */
@@ -451,22 +414,22 @@ static void test_malformed(void)
     expect_refused(path, 0, CLSTYLE_ERR_NOINPUT, strerror(ENOENT), "missing file");
     expect_refused(g_dir, 0, CLSTYLE_ERR_NOINPUT, NULL, "directory");
 
-    const char *p = tmp_path("empty.png");
+    const char *p = tu_path(g_dir, "empty.png");
     tu_write_file(p, "", 0);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "not a PNG file", "empty file");
 
     unsigned char junk[1000];
     for (size_t i = 0; i < sizeof junk; i++) junk[i] = (unsigned char)lcg_next();
-    p = tmp_path("random.png");
+    p = tu_path(g_dir, "random.png");
     tu_write_file(p, junk, sizeof junk);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "not a PNG file", "random bytes");
 
     static const unsigned char jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 'J', 'F', 'I', 'F', 0, 1};
-    p = tmp_path("photo.png");
+    p = tu_path(g_dir, "photo.png");
     tu_write_file(p, jpeg, sizeof jpeg);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "not a PNG file", "JPEG bytes");
 
-    p = tmp_path("short-sig.png");
+    p = tu_path(g_dir, "short-sig.png");
     tu_write_file(p, "\x89PNG", 4);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "not a PNG file", "signature only in part");
 
@@ -476,14 +439,14 @@ static void test_malformed(void)
 
     memcpy(bad, good, len);
     bad[8 + 8 + 13] ^= 0x55; /* the IHDR CRC */
-    p = tmp_path("bad-crc.png");
+    p = tu_path(g_dir, "bad-crc.png");
     tu_write_file(p, bad, len);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "CRC", "bad IHDR CRC");
 
     size_t idat = find_chunk(good, len, "IDAT");
     CHECK(idat > 0, "no IDAT in the valid file");
     uint32_t idat_len = get_be32(good + idat);
-    p = tmp_path("truncated.png");
+    p = tu_path(g_dir, "truncated.png");
     tu_write_file(p, good, idat + 8 + idat_len / 2);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "truncated", "truncated mid-IDAT");
     tu_write_file(p, good, idat);
@@ -494,36 +457,36 @@ static void test_malformed(void)
     memcpy(bad, good, len);
     for (uint32_t i = 2; i < idat_len - 4; i += 3) bad[idat + 8 + i] ^= 0xA5;
     put_be32(bad + idat + 8 + idat_len, crc32_calc(bad + idat + 4, 4 + (size_t)idat_len));
-    p = tmp_path("corrupt-zlib.png");
+    p = tu_path(g_dir, "corrupt-zlib.png");
     tu_write_file(p, bad, len);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "corrupt", "corrupt compressed data");
 
     /* IDAT with a stream too short for the image (valid CRCs everywhere). */
     unsigned char forged[256];
     size_t flen = forge_png(forged, 8, 8, 8, PNG_COLOR_TYPE_RGB);
-    p = tmp_path("too-little-data.png");
+    p = tu_path(g_dir, "too-little-data.png");
     tu_write_file(p, forged, flen);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, NULL, "not enough image data");
 
     /* Missing IDAT: signature, IHDR, IEND. */
     memcpy(bad, good, 8 + 25);
     memcpy(bad + 33, good + len - 12, 12);
-    p = tmp_path("no-idat.png");
+    p = tu_path(g_dir, "no-idat.png");
     tu_write_file(p, bad, 45);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, NULL, "missing IDAT");
 
     flen = forge_png(forged, 8, 8, 4, PNG_COLOR_TYPE_RGB);
-    p = tmp_path("bad-depth.png");
+    p = tu_path(g_dir, "bad-depth.png");
     tu_write_file(p, forged, flen);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "IHDR", "invalid bit depth for RGB");
 
     flen = forge_png(forged, 8, 8, 8, 5);
-    p = tmp_path("bad-color.png");
+    p = tu_path(g_dir, "bad-color.png");
     tu_write_file(p, forged, flen);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "IHDR", "invalid colour type");
 
     flen = forge_png(forged, 0, 8, 8, PNG_COLOR_TYPE_RGB);
-    p = tmp_path("zero-width.png");
+    p = tu_path(g_dir, "zero-width.png");
     tu_write_file(p, forged, flen);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "width", "zero width");
 
@@ -535,23 +498,23 @@ static void test_pixel_cap(void)
 {
     unsigned char forged[256];
     size_t flen = forge_png(forged, 100000, 100000, 8, PNG_COLOR_TYPE_RGB);
-    const char *p = tmp_path("bomb.png");
+    const char *p = tu_path(g_dir, "bomb.png");
     tu_write_file(p, forged, flen);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, "100000x100000", "decompression bomb");
 
     flen = forge_png(forged, 0x7fffffff, 0x7fffffff, 16, PNG_COLOR_TYPE_RGB_ALPHA);
-    p = tmp_path("bomb-max.png");
+    p = tu_path(g_dir, "bomb-max.png");
     tu_write_file(p, forged, flen);
     expect_refused(p, 0, CLSTYLE_ERR_DATA, NULL, "largest legal dimensions");
 
     flen = forge_png(forged, 2000, 1, 8, PNG_COLOR_TYPE_RGB);
-    p = tmp_path("wide.png");
+    p = tu_path(g_dir, "wide.png");
     tu_write_file(p, forged, flen);
     expect_refused(p, 1000, CLSTYLE_ERR_DATA, "limit", "one side over the cap");
 
     size_t len;
     unsigned char *good = valid_png(20, 20, 0, &len);
-    p = tmp_path("twenty.png");
+    p = tu_path(g_dir, "twenty.png");
     tu_write_file(p, good, len);
     free(good);
     expect_refused(p, 100, CLSTYLE_ERR_DATA, "limit of 100 pixels", "20x20 under a cap of 100");
@@ -567,7 +530,7 @@ static void test_read_buffer(void)
 {
     size_t len;
     unsigned char *good = valid_png(7, 5, 1, &len);
-    const char *p = tmp_path("buffer.png");
+    const char *p = tu_path(g_dir, "buffer.png");
     tu_write_file(p, good, len);
     clstyle_image a, b;
     clstyle_error err = {0};
@@ -608,10 +571,10 @@ static void test_write_roundtrip8(void)
     CHECK(clstyle_image_alloc(&img, 37, 23, &err) == CLSTYLE_OK, "%s", err.msg);
     size_t n = (size_t)37 * 23 * 3;
     for (size_t i = 0; i < n; i++) img.data[i] = (float)(lcg_next() % 256);
-    const char *p = tmp_path("rt8.png");
+    const char *p = tu_path(g_dir, "rt8.png");
     CHECK(clstyle_png_write(p, &img, 8, &err) == CLSTYLE_OK, "%s", err.msg);
     size_t len;
-    unsigned char *bytes = slurp(p, &len);
+    unsigned char *bytes = tu_slurp(p, &len);
     CHECK(bytes && len > 33 && bytes[24] == 8 && bytes[25] == PNG_COLOR_TYPE_RGB,
           "written file is not 8-bit RGB");
     free(bytes);
@@ -619,7 +582,7 @@ static void test_write_roundtrip8(void)
     CHECK(back.w == 37 && back.h == 23 && memcmp(back.data, img.data, n * sizeof(float)) == 0,
           "8-bit round trip is not exact");
     clstyle_image_free(&back);
-    CHECK(count_tmp_files() == 0, "temp files left behind");
+    CHECK(tu_count_tmp_files(g_dir) == 0, "temp files left behind");
 
     /* Clamping and rounding (ties away from zero). */
     static const float in[] = {12.5f, 12.4999f, 254.5f, -0.4f, 300.0f, 0.5f, -7.0f, 255.0f};
@@ -648,10 +611,10 @@ static void test_write_roundtrip16(void)
     for (size_t i = 0; i < n; i++) img.data[i] = (float)((lcg_next() % 1000001) * 255e-6);
     img.data[0] = 0.0f;
     img.data[1] = 255.0f;
-    const char *p = tmp_path("rt16.png");
+    const char *p = tu_path(g_dir, "rt16.png");
     CHECK(clstyle_png_write(p, &img, 16, &err) == CLSTYLE_OK, "%s", err.msg);
     size_t len;
-    unsigned char *bytes = slurp(p, &len);
+    unsigned char *bytes = tu_slurp(p, &len);
     CHECK(bytes && len > 33 && bytes[24] == 16 && bytes[25] == PNG_COLOR_TYPE_RGB,
           "written file is not 16-bit RGB");
     free(bytes);
@@ -674,13 +637,7 @@ static void expect_write_fails(const char *path, const clstyle_image *img, int d
 {
     clstyle_error err = {0};
     clstyle_status st = clstyle_png_write(path, img, depth, &err);
-    CHECK(st == want, "%s: status %d, expected %d (%s)", what, st, want, err.msg);
-    CHECK(strstr(err.msg, path) != NULL, "%s: message does not name the file: %s", what, err.msg);
-    size_t len;
-    unsigned char *now = slurp(path, &len);
-    if (old) CHECK(now && len == old_len && memcmp(now, old, len) == 0, "%s: file changed", what);
-    free(now);
-    CHECK(count_tmp_files() == 0, "%s: temp file left behind", what);
+    tu_check_write_refused(st, &err, want, path, old, old_len, g_dir, what);
 }
 
 static void test_write_atomic(void)
@@ -689,10 +646,10 @@ static void test_write_atomic(void)
     clstyle_error err = {0};
     CHECK(clstyle_image_alloc(&img, 8, 8, &err) == CLSTYLE_OK, "%s", err.msg);
     for (size_t i = 0; i < 8 * 8 * 3; i++) img.data[i] = (float)(i % 256);
-    const char *p = tmp_path("keep.png");
+    const char *p = tu_path(g_dir, "keep.png");
     CHECK(clstyle_png_write(p, &img, 8, &err) == CLSTYLE_OK, "%s", err.msg);
     size_t old_len;
-    unsigned char *old = slurp(p, &old_len);
+    unsigned char *old = tu_slurp(p, &old_len);
 
     clstyle_image broken = {0, 8, img.data};
     expect_write_fails(p, &broken, 8, CLSTYLE_ERR_INTERNAL, old, old_len, "zero width");
@@ -708,26 +665,12 @@ static void test_write_atomic(void)
     clstyle_image big;
     CHECK(clstyle_image_alloc(&big, 128, 128, &err) == CLSTYLE_OK, "%s", err.msg);
     for (size_t i = 0; i < (size_t)128 * 128 * 3; i++) big.data[i] = (float)(lcg_next() % 256);
-    struct rlimit saved, tiny;
-    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
-    if (getrlimit(RLIMIT_FSIZE, &saved) == 0) {
-        tiny = saved;
-        tiny.rlim_cur = 4096;
-        if (setrlimit(RLIMIT_FSIZE, &tiny) == 0) {
-            clstyle_error e2 = {0};
-            clstyle_status st = clstyle_png_write(p, &big, 8, &e2);
-            setrlimit(RLIMIT_FSIZE, &saved);
-            CHECK(st == CLSTYLE_ERR_IO, "disk full: status %d (%s)", st, e2.msg);
-            CHECK(strstr(e2.msg, p) != NULL, "disk full: message does not name the file: %s",
-                  e2.msg);
-            size_t len;
-            unsigned char *now = slurp(p, &len);
-            CHECK(now && len == old_len && memcmp(now, old, len) == 0, "disk full: file changed");
-            free(now);
-            CHECK(count_tmp_files() == 0, "disk full: temp file left behind");
-        }
+    if (tu_full_disk(1)) {
+        clstyle_error e2 = {0};
+        clstyle_status st = clstyle_png_write(p, &big, 8, &e2);
+        tu_full_disk(0);
+        tu_check_write_refused(st, &e2, CLSTYLE_ERR_IO, p, old, old_len, g_dir, "disk full");
     }
-    signal(SIGXFSZ, old_handler);
     clstyle_image_free(&big);
     free(old);
     clstyle_image_free(&img);

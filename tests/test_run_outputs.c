@@ -1,13 +1,18 @@
 /* The main job's outputs, checked for content: --log rows and totals, --save-every
- * files, multi-style blending, --original-colors, --init FILE, 16-bit output and a stop
- * request (the signal path). Runs the library entry point on the 64 px golden pair. */
+ * files, multi-style blending, --original-colors, --init FILE, 16-bit output, a stop
+ * request (the signal path), JPEG in (EXIF-rotated) and out, --plot and --sheet, and the
+ * in-memory entry point against the file one. Runs the library on the 64 px golden pair. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <jpeglib.h>
+
 #include "clstyle.h"
+#include "imgfile.h"
+#include "jpeg_io.h"
 #include "png_io.h"
 #include "testutil.h"
 
@@ -258,6 +263,230 @@ static void test_divergence(void)
     }
 }
 
+/* ---- JPEG in and out, pictures, images in memory ---- */
+
+static int is_jpeg_file(const char *path)
+{
+    unsigned char b[3] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(b, 1, 3, f);
+    fclose(f);
+    return n == 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF;
+}
+
+/* img (3, h, w) stored as a JPEG of quality 100 whose EXIF says `orientation`. */
+static void write_exif_jpeg(const char *path, const clstyle_image *img, int orientation)
+{
+    static const unsigned char exif_head[] = {'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1,
+                                              0x01, 0x12, 0, 3, 0, 0, 0, 1};
+    unsigned char exif[sizeof exif_head + 8] = {0};
+    memcpy(exif, exif_head, sizeof exif_head);
+    exif[sizeof exif_head + 1] = (unsigned char)orientation; /* SHORT value, big-endian, then the next IFD: 0 */
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr jerr;
+    c.err = jpeg_std_error(&jerr);
+    jpeg_create_compress(&c);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL, "cannot create %s", path);
+    if (!f) return;
+    jpeg_stdio_dest(&c, f);
+    c.image_width = (JDIMENSION)img->w;
+    c.image_height = (JDIMENSION)img->h;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 100, TRUE);
+    for (int i = 0; i < 3; i++) c.comp_info[i].h_samp_factor = c.comp_info[i].v_samp_factor = 1;
+    jpeg_start_compress(&c, TRUE);
+    jpeg_write_marker(&c, JPEG_APP0 + 1, exif, sizeof exif);
+    size_t plane = (size_t)img->w * (size_t)img->h;
+    unsigned char *row = malloc((size_t)img->w * 3);
+    for (int y = 0; y < img->h; y++) {
+        for (int x = 0; x < img->w; x++)
+            for (int ch = 0; ch < 3; ch++) {
+                float v = img->data[(size_t)ch * plane + (size_t)y * img->w + x];
+                row[3 * x + ch] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : lround(v));
+            }
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    fclose(f);
+    free(row);
+}
+
+/* A phone photo: the sensor's landscape pixels stored with EXIF orientation 6 (turn 90
+ * degrees clockwise to view), so the run and its JPEG output are portrait, and equal to a
+ * run on the upright pixels. */
+static void test_jpeg_phone(void)
+{
+    char jpg[4200], upright[4200], out1[4200], out2[4200];
+    snprintf(jpg, sizeof jpg, "%s/phone.jpg", tmp);
+    snprintf(upright, sizeof upright, "%s/phone_upright.png", tmp);
+    snprintf(out1, sizeof out1, "%s/phone_out.jpg", tmp);
+    snprintf(out2, sizeof out2, "%s/phone_out.png", tmp);
+    clstyle_image c = {0}, dec = {0}, a = {0}, b = {0};
+    clstyle_error err = {0};
+    if (!load(content, &c)) return;
+    CHECK(c.w > c.h, "the golden content is landscape (%dx%d)", c.w, c.h);
+    write_exif_jpeg(jpg, &c, 6);
+    CHECK(clstyle_imgfile_read(jpg, 0, &dec, &err) == CLSTYLE_OK, "read %s: %s", jpg, err.msg);
+    CHECK(dec.w == c.h && dec.h == c.w, "EXIF 6: decoded %dx%d, expected %dx%d", dec.w, dec.h, c.h, c.w);
+    double d = 0;
+    size_t cp = (size_t)c.w * c.h;
+    for (int ch = 0; ch < 3 && dec.w == c.h && dec.h == c.w; ch++)
+        for (int y = 0; y < dec.h; y++)
+            for (int x = 0; x < dec.w; x++) /* viewed(x, y) = stored(y, H-1-x) */
+                d = fmax(d, fabs(dec.data[(size_t)ch * cp + (size_t)y * dec.w + x] -
+                                 c.data[(size_t)ch * cp + (size_t)(c.h - 1 - x) * c.w + y]));
+    CHECK(dec.data && d < 8, "EXIF 6: the decoded photo is not the stored one turned clockwise (max diff %g)", d);
+    if (dec.data) clstyle_png_write(upright, &dec, 16, &err);
+    clstyle_options o;
+    base(&o, out1, 3);
+    o.content = jpg;
+    o.size = 48;
+    if (run(&o, "JPEG in, JPEG out")) {
+        CHECK(is_jpeg_file(out1), "%s is not a JPEG", out1);
+        CHECK(clstyle_imgfile_read(out1, 0, &a, &err) == CLSTYLE_OK, "read %s: %s", out1, err.msg);
+        CHECK(a.h > a.w, "the output of a portrait photo is %dx%d, not portrait", a.w, a.h);
+    }
+    base(&o, out2, 3);
+    o.content = upright;
+    o.size = 48;
+    if (run(&o, "the upright photo") && a.data && load(out2, &b))
+        CHECK(a.w == b.w && a.h == b.h && max_abs_diff(&a, &b) < 40, "the rotated photo's run differs from the upright one's");
+    clstyle_image_free(&c);
+    clstyle_image_free(&dec);
+    clstyle_image_free(&a);
+    clstyle_image_free(&b);
+}
+
+/* -o OUT.jpg: snapshots follow its extension; --output-16bit with it is refused first. */
+static void test_jpeg_output(void)
+{
+    char out[4200], snap[4200], bad[4200];
+    snprintf(out, sizeof out, "%s/j.jpeg", tmp);
+    snprintf(snap, sizeof snap, "%s/j_0002.jpeg", tmp);
+    snprintf(bad, sizeof bad, "%s/j16.jpg", tmp);
+    clstyle_options o;
+    base(&o, out, 3);
+    o.save_every = 2;
+    o.jpeg_quality = 80;
+    if (run(&o, "-o .jpeg")) {
+        CHECK(is_jpeg_file(out) && is_jpeg_file(snap), "%s and %s must be JPEGs", out, snap);
+    }
+    base(&o, bad, 3);
+    o.output_bits = 16;
+    clstyle_error err = {0};
+    CHECK(clstyle_run(&o, &err) == CLSTYLE_ERR_USAGE && strstr(err.msg, "8-bit"), "16-bit JPEG: %s", err.msg);
+    CHECK(access(bad, F_OK) != 0, "a refused run wrote %s", bad);
+    base(&o, bad, 3);
+    o.jpeg_quality = 101;
+    CHECK(clstyle_run(&o, &err) == CLSTYLE_ERR_USAGE && strstr(err.msg, "--quality"), "--quality 101: %s", err.msg);
+}
+
+static void test_plot_sheet(void)
+{
+    char out[4200], plot[4200], sheet[4200], badplot[4200];
+    snprintf(out, sizeof out, "%s/pics.png", tmp);
+    snprintf(plot, sizeof plot, "%s/plot.png", tmp);
+    snprintf(sheet, sizeof sheet, "%s/sheet.png", tmp);
+    snprintf(badplot, sizeof badplot, "%s/plot.jpg", tmp);
+    clstyle_options o;
+    base(&o, out, 5);
+    o.plot = plot;
+    o.sheet = sheet;
+    o.save_every = 2;
+    clstyle_image p = {0}, s = {0};
+    if (run(&o, "--plot --sheet") && load(plot, &p) && load(sheet, &s)) {
+        long dark = 0;
+        for (size_t i = 0; i < (size_t)p.w * p.h; i++) dark += p.data[i] < 128;
+        CHECK(p.w >= 400 && p.h >= 300 && dark > 500, "the plot is %dx%d with %ld dark pixels", p.w, p.h, dark);
+        CHECK(s.w > 64 && s.h > 64, "the sheet is %dx%d (3 frames of 64 px)", s.w, s.h);
+    }
+    clstyle_image_free(&p);
+    clstyle_image_free(&s);
+    base(&o, out, 5);
+    o.plot = badplot;
+    clstyle_error err = {0};
+    CHECK(clstyle_run(&o, &err) == CLSTYLE_ERR_USAGE && strstr(err.msg, "--plot"), "--plot x.jpg: %s", err.msg);
+    CHECK(access(badplot, F_OK) != 0, "a refused run wrote %s", badplot);
+}
+
+static void to_interleaved(const clstyle_image *img, clstyle_pixels *px)
+{
+    size_t plane = (size_t)img->w * img->h;
+    px->width = img->w;
+    px->height = img->h;
+    px->data = malloc(plane * 3 * sizeof(float));
+    for (size_t i = 0; i < plane; i++)
+        for (int c = 0; c < 3; c++) px->data[3 * i + c] = img->data[(size_t)c * plane + i];
+}
+
+static int progress_calls;
+static void count_progress(void *user, const clstyle_progress *p)
+{
+    (void)user;
+    progress_calls += p->iter > 0 && p->width > 0 && p->scales == 1;
+}
+
+/* clstyle_run_pixels: the file run's image (up to the 16-bit output's rounding), the
+ * progress callback, and bad pixels refused with *out zeroed. */
+static void test_pixels(void)
+{
+    char out[4200];
+    snprintf(out, sizeof out, "%s/mem_ref.png", tmp);
+    clstyle_image c = {0}, s = {0}, ref = {0};
+    if (!load(content, &c) || !load(style, &s)) return;
+    clstyle_options o;
+    base(&o, out, 4);
+    o.output_bits = 16;
+    if (!run(&o, "the file run")) return;
+    load(out, &ref);
+    clstyle_pixels pc = {0}, ps = {0}, res = {0};
+    to_interleaved(&c, &pc);
+    to_interleaved(&s, &ps);
+    base(&o, NULL, 4);
+    o.content = NULL;
+    o.style[0] = NULL;
+    o.nstyle = 0;
+    o.progress = count_progress;
+    o.print_every = 1;
+    clstyle_error err = {0};
+    clstyle_status st = clstyle_run_pixels(&o, &pc, &ps, 1, &res, &err);
+    CHECK(st == CLSTYLE_OK, "clstyle_run_pixels: %s", err.msg);
+    CHECK(progress_calls == 4, "progress called %d times, expected 4", progress_calls);
+    if (!st && ref.data) {
+        CHECK(res.width == ref.w && res.height == ref.h, "result %dx%d, file run %dx%d", res.width, res.height, ref.w, ref.h);
+        double m = 0;
+        size_t plane = (size_t)ref.w * ref.h;
+        for (size_t i = 0; i < plane && res.width == ref.w && res.height == ref.h; i++)
+            for (int ch = 0; ch < 3; ch++) {
+                double v = res.data[3 * i + ch];
+                v = v < 0 ? 0 : v > 255 ? 255 : v;
+                m = fmax(m, fabs(v - ref.data[(size_t)ch * plane + i]));
+            }
+        CHECK(m <= 0.5 / 257 + 1e-4, "in memory vs file run: max diff %g", m);
+    }
+    clstyle_pixels_free(&res);
+    clstyle_pixels_free(&res);
+    pc.data[7] = NAN;
+    st = clstyle_run_pixels(&o, &pc, &ps, 1, &res, &err);
+    CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "content pixels") && !res.data, "a NaN pixel: %s", err.msg);
+    clstyle_pixels none = {0};
+    st = clstyle_run_pixels(&o, &none, &ps, 1, &res, &err);
+    CHECK(st == CLSTYLE_ERR_USAGE && !res.data, "no content pixels: %s", err.msg);
+    st = clstyle_run_pixels(&o, &pc, &ps, 0, &res, &err);
+    CHECK(st == CLSTYLE_ERR_USAGE && !res.data, "no style: %s", err.msg);
+    clstyle_pixels_free(&pc);
+    clstyle_pixels_free(&ps);
+    clstyle_image_free(&c);
+    clstyle_image_free(&s);
+    clstyle_image_free(&ref);
+}
+
 int main(void)
 {
     const char *src = getenv("CLSTYLE_SOURCE_DIR");
@@ -272,5 +501,9 @@ int main(void)
     test_init_file_and_16bit();
     test_stop_request();
     test_divergence();
+    test_jpeg_phone();
+    test_jpeg_output();
+    test_plot_sheet();
+    test_pixels();
     return tu_finish("test_run_outputs");
 }

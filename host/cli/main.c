@@ -23,7 +23,7 @@ static int fail(const clstyle_error *err)
 static void usage_main(FILE *f)
 {
     fprintf(f,
-            "usage: clstyle -c CONTENT.png -s STYLE.png[,STYLE2.png...] -o OUT.png [options]\n"
+            "usage: clstyle -c CONTENT -s STYLE[,STYLE2...] -o OUT.png|OUT.jpg [options]\n"
             "       clstyle devices [--json]\n"
             "       clstyle selftest [-d SPEC]\n"
             "       clstyle weights FILE\n"

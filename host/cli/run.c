@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "fileio.h"
+#include "json.h"
 
 static volatile sig_atomic_t stop_signal;
 static volatile int stop_flag;
@@ -48,19 +49,21 @@ static void help(void)
     layer_list(content, sizeof content, d.content_layers, d.ncontent_layers);
     layer_list(style, sizeof style, d.style_layers, d.nstyle_layers);
     printf(
-        "usage: clstyle -c CONTENT.png -s STYLE.png[,STYLE2.png...] -o OUT.png [options]\n"
+        "usage: clstyle -c CONTENT -s STYLE[,STYLE2...] -o OUT.png|OUT.jpg [options]\n"
         "Paints CONTENT in the style of STYLE (Gatys et al., VGG19, Adam or L-BFGS) on an OpenCL device.\n\n"
         "Inputs and output:\n"
-        "  -c, --content FILE        content image (PNG)\n"
-        "  -s, --style FILE[,FILE]   style image(s) (PNG); repeatable; a FILE that exists is\n"
+        "  -c, --content FILE        content image (PNG or JPEG; EXIF orientation applied)\n"
+        "  -s, --style FILE[,FILE]   style image(s) (PNG or JPEG); repeatable; a FILE that exists is\n"
         "                            taken whole (its name may hold a comma)\n"
         "      --style-blend W[,W]   blend weights of several styles (normalised to sum 1)\n"
-        "  -o, --output FILE         output PNG (written atomically)\n"
+        "  -o, --output FILE         output image, written atomically: JPEG when FILE ends in\n"
+        "                            .jpg or .jpeg, else PNG\n"
         "  -w, --weights FILE|synthetic:SEED\n"
         "                            VGG19 safetensors (default $CLSTYLE_WEIGHTS, else\n"
         "                            $XDG_DATA_HOME/clstyle/vgg19.safetensors, else\n"
         "                            ~/.local/share/clstyle/vgg19.safetensors)\n"
         "      --output-16bit        write a 16-bit PNG\n"
+        "      --quality N           JPEG quality of a .jpg/.jpeg output, 1..100 (%d)\n"
         "Size:\n"
         "      --size N              longest side of the output, %d..%d (%d)\n"
         "      --style-scale F       style images' longest side is N*F (%g)\n"
@@ -86,8 +89,13 @@ static void help(void)
         "      --original-colors     keep the content's colours (luminance transfer)\n"
         "Progress:\n"
         "      --print-every N       a progress line every N iterations (%ld; 0 = none)\n"
-        "      --save-every N        also write OUT_NNNN.png every N iterations\n"
+        "      --save-every N        also write OUT_NNNN.EXT every N iterations\n"
         "      --log FILE            CSV: iter,total,content,style,tv,seconds,scale\n"
+        "      --plot FILE.png       loss curves (log scale), rewritten as the run goes\n"
+        "      --sheet FILE.png      contact sheet of the image every --save-every iterations\n"
+        "                            (without it, every eighth of the run) and at the end\n"
+        "      --progress auto|line|json  a live line on a terminal, else plain lines (auto);\n"
+        "                            json: one JSON object per reporting point on stderr\n"
         "      --checkpoint FILE     save image + optimizer state every --save-every and at exit\n"
         "      --resume FILE         continue a checkpointed run (same settings and inputs)\n"
         "  -q, --quiet               no progress or notices\n"
@@ -107,7 +115,7 @@ static void help(void)
         "                (each with --help)\n"
         "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 no device,\n"
         "            70 internal/OpenCL, 73 cannot create output, 74 I/O, 130/143 interrupted.\n",
-        CLSTYLE_MIN_SIDE, CLSTYLE_MAX_SIDE, d.size, d.style_scale, d.iters, d.content_weight, d.style_weight,
+        d.jpeg_quality, CLSTYLE_MIN_SIDE, CLSTYLE_MAX_SIDE, d.size, d.style_scale, d.iters, d.content_weight, d.style_weight,
         d.tv_weight, d.optimizer == CLSTYLE_OPTIMIZER_LBFGS ? "lbfgs" : "adam", d.history, content, style,
         d.init == CLSTYLE_INIT_CONTENT ? "content" : d.init == CLSTYLE_INIT_FILE ? "FILE" : "noise",
         (unsigned long long)d.seed, d.pooling_avg ? "avg" : "max", d.print_every);
@@ -155,25 +163,77 @@ static int add_styles(clstyle_options *o, char *arg)
     return 0;
 }
 
+/* How progress is shown: --progress auto (a live line on a terminal, else plain lines),
+ * line (plain lines), json (one object per line on stderr). */
+enum { PROGRESS_AUTO, PROGRESS_LINE, PROGRESS_JSON };
+typedef struct progress_mode {
+    int live, json;
+} progress_mode;
+
+/* A JSON number, or null when it is not finite (JSON has no NaN or infinity). */
+static void json_number(const char *key, double v)
+{
+    if (isfinite(v)) fprintf(stderr, ",\"%s\":%.9g", key, v);
+    else fprintf(stderr, ",\"%s\":null", key);
+}
+
 static void on_info(void *user, const char *line)
 {
-    clstyle_cli_say("%s", line);
+    const progress_mode *m = user;
+    if (!m->json) {
+        clstyle_cli_say("%s", line);
+        return;
+    }
+    fputs("{\"event\":\"notice\",\"message\":", stderr);
+    clstyle_json_write_string(stderr, line);
+    fputs("}\n", stderr);
+    fflush(stderr);
+}
+
+static void progress_json(const clstyle_progress *p, double eta)
+{
+    fprintf(stderr, "{\"event\":\"progress\",\"iter\":%ld,\"iters\":%ld", p->iter, p->iters);
+    json_number("loss", p->total);
+    json_number("content", p->content);
+    json_number("style", p->style);
+    json_number("tv", p->tv);
+    json_number("elapsed_s", p->elapsed);
+    json_number("it_per_s", p->it_per_s);
+    json_number("eta_s", eta);
+    fprintf(stderr, ",\"scale\":%d,\"scales\":%d,\"width\":%d,\"height\":%d}\n", p->scale, p->scales, p->width,
+            p->height);
 }
 
 static void on_progress(void *user, const clstyle_progress *p)
 {
-    int live = *(int *)user;
+    const progress_mode *m = user;
+    int live = m->live;
     double eta = p->it_per_s > 0 ? (double)(p->iters - p->iter) / p->it_per_s : 0;
-    fprintf(stderr, "%siter %ld/%ld  loss %.6g (content %.4g, style %.4g, tv %.4g)  %.2f it/s  ETA %02d:%02d%s",
-            live ? "\r\033[K" : "", p->iter, p->iters, p->total, p->content, p->style, p->tv, p->it_per_s,
-            (int)(eta / 60), (int)fmod(eta, 60), live ? (p->iter == p->iters ? "\n" : "") : "\n");
+    if (m->json) progress_json(p, eta);
+    else
+        fprintf(stderr, "%siter %ld/%ld  loss %.6g (content %.4g, style %.4g, tv %.4g)  %.2f it/s  ETA %02d:%02d%s",
+                live ? "\r\033[K" : "", p->iter, p->iters, p->total, p->content, p->style, p->tv, p->it_per_s,
+                (int)(eta / 60), (int)fmod(eta, 60), live ? (p->iter == p->iters ? "\n" : "") : "\n");
     fflush(stderr);
+}
+
+/* The run's last line: "wrote OUT", or in JSON an "end" object with the exit status. */
+static void say_end(const progress_mode *m, int code, const char *msg)
+{
+    if (!m->json) {
+        clstyle_cli_say("%s", msg);
+        return;
+    }
+    fprintf(stderr, "{\"event\":\"%s\",\"status\":%d,\"message\":", code ? "error" : "done", code);
+    clstyle_json_write_string(stderr, msg);
+    fputs("}\n", stderr);
 }
 
 enum {
     OPT_BLEND = 256, OPT_SIZE, OPT_SSCALE, OPT_CW, OPT_SW, OPT_TW, OPT_LR, OPT_CL, OPT_SL, OPT_INIT, OPT_SEED,
     OPT_POOL, OPT_OC, OPT_PE, OPT_SE, OPT_LOG, OPT_16, OPT_CKPT, OPT_RESUME, OPT_TILE, OPT_MEM,
-    OPT_SCALES, OPT_SFACTOR, OPT_IAFTER, OPT_OPTIM, OPT_HIST, OPT_PRESET, OPT_LSEARCH
+    OPT_SCALES, OPT_SFACTOR, OPT_IAFTER, OPT_OPTIM, OPT_HIST, OPT_PRESET, OPT_LSEARCH, OPT_QUALITY, OPT_PLOT,
+    OPT_SHEET, OPT_PROGRESS
 };
 
 int clstyle_cli_run(int argc, char **argv)
@@ -195,13 +255,15 @@ int clstyle_cli_run(int argc, char **argv)
         {"scales", required_argument, 0, OPT_SCALES}, {"scale-factor", required_argument, 0, OPT_SFACTOR},
         {"iters-after", required_argument, 0, OPT_IAFTER}, {"optimizer", required_argument, 0, OPT_OPTIM},
         {"history", required_argument, 0, OPT_HIST}, {"preset", required_argument, 0, OPT_PRESET},
-        {"line-search", required_argument, 0, OPT_LSEARCH},
+        {"line-search", required_argument, 0, OPT_LSEARCH}, {"quality", required_argument, 0, OPT_QUALITY},
+        {"plot", required_argument, 0, OPT_PLOT},   {"sheet", required_argument, 0, OPT_SHEET},
+        {"progress", required_argument, 0, OPT_PROGRESS},
         {"device", required_argument, 0, 'd'},      {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0}};
     clstyle_options o;
     clstyle_options_default(&o);
-    int quiet = 0, c, rc = 0;
+    int quiet = 0, c, rc = 0, progress = PROGRESS_AUTO;
     long v;
     char *styles = NULL, *blend = NULL;
     opterr = 0;
@@ -275,6 +337,18 @@ int clstyle_cli_run(int argc, char **argv)
         case OPT_SE: rc = clstyle_cli_parse_long("--save-every", optarg, 0, 1000000, &o.save_every); break;
         case OPT_LOG: o.log = optarg; break;
         case OPT_16: o.output_bits = 16; break;
+        case OPT_QUALITY: if (!(rc = clstyle_cli_parse_long("--quality", optarg, 1, 100, &v))) o.jpeg_quality = (int)v; break;
+        case OPT_PLOT: o.plot = optarg; break;
+        case OPT_SHEET: o.sheet = optarg; break;
+        case OPT_PROGRESS:
+            if (!strcmp(optarg, "auto")) progress = PROGRESS_AUTO;
+            else if (!strcmp(optarg, "line")) progress = PROGRESS_LINE;
+            else if (!strcmp(optarg, "json")) progress = PROGRESS_JSON;
+            else {
+                clstyle_cli_say("--progress '%s': expected auto, line or json", optarg);
+                rc = CLSTYLE_ERR_USAGE;
+            }
+            break;
         case OPT_CKPT: o.checkpoint = optarg; break;
         case OPT_RESUME: o.resume = optarg; break;
         case OPT_MEM: rc = clstyle_cli_parse_bytes("--memory-limit", optarg, &o.memory_limit); break;
@@ -310,12 +384,13 @@ int clstyle_cli_run(int argc, char **argv)
             if (clstyle_cli_parse_double("--style-blend", items[i], &o.blend[i])) return CLSTYLE_ERR_USAGE;
         o.nblend = nb;
     }
-    int live = !quiet && isatty(STDERR_FILENO);
+    progress_mode mode = {.live = !quiet && progress == PROGRESS_AUTO && isatty(STDERR_FILENO),
+                          .json = progress == PROGRESS_JSON};
     if (!quiet) {
         o.info = on_info;
         o.progress = on_progress;
-        o.progress_user = &live;
-        o.progress_live = live;
+        o.progress_user = &mode;
+        o.progress_live = mode.live;
     }
     o.stop = &stop_flag;
     struct sigaction sa;
@@ -326,15 +401,24 @@ int clstyle_cli_run(int argc, char **argv)
 
     clstyle_error err = {0};
     clstyle_status st = clstyle_run(&o, &err);
+    char line[1200];
     if (st == CLSTYLE_ERR_INTERRUPTED) {
-        if (!quiet) fprintf(stderr, "\nclstyle: %s\n", err.msg);
-        return 128 + (stop_signal ? stop_signal : SIGINT);
+        int code = 128 + (stop_signal ? stop_signal : SIGINT);
+        if (mode.json) say_end(&mode, code, err.msg);
+        else if (!quiet) fprintf(stderr, "\nclstyle: %s\n", err.msg);
+        return code;
+    }
+    if (st && mode.json && err.msg[0]) {
+        say_end(&mode, st, err.msg);
+        return st;
     }
     if (st) return clstyle_cli_fail(&err);
     if (stop_signal) { /* it came during the last iteration or the final write, which completed */
-        if (!quiet) clstyle_cli_say("interrupted at the end; image written to %s", o.output);
+        snprintf(line, sizeof line, "interrupted at the end; image written to %s", o.output);
+        if (!quiet || mode.json) say_end(&mode, 128 + stop_signal, line);
         return 128 + stop_signal;
     }
-    if (!quiet) clstyle_cli_say("wrote %s", o.output);
+    snprintf(line, sizeof line, "wrote %s", o.output);
+    if (!quiet) say_end(&mode, 0, line);
     return 0;
 }

@@ -28,6 +28,20 @@ const char *tu_tmpdir(const char *name);
 void *tu_xmalloc(size_t bytes);
 /* Writes len bytes to path; returns 0 on success. */
 int tu_write_file(const char *path, const void *data, size_t len);
+/* dir/name in one of 8 rotating static buffers (so a call can take several). */
+const char *tu_path(const char *dir, const char *name);
+/* The whole file (malloc'd, *len bytes; an empty file gives a 1-byte buffer), or NULL. */
+unsigned char *tu_slurp(const char *path, size_t *len);
+/* Temp files of clstyle's atomic writes (".tmp-" in the name) left in dir; -1 if unreadable. */
+int tu_count_tmp_files(const char *dir);
+/* A full disk, portably: on, the process's file-size limit drops to 4096 bytes (SIGXFSZ
+ * ignored), so writes past it fail with EFBIG; off restores both. tu_full_disk(1)
+ * returns 0 when the limit cannot be set (skip the case). */
+int tu_full_disk(int on);
+/* What a refused write must leave: status want, a one-line message naming path, and
+ * path still holding old (old_len bytes; old NULL: no file there), no temp file in dir. */
+void tu_check_write_refused(clstyle_status st, const clstyle_error *err, clstyle_status want, const char *path,
+                            const unsigned char *old, size_t old_len, const char *dir, const char *what);
 /* 1 if both files exist and hold the same bytes. */
 int tu_same_file(const char *a, const char *b);
 /* The (3, h, w) float tensor `name` of a safetensors file (a checkpoint's x, adam.m)
