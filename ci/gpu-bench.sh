@@ -31,6 +31,7 @@ else
 fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv >>"$log" 2>&1
 
+[ -f "$pack/gpu-kernels.md" ] && cp "$pack/gpu-kernels.md" "$out/" # the kernels' registers, spills, occupancy
 failed=0
 step() { # step NAME SECONDS CMD...: runs CMD with a limit, output to $out/NAME.txt
   local name=$1 limit=$2; shift 2

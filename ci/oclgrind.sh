@@ -1,39 +1,45 @@
 #!/usr/bin/env bash
-# Runs a short style transfer with a per-layer mix of conv algorithms (tiled, Winograd,
-# tiled, Winograd: every tiled<->Winograd boundary in both directions, forward and
-# backward; an untapped pooled layer and an untapped ReLU: the route and mask paths) on
-# Oclgrind's strict simulated device with API checks and data-race detection, and fails
-# on any report (out-of-bounds access, race, API misuse, barrier divergence). Small on
-# purpose (22x17, four convs, two iterations: about 40 s). Usage: ci/oclgrind.sh [BUILD_DIR]
+# Runs short style transfers on Oclgrind's strict simulated device with API checks and
+# data-race detection, and fails on any report (out-of-bounds access, race, API misuse,
+# barrier divergence):
+#   - a per-layer mix of conv algorithms (tiled, Winograd, tiled, Winograd: every
+#     tiled<->Winograd boundary in both directions, forward and backward; an untapped
+#     pooled layer and an untapped ReLU: the route and mask paths), 22x17, four convs,
+#     two iterations (about 40 s);
+#   - L-BFGS: the pair, the fused recursion sweeps (a coefficient shared through local
+#     memory, partial sums in two halves) and the step, with pairs kept from iteration 2;
+#   - the GPU row of the kernel tunables (CLSTYLE_GEMM_ROW=gpu: the work-group GEMM with
+#     its local-memory tiles and barriers, the one-position transforms), one iteration of
+#     the same mix (about 3 min).
+# Usage: ci/oclgrind.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:-build}"
 CLSTYLE_SETUP_OCLGRIND=1 bash ci/setup.sh
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-rc=0
-CLSTYLE_NO_TUNE=1 CLSTYLE_CONV_ALGO=tiled,winograd,tiled,winograd XDG_CACHE_HOME="$tmp/cache" timeout 600 \
-  oclgrind --check-api --data-races --log "$tmp/oclgrind.log" \
-  "$dir/clstyle" -c tests/golden/content.png -s tests/golden/style.png -o "$tmp/out.png" \
-  --weights synthetic:7 --size 22 --iters 2 --init content --content-layers relu2_2 \
-  --style-layers relu1_1,relu2_2 -q || rc=$?
-if [ "$rc" -ne 0 ]; then echo "oclgrind: the run failed (exit $rc)" >&2; exit 1; fi
-if [ -s "$tmp/oclgrind.log" ]; then
-  echo "oclgrind: reports:" >&2; head -n 60 "$tmp/oclgrind.log" >&2; exit 1
-fi
-[ -s "$tmp/out.png" ] || { echo "oclgrind: no image written" >&2; exit 1; }
-# L-BFGS: the pair, the fused recursion sweeps (a coefficient shared through local
-# memory, partial sums in two halves) and the step, with pairs kept from iteration 2
-rc=0
-CLSTYLE_NO_TUNE=1 XDG_CACHE_HOME="$tmp/cache" timeout 600 \
-  oclgrind --check-api --data-races --log "$tmp/oclgrind_lbfgs.log" \
-  "$dir/clstyle" -c tests/golden/content.png -s tests/golden/style.png -o "$tmp/lbfgs.png" \
-  --weights synthetic:7 --size 22 --iters 4 --init noise --content-layers relu1_2 --style-layers relu1_1 \
-  --content-weight 1000 --style-weight 4000 --optimizer lbfgs --history 2 -q || rc=$?
-if [ "$rc" -ne 0 ]; then echo "oclgrind: the L-BFGS run failed (exit $rc)" >&2; exit 1; fi
-if [ -s "$tmp/oclgrind_lbfgs.log" ]; then
-  echo "oclgrind: L-BFGS reports:" >&2; head -n 60 "$tmp/oclgrind_lbfgs.log" >&2; exit 1
-fi
-[ -s "$tmp/lbfgs.png" ] || { echo "oclgrind: no L-BFGS image written" >&2; exit 1; }
-echo "oclgrind: mixed tiled/winograd run clean (no API, bounds or race reports)"
-echo "oclgrind: L-BFGS run clean"
+
+# clean NAME [VAR=value ...] -- clstyle ARGS: one run under Oclgrind, which must exit 0,
+# report nothing and write its image
+clean() {
+  local name=$1 envs=() rc=0
+  shift
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
+  env CLSTYLE_NO_TUNE=1 XDG_CACHE_HOME="$tmp/cache" ${envs[@]+"${envs[@]}"} timeout 600 \
+    oclgrind --check-api --data-races --log "$tmp/$name.log" \
+    "$dir/clstyle" -c tests/golden/content.png -s tests/golden/style.png -o "$tmp/$name.png" \
+    --weights synthetic:7 --size 22 -q "$@" || rc=$?
+  if [ "$rc" -ne 0 ]; then echo "oclgrind: the $name run failed (exit $rc)" >&2; exit 1; fi
+  if [ -s "$tmp/$name.log" ]; then
+    echo "oclgrind: $name reports:" >&2; head -n 60 "$tmp/$name.log" >&2; exit 1
+  fi
+  [ -s "$tmp/$name.png" ] || { echo "oclgrind: no $name image written" >&2; exit 1; }
+  echo "oclgrind: $name run clean (no API, bounds or race reports)"
+}
+
+mix=(--init content --content-layers relu2_2 --style-layers relu1_1,relu2_2)
+clean mixed CLSTYLE_CONV_ALGO=tiled,winograd,tiled,winograd -- --iters 2 "${mix[@]}"
+clean lbfgs -- --iters 4 --init noise --content-layers relu1_2 --style-layers relu1_1 \
+  --content-weight 1000 --style-weight 4000 --optimizer lbfgs --history 2
+clean gpu-row CLSTYLE_GEMM_ROW=gpu CLSTYLE_CONV_ALGO=tiled,winograd,tiled,winograd -- --iters 1 "${mix[@]}"

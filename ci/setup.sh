@@ -15,6 +15,10 @@ pkgs=(
 if [ "${CLSTYLE_SETUP_FUZZ:-0}" = 1 ]; then
   pkgs+=(clang libclang-rt-dev)
 fi
+# Optional extras: clang-15 with AMD's device libraries and libclc for ci/gpu-kernels.sh.
+if [ "${CLSTYLE_SETUP_GPUGATE:-0}" = 1 ]; then
+  pkgs+=(clang-15 rocm-device-libs libclc-15)
+fi
 # Optional extras: Oclgrind for ci/oclgrind.sh.
 if [ "${CLSTYLE_SETUP_OCLGRIND:-0}" = 1 ]; then
   pkgs+=(oclgrind)

@@ -14,13 +14,41 @@
 #ifndef KU
 #define KU 4   // unroll of the k loop (K = C * 9 need not be a multiple: a remainder loop follows)
 #endif
+#ifndef GEMM_LOCAL
+#define GEMM_LOCAL 0  // 1: the work-group GEMM for GPUs: an MR x NR tile per work-group of TX x TY
+                      // work-items, staged through local memory KB deep; 0: one register tile
+                      // of MR x NR per work-item (CPUs)
+#endif
+#ifndef TX
+#define TX 8   // GEMM_LOCAL: work-items per group along the columns (grid dim 0)
+#endif
+#ifndef TY
+#define TY 8   // GEMM_LOCAL: work-items per group along the rows (grid dim 1)
+#endif
+#ifndef LANES
+#define LANES 16  // positions per work-item of im2col3x3_packed: 16 (a panel, vector loads: CPUs)
+                  // or 1 (one position each: GPUs, nothing held across a panel)
+#endif
+#if GEMM_LOCAL
+#undef MFAST
+#define MFAST 0  // the work-group GEMM: dim 0 walks column tiles (coalesced loads and stores)
+#endif
 #ifndef MFAST
 #define MFAST 1  // 1: grid dim 0 walks row tiles, so neighbouring work-items share a column
                  // panel (read once from memory, reused from cache); 0: dim 0 walks column tiles
 #endif
+#if GEMM_LOCAL
+#define WG0 TX  // work-items per tile along grid dim 0 and dim 1 (the host's grid and group)
+#define WG1 TY
+#else
+#define WG0 1
+#define WG1 1
+#endif
 
 // PANEL (cl/common.cl): positions per packed im2col panel, one float16 per k.
-#if NR == 16
+#if GEMM_LOCAL
+#define NP (NR / PANEL)  // im2col panels per work-group
+#elif NR == 16
 #define NP 1  // im2col panels per work-item
 #elif NR == 32
 #define NP 2
@@ -30,8 +58,8 @@
 
 // The epilogues EPI_* are in cl/common.cl.
 
-// cfg[0..4] = MR, NR, KU, PANEL, MFAST: the host sizes buffers and grids from these
-// instead of repeating them.
+// cfg[0..7] = MR, NR, KU, PANEL, MFAST, LANES, WG0, WG1: the host sizes buffers, grids
+// and work-groups from these instead of repeating them.
 __kernel void gemm_config(__global int *cfg)
 {
     if (get_global_id(0) == 0) {
@@ -40,6 +68,9 @@ __kernel void gemm_config(__global int *cfg)
         cfg[2] = KU;
         cfg[3] = PANEL;
         cfg[4] = MFAST;
+        cfg[5] = LANES;
+        cfg[6] = WG0;
+        cfg[7] = WG1;
     }
 }
 
@@ -48,6 +79,25 @@ __kernel void gemm_config(__global int *cfg)
 // colp[(t-t0)*K*16 + k*16 + p%16] = x[c, i+ky-1, j+kx-1] with k = c*9 + ky*3 + kx; zero
 // outside the image and for p >= H*W. Work-item (t-t0, c) writes the 9*16 contiguous
 // floats of panel t, channel c; P (a multiple of 16) bounds the positions.
+#if LANES == 1
+// The same, one position per work-item: work-item (16*(t-t0) + l, c) writes lane l of
+// panel t, channel c (9 floats 16 apart; neighbours in dim 0 write neighbouring floats).
+__kernel void im2col3x3_packed(__global float *colp, const ulong col_off,
+                               __global const float *x, const ulong x_off,
+                               const int C, const int H, const int W, const int P, const int t0)
+{
+    const int e = get_global_id(0), c = get_global_id(1), tl = e / PANEL, l = e - tl * PANEL;
+    const int p = (t0 + tl) * PANEL + l, HW = H * W;
+    if (p >= P || c >= C) return;
+    __global float *out = colp + col_off + ((size_t)tl * C + c) * 9 * PANEL + l;
+    __global const float *xc = x + x_off + (size_t)c * HW;
+    const int pi = p / W, pj = p - pi * W;
+    for (int r = 0; r < 9; r++) {
+        const int i = pi + r / 3 - 1, j = pj + r % 3 - 1;
+        out[r * PANEL] = p < HW && i >= 0 && i < H && j >= 0 && j < W ? xc[(size_t)i * W + j] : 0.0f;
+    }
+}
+#else
 __kernel void im2col3x3_packed(__global float *colp, const ulong col_off,
                                __global const float *x, const ulong x_off,
                                const int C, const int H, const int W, const int P, const int t0)
@@ -88,6 +138,7 @@ __kernel void im2col3x3_packed(__global float *colp, const ulong col_off,
         }
     }
 }
+#endif
 
 // dst[(p*K + k)*W + r%W] = scale * src[r*ld + k] with p = r/W: rows of src (R, K) in
 // W-row panels (A operands use W = MR; the B operand of F·Fᵀ uses W = PANEL). Rows from R
@@ -121,6 +172,79 @@ __kernel void pack_col_panels(__global float *dst, const ulong dst_off, __global
     for (int l = 0; l < PANEL; l++) o[l] = k0 + l < K ? s[l] : 0.0f;
 }
 
+#if GEMM_LOCAL
+// y[m, n] = epi(v), for m < M and n < N (y row-major (M, N) at y_off).
+void store1(__global float *y, const ulong y_off, __global const float *aux, const ulong aux_off,
+            float v, const int m, const int n, const int M, const int N, const int epi)
+{
+    if (m >= M || n >= N) return;
+    const size_t o = (size_t)m * N + n;
+    if (epi == EPI_BIAS || epi == EPI_BIAS_RELU) v += aux[m];
+    if (epi == EPI_BIAS_RELU) v = fmax(v, 0.0f);
+    if (epi == EPI_MASK && !(aux[aux_off + o] > 0.0f)) v = 0.0f;
+    if (epi == EPI_ADD) v += y[y_off + o];
+    y[y_off + o] = v;
+}
+
+#define KB 16          // k depth of the local tiles
+#define RM (MR / TY)   // rows per work-item: ly, ly + TY, ...
+#define RN (NR / TX)   // columns per work-item: lx, lx + TX, ...
+#if MR % TY || NR % TX || NR % PANEL
+#error "GEMM_LOCAL needs MR a multiple of TY, NR of TX and of PANEL"
+#endif
+
+// The work-group GEMM, with gemm_packed's arguments and layouts below. Work-group
+// (t - t0, s) computes rows s*MR.. and columns t*NR..: each k step of KB stages the A
+// panel's KB x MR block (contiguous in the packed layout) and the NR/16 B panels' KB x 16
+// blocks in local memory, then every work-item updates its RM x RN strided sub-tile.
+__kernel __attribute__((reqd_work_group_size(TX, TY, 1)))
+void gemm_packed(__global float *y, const ulong y_off,
+                 __global const float *ap, const ulong a_off,
+                 __global const float *colp, const ulong col_off,
+                 __global const float *aux, const ulong aux_off,
+                 const int M, const int N, const int K, const int epi, const int t0)
+{
+    __local float As[KB * MR]; // As[k*MR + r]
+    __local float Bs[KB * NR]; // Bs[k*NR + c]
+    const int lx = get_local_id(0), ly = get_local_id(1), lid = ly * TX + lx;
+    const int tl = get_group_id(0), s = get_group_id(1);
+    const int n0 = (t0 + tl) * NR, m0 = s * MR;
+    const size_t panel = (size_t)K * PANEL;
+    __global const float *a = ap + a_off + (size_t)s * K * MR;
+    __global const float *b = colp + col_off + (size_t)tl * NP * panel;
+    float acc[RM][RN];
+#pragma unroll
+    for (int i = 0; i < RM; i++)
+#pragma unroll
+        for (int j = 0; j < RN; j++) acc[i][j] = 0.0f;
+    for (int k0 = 0; k0 < K; k0 += KB) {
+        for (int e = lid; e < KB * MR; e += TX * TY)
+            As[e] = k0 + e / MR < K ? a[(size_t)k0 * MR + e] : 0.0f;
+        for (int e = lid; e < KB * NR; e += TX * TY) {
+            const int kk = e / NR, c = e - kk * NR, q = c / PANEL;
+            Bs[e] = k0 + kk < K ? b[q * panel + (size_t)(k0 + kk) * PANEL + (c - q * PANEL)] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < KB; kk++) {
+            float av[RM], bv[RN];
+#pragma unroll
+            for (int i = 0; i < RM; i++) av[i] = As[kk * MR + ly + i * TY];
+#pragma unroll
+            for (int j = 0; j < RN; j++) bv[j] = Bs[kk * NR + lx + j * TX];
+#pragma unroll
+            for (int i = 0; i < RM; i++)
+#pragma unroll
+                for (int j = 0; j < RN; j++) acc[i][j] = fma(av[i], bv[j], acc[i][j]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+#pragma unroll
+    for (int i = 0; i < RM; i++)
+#pragma unroll
+        for (int j = 0; j < RN; j++)
+            store1(y, y_off, aux, aux_off, acc[i][j], m0 + ly + i * TY, n0 + lx + j * TX, M, N, epi);
+}
+#else
 // The tile lives in named float16 registers acc<r>_<q> (row r, panel q): private
 // arrays indexed in loops end up in memory on some compilers (PoCL among them).
 // ROWS(X, a) expands X(0, a) .. X(MR-1, a); PANS(X, a) does the same over 0 .. NP-1.
@@ -225,3 +349,4 @@ __kernel void gemm_packed(__global float *y, const ulong y_off,
 
     ROWS(ROW_STORE, _)
 }
+#endif

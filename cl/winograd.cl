@@ -13,6 +13,10 @@
 // Tiles per panel: PANEL (cl/common.cl), the GEMM's B panel width; the epilogues EPI_*
 // are there too.
 #define HALF 8
+#ifndef LANES
+#define LANES 16  // tiles per work-item: 16 (a panel, the vector path: CPUs) or 1 (one tile
+                  // each, scalar: GPUs, where 16 float16 values per work-item spill)
+#endif
 
 // x[i, j] of a (H, W) plane, zero outside.
 float pix(__global const float *x, const int i, const int j, const int H, const int W)
@@ -82,6 +86,23 @@ float16 load_row16(__global const float *x, const int i, const int j, const int 
 // TP) matrix per ξ in 16-column panels, v[ξ*C*TP + (p*C + c)*16 + l] for tile t0 + p*16 + l;
 // from x (C, H, W). Work-item (c, p) writes the 16 tiles of panel p, channel c: neighbours
 // in dim 0 write neighbouring 64-byte lines of each V[ξ].
+#if LANES == 1
+// With LANES 1, work-item (e, c) writes tile t0 + e alone (neighbours in dim 0 write
+// neighbouring floats of each V[ξ]).
+__kernel void winograd_input(__global float *v, const ulong v_off, __global const float *x, const ulong x_off,
+                             const int C, const int H, const int W, const int T, const int t0, const int TP)
+{
+    const int e = get_global_id(0), c = get_global_id(1), p = e / PANEL, l = e - p * PANEL;
+    if (e >= TP || c >= C) return;
+    const int TW = (W + 1) / 2, tl = t0 + e, tr = tl / TW, i0 = tl < T ? 2 * tr - 1 : H, j0 = 2 * (tl - tr * TW) - 1;
+    const size_t vstride = (size_t)C * TP;
+    x += x_off + (size_t)c * H * W;
+    v += v_off + ((size_t)p * C + c) * PANEL;
+    float w00, w01, w02, w03, w10, w11, w12, w13, w20, w21, w22, w23, w30, w31, w32, w33;
+    S_ROW(0, w0) S_ROW(1, w1) S_ROW(2, w2) S_ROW(3, w3)
+    S_COL_STORE(0) S_COL_STORE(1) S_COL_STORE(2) S_COL_STORE(3)
+}
+#else
 __kernel void winograd_input(__global float *v, const ulong v_off, __global const float *x, const ulong x_off,
                              const int C, const int H, const int W, const int T, const int t0, const int TP)
 {
@@ -105,6 +126,7 @@ __kernel void winograd_input(__global float *v, const ulong v_off, __global cons
         S_COL_STORE(0) S_COL_STORE(1) S_COL_STORE(2) S_COL_STORE(3)
     }
 }
+#endif
 
 // The epilogue of 16 outputs of one channel (bias: its bias; mask: where its mask
 // starts), and of one.
@@ -153,6 +175,25 @@ float epi1(float acc, const int epi, const float bias, __global const float *mas
 // y (M, H, W) at y_off = epi(Aᵀ M A) for the chunk's tiles; m (16, M, TP) at m_off holds
 // M[ξ] = U[ξ]·V[ξ] row-major per ξ. aux: bias (M) for EPI_BIAS*, the mask (M, H, W) at
 // aux_off for EPI_MASK, else unused. Work-item (p, m) writes the 16 tiles of panel p.
+#if LANES == 1
+// With LANES 1, work-item (e, m) writes the outputs of tile t0 + e alone.
+__kernel void winograd_output(__global float *y, const ulong y_off, __global const float *mt, const ulong m_off,
+                              __global const float *aux, const ulong aux_off, const int M, const int H, const int W,
+                              const int T, const int t0, const int TP, const int epi)
+{
+    const int e = get_global_id(0), m = get_global_id(1), l = 0;
+    if (e >= TP || m >= M || t0 + e >= T) return;
+    const int TW = (W + 1) / 2, tr = (t0 + e) / TW, i = 2 * tr, j = 2 * (t0 + e - tr * TW);
+    const size_t mstride = (size_t)M * TP, plane = (size_t)H * W;
+    const float bias = epi == EPI_BIAS || epi == EPI_BIAS_RELU ? aux[m] : 0.0f;
+    __global const float *mm = mt + m_off + (size_t)m * TP + e;
+    y += y_off + m * plane;
+    aux += aux_off + m * plane;
+    M_ALL(M_LOAD1)
+    OUT_T(float, m)
+    S_STORE(0, 0) S_STORE(0, 1) S_STORE(1, 0) S_STORE(1, 1)
+}
+#else
 __kernel void winograd_output(__global float *y, const ulong y_off, __global const float *mt, const ulong m_off,
                               __global const float *aux, const ulong aux_off, const int M, const int H, const int W,
                               const int T, const int t0, const int TP, const int epi)
@@ -182,3 +223,4 @@ __kernel void winograd_output(__global float *y, const ulong y_off, __global con
         S_STORE(0, 0) S_STORE(0, 1) S_STORE(1, 0) S_STORE(1, 1)
     }
 }
+#endif

@@ -28,7 +28,9 @@ void clstyle_config_from_env(clstyle_config *cfg)
     snprintf(cfg->device, sizeof cfg->device, "%s", env("CLSTYLE_DEVICE"));
     snprintf(cfg->conv_algo, sizeof cfg->conv_algo, "%s", env("CLSTYLE_CONV_ALGO"));
     cfg->no_tune = env_flag("CLSTYLE_NO_TUNE");
+    cfg->tune_keep_busy = env_flag("CLSTYLE_TUNE_KEEP_BUSY");
     snprintf(cfg->conv_options, sizeof cfg->conv_options, "%s", env("CLSTYLE_CONV_OPTIONS"));
+    snprintf(cfg->gemm_row, sizeof cfg->gemm_row, "%s", env("CLSTYLE_GEMM_ROW"));
     snprintf(cfg->kernel_dir, sizeof cfg->kernel_dir, "%s", env("CLSTYLE_KERNEL_DIR"));
     cfg->no_cache = env_flag("CLSTYLE_NO_CACHE");
     cfg->tile_any = env_flag("CLSTYLE_TILE_ANY");

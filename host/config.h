@@ -12,7 +12,10 @@ typedef struct clstyle_config {
     char device[256];         /* CLSTYLE_DEVICE: the device spec when -d is not given ("" = none) */
     char conv_algo[512];      /* CLSTYLE_CONV_ALGO: one name, or a per-layer comma list ("" = none) */
     int no_tune;              /* CLSTYLE_NO_TUNE set and not "0": the built-in defaults, no measuring */
+    int tune_keep_busy;       /* CLSTYLE_TUNE_KEEP_BUSY: cache choices even when timed on a busy machine */
     char conv_options[256];   /* CLSTYLE_CONV_OPTIONS: appended to the default GEMM tile's build options */
+    char gemm_row[16];        /* CLSTYLE_GEMM_ROW: cpu or gpu, the kernel tunables row whatever the device type
+                                 (tests run the GPU kernels on PoCL with it); "" = by device type */
     char kernel_dir[4096];    /* CLSTYLE_KERNEL_DIR: kernel sources from this folder ("" = embedded) */
     int no_cache;             /* CLSTYLE_NO_CACHE set and not "0": no kernel binary or tuning cache */
     int tile_any;             /* CLSTYLE_TILE_ANY set and not "0": --tile may be under the halo (tests: tiles

@@ -906,7 +906,7 @@ static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
     return CLSTYLE_OK;
 }
 
-clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
+static clstyle_status setup_stages(clstyle_job *J, clstyle_error *err)
 {
     const clstyle_options *o = J->o;
     clstyle_status st = clstyle_job_open_device(J, err);
@@ -942,6 +942,15 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
     info(o, "device memory: %.1f MiB allocated", J->ctx->peak_device_bytes / 1048576.0);
     st = clstyle_ctx_finish(J->ctx, err);
     return st ? st : check_stop(J, err);
+}
+
+clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
+{
+    clstyle_status st = setup_stages(J, err);
+    /* A signal can break a kernel compile in progress (PoCL's LLVM removes its temp files
+     * on SIGINT, and the build fails): a failure after a stop request is the stop. */
+    if (st && st != CLSTYLE_ERR_INTERRUPTED && J->o->stop && *J->o->stop) return check_stop(J, err);
+    return st;
 }
 
 /* ---- one iteration ---- */

@@ -568,11 +568,22 @@ int clstyle_json_i64(const clstyle_json *v, int64_t *out)
 void clstyle_json_write_string(FILE *f, const char *s)
 {
     fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
+    size_t n = strlen(s);
+    while (n) {
+        size_t ok = clstyle_utf8_check(s, n); /* bytes that are not UTF-8 (a Latin-1 name) become U+FFFD */
+        for (size_t i = 0; i < ok; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+            else if (c < 0x20) fprintf(f, "\\u%04x", c);
+            else fputc(c, f);
+        }
+        s += ok;
+        n -= ok;
+        if (n) {
+            fputs("\\ufffd", f);
+            s++;
+            n--;
+        }
     }
     fputc('"', f);
 }

@@ -79,7 +79,8 @@ int clstyle_json_i64(const clstyle_json *v, int64_t *out);
  * no surrogates, at most U+10FFFF), or len when all of s is valid. */
 size_t clstyle_utf8_check(const void *s, size_t len);
 
-/* Writes s as a JSON string (quotes; ", \\ and control characters escaped) to f: the
+/* Writes s as a JSON string (quotes; ", \\ and control characters escaped, bytes that are
+ * not UTF-8 as U+FFFD) to f: the
  * one JSON writer (devices --json, bench --json). */
 void clstyle_json_write_string(FILE *f, const char *s);
 

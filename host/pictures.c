@@ -47,7 +47,8 @@ clstyle_status clstyle_pictures_init(clstyle_pictures *P, const clstyle_options 
     if (st) return st;
     if (o->sheet) P->sheet_every = sheet_step(o, total);
     for (int k = 1; k < o->scales; k++) P->scale_starts[P->nscales++] = clstyle_ladder_end(o, k - 1) + 1;
-    snprintf(P->title, sizeof P->title, "clstyle: %s, %d style image%s, --size %d, %s", base_name(content_name),
+    snprintf(P->title, sizeof P->title, "clstyle: %s, %d style image%s, --size %d, %s",
+             content_name ? base_name(content_name) : "?",
              o->nstyle, o->nstyle == 1 ? "" : "s", o->size,
              o->optimizer == CLSTYLE_OPTIMIZER_LBFGS ? "L-BFGS" : "Adam");
     if (!o->plot) return CLSTYLE_OK;

@@ -219,18 +219,42 @@ static clstyle_status save_state(clstyle_job *J, const runner *R, long k, const 
 
 /* ---- the loop ---- */
 
+/* Where the run's image went, for messages: -o, or the caller's memory. */
+static const char *written_to(const clstyle_options *o)
+{
+    return o->output && *o->output ? o->output : "the caller (in memory, no -o)";
+}
+
+/* At a stop or divergence: the pictures brought up to iteration k, best effort (the
+ * image is what matters; a picture that cannot be written is said, not returned). */
+static void pictures_at_end(clstyle_job *J, runner *R, long k)
+{
+    clstyle_error perr = {0};
+    if (clstyle_pictures_plot(&R->pics, 1, clstyle_now(), &perr) || sheet_frame(J, R, k, 1, &perr))
+        info(J->o, "%s", perr.msg);
+}
+
+/* The image of src as the in-memory caller's result (clstyle_run_pixels). */
+static clstyle_status keep_for_caller(clstyle_job *J, runner *R, clstyle_tensor src, clstyle_error *err)
+{
+    if (!R->want_result) return CLSTYLE_OK;
+    clstyle_image_free(&R->result);
+    return read_image(J, src, &R->result, err);
+}
+
 /* The loss was not finite at iteration bad: write the image the device's guard kept,
  * the last one whose loss was finite (the one iteration bad-1 was computed on), if
  * this run has one. */
-static clstyle_status diverged(clstyle_job *J, long bad, clstyle_error *err)
+static clstyle_status diverged(clstyle_job *J, runner *R, long bad, clstyle_error *err)
 {
     const char *hint = "try a lower --lr or other weights";
     if (bad == J->start + 1)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
                                "the loss was not finite at iteration %ld, the first of this %s (%s); nothing written",
                                bad, J->ladder ? "scale" : "run", hint);
+    pictures_at_end(J, R, bad - 1);
     clstyle_error werr = {0};
-    if (save_image(J, J->o->output, J->x_good, &werr))
+    if (save_image(J, J->o->output, J->x_good, &werr) || keep_for_caller(J, R, J->x_good, &werr))
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
                                "the loss stopped being finite at iteration %ld (%s); the last image with a finite "
                                "loss (iteration %ld's) could not be written: %s",
@@ -238,7 +262,19 @@ static clstyle_status diverged(clstyle_job *J, long bad, clstyle_error *err)
     return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL,
                            "the loss stopped being finite at iteration %ld (%s); wrote the last image with a finite "
                            "loss (the one iteration %ld evaluated) to %s",
-                           bad, hint, bad - 1, J->o->output);
+                           bad, hint, bad - 1, written_to(J->o));
+}
+
+/* A stop after iteration k (its state on the device): the output, checkpoint and
+ * caller's image first, then the pictures. */
+static clstyle_status stopped(clstyle_job *J, runner *R, long k, int last, const char *when, clstyle_error *err)
+{
+    clstyle_status st = save_state(J, R, k, J->o->output, err);
+    if (!st) st = keep_for_caller(J, R, J->x, err);
+    if (st) return st;
+    pictures_at_end(J, R, k);
+    return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED, "interrupted %s; iteration %ld's image written to %s%s", when, k,
+                           written_to(J->o), last ? "" : " (before the last scale)");
 }
 
 /* The image of this scale into R->prev (the next scale starts from it). */
@@ -254,7 +290,6 @@ static clstyle_status keep_result(clstyle_job *J, runner *R, clstyle_error *err)
  * would be (rows since `reported` first); nothing when k is this job's first. */
 static clstyle_status stopped_in_step(clstyle_job *J, runner *R, long k, long reported, int last, clstyle_error *err)
 {
-    const clstyle_options *o = J->o;
     clstyle_progress p = {0};
     long bad = 0;
     if (k - 1 == J->start)
@@ -263,12 +298,11 @@ static clstyle_status stopped_in_step(clstyle_job *J, runner *R, long k, long re
     clstyle_status st = clstyle_ctx_finish(J->ctx, err);
     p.iters = R->total;
     if (!st && k - 1 > reported) st = sync_rows(J, R, reported + 1, k - 1, clstyle_now(), &p, &bad, err);
-    if (!st && bad) return diverged(J, bad, err);
-    if (!st) st = save_state(J, R, k - 1, o->output, err);
+    if (!st && bad) return diverged(J, R, bad, err);
     if (st) return st;
-    return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED,
-                           "interrupted during iteration %ld (between its tiles); iteration %ld's image written to %s%s", k,
-                           k - 1, o->output, last ? "" : " (before the last scale)");
+    char when[64];
+    snprintf(when, sizeof when, "during iteration %ld (between its tiles)", k);
+    return stopped(J, R, k - 1, last, when, err);
 }
 
 /* The end of the last scale: the output, the sheet's last frame, the in-memory result. */
@@ -308,8 +342,7 @@ static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_erro
         if ((st = clstyle_ctx_finish(J->ctx, err))) return st;
         now = clstyle_now();
         if ((st = sync_rows(J, R, reported + 1, k, now, &p, &bad, err))) return st;
-        if (bad) return diverged(J, bad, err);
-        if ((st = clstyle_pictures_plot(&R->pics, k == R->total || stop, now, err))) return st;
+        if (bad) return diverged(J, R, bad, err);
         double per_it = (now - t1) / (double)(k - J->start);
         p.elapsed = now - R->t0;
         p.it_per_s = per_it > 0 ? 1.0 / per_it : 0;
@@ -325,16 +358,19 @@ static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_erro
             if (o->progress_live || next < next_report) next_report = next;
         }
         if (o->save_every && k % o->save_every == 0 && k != R->total) {
-            char path[4200];
-            clstyle_paths_numbered(o->output, k, path, sizeof path);
+            char path[4200] = ""; /* no -o (in memory): the checkpoint alone */
+            if (o->output && *o->output) clstyle_paths_numbered(o->output, k, path, sizeof path);
             if ((st = save_state(J, R, k, path, err))) return st;
         }
-        if ((st = sheet_frame(J, R, k, stop, err))) return st;
         if (stop) {
-            if ((st = save_state(J, R, k, o->output, err))) return st;
-            return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED, "interrupted after iteration %ld%s; image written to %s",
-                                   k, last ? "" : " (before the last scale)", o->output);
+            char when[64];
+            snprintf(when, sizeof when, "after iteration %ld", k);
+            return stopped(J, R, k, last, when, err);
         }
+        /* the pictures after the images: a picture that cannot be written stops the run
+         * (as --log does), with this iteration's snapshot already safe */
+        if ((st = clstyle_pictures_plot(&R->pics, k == R->total, now, err)) || (st = sheet_frame(J, R, k, 0, err)))
+            return st;
     }
     long end = o->iters > J->start ? o->iters : J->start;
     if (last) return finish(J, R, end, err);
@@ -475,13 +511,14 @@ void clstyle_pixels_free(clstyle_pixels *p)
 }
 
 /* (h, w, 3) interleaved pixels into a (3, h, w) image, every value checked. */
-static clstyle_status from_pixels(const clstyle_pixels *px, const char *what, clstyle_image *img, clstyle_error *err)
+static clstyle_status from_pixels(const clstyle_pixels *px, const char *what, size_t cap, clstyle_image *img,
+                                  clstyle_error *err)
 {
     if (!px || !px->data || px->width < 1 || px->height < 1)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "%s: no pixels (width and height must be >= 1, data set)", what);
-    if ((double)px->width * px->height > CLSTYLE_PNG_DEFAULT_MAX_PIXELS)
-        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: %dx%d is more than the limit of %u pixels", what, px->width,
-                               px->height, CLSTYLE_PNG_DEFAULT_MAX_PIXELS);
+    if ((double)px->width * px->height > (double)cap)
+        return clstyle_err_set(err, CLSTYLE_ERR_DATA, "%s: %dx%d is more than the limit of %zu pixels", what, px->width,
+                               px->height, cap);
     clstyle_status st = clstyle_image_alloc(img, px->width, px->height, err);
     if (st) return st;
     size_t plane = (size_t)px->width * (size_t)px->height;
@@ -522,15 +559,19 @@ clstyle_status clstyle_run_pixels(const clstyle_options *o, const clstyle_pixels
     mo.nstyle = nstyle;
     memset(mo.style, 0, sizeof mo.style);
     clstyle_image imgs[1 + CLSTYLE_MAX_STYLES] = {{0}};
-    clstyle_status st = from_pixels(content, "content pixels", &imgs[0], err);
+    size_t cap = o->max_pixels ? o->max_pixels : CLSTYLE_PNG_DEFAULT_MAX_PIXELS;
+    clstyle_status st = from_pixels(content, "content pixels", cap, &imgs[0], err);
     for (int i = 0; i < nstyle && !st; i++) {
         char what[32];
         snprintf(what, sizeof what, "style pixels %d", i + 1);
-        st = from_pixels(&styles[i], what, &imgs[1 + i], err);
+        st = from_pixels(&styles[i], what, cap, &imgs[1 + i], err);
     }
     runner R = {.o = &mo, .mem = imgs, .want_result = 1};
     if (!st) st = run_all(&R, err);
-    if (!st) st = to_pixels(&R.result, out, err);
+    if (R.result.data && (!st || st == CLSTYLE_ERR_INTERRUPTED || st == CLSTYLE_ERR_INTERNAL)) {
+        clstyle_error perr = {0};
+        if (to_pixels(&R.result, out, &perr)) st = clstyle_err_set(err, perr.status, "%s", perr.msg);
+    }
     clstyle_image_free(&R.result);
     for (int i = 0; i <= nstyle; i++) clstyle_image_free(&imgs[i]);
     return st;

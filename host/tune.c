@@ -1,9 +1,9 @@
 /* Convolution algorithm choice by measurement (see tune.h). A layer shape is its channels
  * and its positions to the nearest power of two (octave), so images of similar size share
  * a measurement. The cache file holds one line per shape,
- * "cin cout octave h w<TAB>algo<TAB>options<TAB>local0<TAB>ms" (h, w: where it was
- * measured), after a header naming the device; a file that does not parse is ignored
- * and measured again. */
+ * "cin cout octave h w<TAB>algo<TAB>options<TAB>local0<TAB>ms<TAB>spread" (h, w: where
+ * it was measured), after a header naming the device; a file that does not parse is
+ * ignored and measured again. */
 #include "tune.h"
 
 #include <errno.h>
@@ -19,9 +19,18 @@
 #include "hash.h"
 #include "program.h"
 
-#define TUNE_MAGIC "# clstyle conv tune v2"
+#define TUNE_MAGIC "# clstyle conv tune v3"
 #define TUNE_MAX 256  /* shapes kept per device */
-#define TUNE_REPS 3   /* timed repetitions per candidate (after one warm-up); the minimum counts */
+/* Timing (clstyle_tune_stats): after a warm-up pass, at least TUNE_MIN_REPS timed passes,
+ * more (up to TUNE_MAX_REPS) until the two fastest agree within TUNE_STABLE; the minimum
+ * counts. The winner and the runner-up are then timed again, alternately; a choice whose
+ * passes spread past TUNE_BUSY, or whose re-timing is off its first minimum by more than
+ * TUNE_RETIME, was measured on a busy machine: used for the run, not cached. */
+#define TUNE_MIN_REPS 3
+#define TUNE_MAX_REPS 10
+#define TUNE_STABLE 0.03
+#define TUNE_BUSY 0.25
+#define TUNE_RETIME 0.15
 #define XGEMM_MARK "tuned-xgemm" /* a CLBLAST line's options column when it ran with tuned Xgemm */
 
 typedef struct entry {
@@ -86,11 +95,11 @@ static int parse_algo(const char *s, clstyle_conv_algo *a)
 static int parse_line(char *line, entry *e)
 {
     memset(e, 0, sizeof *e);
-    char *f[5], *save = NULL;
+    char *f[6], *save = NULL;
     int n = 0;
-    for (char *tok = strtok_r(line, "\t\n", &save); tok && n < 5; tok = strtok_r(NULL, "\t\n", &save)) f[n++] = tok;
+    for (char *tok = strtok_r(line, "\t\n", &save); tok && n < 6; tok = strtok_r(NULL, "\t\n", &save)) f[n++] = tok;
     /* options may be empty: "a\t\tb" collapses, so a lone "-" stands for "" */
-    if (n != 5 || sscanf(f[0], "%d %d %d %d %d", &e->cin, &e->cout, &e->octave, &e->h, &e->w) != 5) return -1;
+    if (n != 6 || sscanf(f[0], "%d %d %d %d %d", &e->cin, &e->cout, &e->octave, &e->h, &e->w) != 5) return -1;
     if (e->cin < 1 || e->cout < 1 || e->h < 1 || e->w < 1 || e->octave != octave(e->h, e->w) ||
         parse_algo(f[1], &e->c.algo))
         return -1;
@@ -108,6 +117,8 @@ static int parse_line(char *line, entry *e)
     e->c.local0 = (size_t)l0;
     e->c.ms = strtod(f[4], &end);
     if (*end || !(e->c.ms >= 0)) return -1;
+    e->c.spread = strtod(f[5], &end);
+    if (*end || !(e->c.spread >= 0 && e->c.spread < 1e9)) return -1;
     e->c.source = CLSTYLE_CONV_FROM_CACHE;
     return 0;
 }
@@ -140,8 +151,8 @@ static clstyle_status save(clstyle_ctx *ctx, const table *t, clstyle_error *err)
     for (int i = 0; i < t->n; i++) {
         const entry *e = &t->e[i];
         const char *opt = e->c.xgemm_tuned ? XGEMM_MARK : e->c.options[0] ? e->c.options : "-";
-        fprintf(af.fp, "%d %d %d %d %d\t%s\t%s\t%zu\t%.4f\n", e->cin, e->cout, e->octave, e->h, e->w,
-                clstyle_conv_algo_name(e->c.algo), opt, e->c.local0, e->c.ms);
+        fprintf(af.fp, "%d %d %d %d %d\t%s\t%s\t%zu\t%.4f\t%.4f\n", e->cin, e->cout, e->octave, e->h, e->w,
+                clstyle_conv_algo_name(e->c.algo), opt, e->c.local0, e->c.ms, e->c.spread);
     }
     return clstyle_atomic_commit(&af, err);
 }
@@ -174,10 +185,32 @@ static clstyle_status pass(clstyle_ctx *ctx, const clstyle_conv *cv, bench_bufs 
     return st ? st : clstyle_ctx_finish(ctx, err);
 }
 
-/* Milliseconds of the fastest of TUNE_REPS passes of one candidate; one pass only when
- * it is already twice as slow as `best` (the fastest so far, 0 = none). */
+int clstyle_tune_stats(const double *t, int n, double *min, double *spread)
+{
+    double s[TUNE_MAX_REPS] = {0};
+    int k = n < TUNE_MAX_REPS ? n : TUNE_MAX_REPS;
+    for (int i = 0; i < k; i++) { /* insertion sort: k is small */
+        int j = i;
+        for (; j > 0 && s[j - 1] > t[i]; j--) s[j] = s[j - 1];
+        s[j] = t[i];
+    }
+    *min = k ? s[0] : 0;
+    *spread = k && s[0] > 0 ? (s[k / 2] - s[0]) / s[0] : 0;
+    return k >= TUNE_MIN_REPS && (k == TUNE_MAX_REPS || s[1] <= s[0] * (1 + TUNE_STABLE));
+}
+
+int clstyle_tune_busy(double spread, double first_min, double retime_min)
+{
+    if (spread > TUNE_BUSY) return 1;
+    return retime_min > 0 && first_min > 0 && fabs(retime_min - first_min) > TUNE_RETIME * first_min;
+}
+
+/* Passes of one candidate until stable (clstyle_tune_stats): *ms their minimum, *spread
+ * their spread; one timed pass only when it is already twice as slow as `best` (the
+ * fastest so far, 0 = none). */
 static clstyle_status time_candidate(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w,
-                                     const clstyle_conv_choice *c, double best, double *ms, clstyle_error *err)
+                                     const clstyle_conv_choice *c, double best, double *ms, double *spread,
+                                     clstyle_error *err)
 {
     const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
     clstyle_conv cv;
@@ -193,13 +226,15 @@ static clstyle_status time_candidate(clstyle_ctx *ctx, const clstyle_weights *wt
     if (!st && !(st = alloc_fill(ctx, &b.x, L->cin, h, w, err)) && !(st = alloc_fill(ctx, &b.y, L->cout, h, w, err)) &&
         !(st = alloc_fill(ctx, &b.dx, L->cin, h, w, err)))
         st = alloc_fill(ctx, &b.ws, 1, 1, (int)clstyle_conv_workspace(&cv, h, w), err);
-    *ms = 0;
-    for (int r = 0; r <= TUNE_REPS && !st; r++) {
+    double t[TUNE_MAX_REPS];
+    int n = 0;
+    *ms = *spread = 0;
+    for (int r = 0; r <= TUNE_MAX_REPS && !st; r++) { /* pass 0 warms up */
         double t0 = clstyle_now();
         st = pass(ctx, &cv, &b, err);
-        double t = (clstyle_now() - t0) * 1e3;
-        if (r == 1 || (r > 1 && t < *ms)) *ms = t;
-        if (r == 1 && best > 0 && t > 2 * best) break;
+        if (st || r == 0) continue;
+        t[n++] = (clstyle_now() - t0) * 1e3;
+        if (clstyle_tune_stats(t, n, ms, spread) || (n == 1 && best > 0 && t[0] > 2 * best)) break;
     }
     bufs_free(ctx, &b);
     clstyle_conv_free(ctx, &cv);
@@ -227,6 +262,34 @@ static int candidate(const clstyle_ctx *ctx, int i, int xgemm_tuned, clstyle_con
     return 1;
 }
 
+/* The winner and the runner-up timed again, alternately (a load that came and went
+ * meets both); the faster of the two by their minima over both rounds wins. A winner
+ * whose passes spread, or whose re-timing is off its first minimum, is marked busy. */
+static void retime(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w, clstyle_conv_choice *best,
+                   const clstyle_conv_choice *second, void (*log)(void *, const char *), void *user)
+{
+    clstyle_error e = {0};
+    double bms, bsp, sms = 0, ssp = 0;
+    if (time_candidate(ctx, wt, l, h, w, best, 0, &bms, &bsp, &e)) return; /* it ran before: leave it */
+    if (second->ms >= 0 && !time_candidate(ctx, wt, l, h, w, second, 0, &sms, &ssp, &e) &&
+        fmin(sms, second->ms) < fmin(bms, best->ms)) {
+        char a[200], b[200];
+        clstyle_conv_choice_describe(best, a, sizeof a);
+        clstyle_conv_choice_describe(second, b, sizeof b);
+        clstyle_notify(log, user, "tune %s: re-timed, %s (%.2f ms) beats %s (%.2f ms)", clstyle_vgg_layers[l].name, b,
+                       fmin(sms, second->ms), a, fmin(bms, best->ms));
+        double first = second->ms;
+        *best = *second;
+        best->busy = clstyle_tune_busy(fmax(second->spread, ssp), first, sms);
+        best->spread = fmax(second->spread, ssp);
+        best->ms = fmin(sms, first);
+        return;
+    }
+    best->busy = clstyle_tune_busy(fmax(best->spread, bsp), best->ms, bms);
+    best->spread = fmax(best->spread, bsp);
+    best->ms = fmin(bms, best->ms);
+}
+
 /* Times every candidate for layer l at h x w; the fastest goes to *best (source
  * "measured"). A candidate that fails (a build error, a CLBlast error, too little memory)
  * is skipped and logged; when every one fails, *best is the default (source "default"). */
@@ -237,21 +300,28 @@ static void measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, i
     clstyle_conv_choice c;
     char what[200];
     int n = 0;
+    clstyle_conv_choice second = {.ms = -1};
     best->ms = -1;
     for (int i = 0; candidate(ctx, i, xgemm_tuned, &c); i++) {
         clstyle_error e;
         memset(&e, 0, sizeof e);
-        double ms;
+        double ms, spread;
         clstyle_conv_choice_describe(&c, what, sizeof what);
-        if (time_candidate(ctx, wt, l, h, w, &c, best->ms > 0 ? best->ms : 0, &ms, &e)) {
+        if (time_candidate(ctx, wt, l, h, w, &c, best->ms > 0 ? best->ms : 0, &ms, &spread, &e)) {
             clstyle_notify(log, user, "tune %s %d->%d at %dx%d: %-28s skipped: %s", L->name, L->cin, L->cout, w, h, what,
                   e.msg);
             continue;
         }
-        if (verbose) clstyle_notify(log, user, "tune %s %d->%d at %dx%d: %-28s %9.2f ms", L->name, L->cin, L->cout, w, h, what, ms);
+        if (verbose)
+            clstyle_notify(log, user, "tune %s %d->%d at %dx%d: %-28s %9.2f ms (spread %.0f%%)", L->name, L->cin, L->cout,
+                           w, h, what, ms, 100 * spread);
         n++;
-        if (best->ms < 0 || ms < best->ms) *best = c, best->ms = ms;
+        c.ms = ms;
+        c.spread = spread;
+        if (best->ms < 0 || ms < best->ms) second = *best, *best = c;
+        else if (second.ms < 0 || ms < second.ms) second = c;
     }
+    if (best->ms >= 0) retime(ctx, wt, l, h, w, best, &second, log, user);
     if (best->ms < 0) {
         /* nothing ran (a strict or odd device): the run goes on with the default, untimed and not cached */
         memset(best, 0, sizeof *best);
@@ -263,9 +333,14 @@ static void measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, i
     best->source = CLSTYLE_CONV_FROM_MEASURED;
     if (!verbose) {
         clstyle_conv_choice_describe(best, what, sizeof what);
-        clstyle_notify(log, user, "tune %s %d->%d at %dx%d: %s, %.2f ms (fastest of %d)", L->name, L->cin, L->cout, w, h, what,
-            best->ms, n);
+        clstyle_notify(log, user, "tune %s %d->%d at %dx%d: %s, %.2f ms (fastest of %d, spread %.0f%%)", L->name, L->cin,
+                       L->cout, w, h, what, best->ms, n, 100 * best->spread);
     }
+    if (best->busy)
+        clstyle_notify(log, user, "tune %s at %dx%d: the timings spread %.0f%% or moved between rounds (the machine "
+                       "looks busy): %s is used for this run%s", L->name, w, h, 100 * best->spread, what,
+                       ctx->cfg.tune_keep_busy ? " and kept (CLSTYLE_TUNE_KEEP_BUSY)"
+                                               : " but not cached; it is measured again next time");
 }
 
 /* A cached choice is used only if it is one the tuner itself would try on this device:
@@ -276,6 +351,24 @@ static int cached_choice_valid(const clstyle_ctx *ctx, const clstyle_conv_choice
     for (int i = 0; candidate(ctx, i, c->xgemm_tuned, &k); i++)
         if (k.algo == c->algo && !strcmp(k.options, c->options) && k.local0 == c->local0) return 1;
     return 0;
+}
+
+/* tune --verify: the cached choice c for layer l at h x w timed again; 1 when its time
+ * still matches the cached one (clstyle_tune_busy's rule), 0 when the shape must be
+ * measured again (then c is marked for it). */
+static int verify(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w, clstyle_conv_choice *c,
+                  void (*log)(void *, const char *), void *user)
+{
+    clstyle_error e = {0};
+    double ms = 0, spread = 0;
+    char what[200];
+    clstyle_conv_choice_describe(c, what, sizeof what);
+    int ok = !time_candidate(ctx, wt, l, h, w, c, 0, &ms, &spread, &e) && !clstyle_tune_busy(spread, c->ms, ms);
+    clstyle_notify(log, user, "verify %s at %dx%d: %s, cached %.2f ms, now %.2f ms (spread %.0f%%): %s",
+                   clstyle_vgg_layers[l].name, w, h, what, c->ms, ms, 100 * spread,
+                   ok ? "ok" : e.msg[0] ? e.msg : "off, measuring again");
+    if (!ok) c->source = CLSTYLE_CONV_FROM_DEFAULT; /* replaced by the measurement */
+    return ok;
 }
 
 clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, int nconv, int h, int w,
@@ -309,6 +402,11 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
                            "tries); measuring again", L->name, wl, hl);
             e->c.source = CLSTYLE_CONV_FROM_DEFAULT; /* replaced below */
         }
+        if (e && e->c.source == CLSTYLE_CONV_FROM_CACHE && mode == CLSTYLE_TUNE_VERIFY &&
+            verify(ctx, wt, l, hl, wl, &e->c, log, user)) {
+            out[l] = e->c;
+            continue;
+        }
         if (e && e->c.source != CLSTYLE_CONV_FROM_DEFAULT &&
             (mode == CLSTYLE_TUNE_AUTO || e->c.source == CLSTYLE_CONV_FROM_MEASURED)) {
             out[l] = e->c; /* cached, or measured earlier in this call (FORCE) */
@@ -319,6 +417,11 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
                   "CLSTYLE_NO_TUNE=1 skips it)", ctx->dev.name, w, h);
         measure(ctx, wt, l, hl, wl, xgemm_tuned, verbose, &out[l], log, user);
         if (out[l].source != CLSTYLE_CONV_FROM_MEASURED) continue; /* the default: every candidate failed */
+        if (out[l].busy && !ctx->cfg.tune_keep_busy) { /* not kept: nor the entry it was to replace */
+            if (e) *e = t->e[--t->n], changed = 1;
+            continue;
+        }
+        out[l].busy = 0;
         entry ne = {L->cin, L->cout, octave(hl, wl), hl, wl, out[l]};
         if (!e && t->n == TUNE_MAX) t->n = 0; /* full: start over rather than grow without bound */
         if (!e) e = &t->e[t->n++];

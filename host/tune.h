@@ -12,7 +12,16 @@ typedef enum clstyle_tune_mode {
     CLSTYLE_TUNE_OFF = 0,   /* built-in defaults (CLSTYLE_NO_TUNE=1, or CLSTYLE_CONV_ALGO set) */
     CLSTYLE_TUNE_AUTO = 1,  /* the cache, measuring the shapes it lacks */
     CLSTYLE_TUNE_FORCE = 2, /* measure every shape again (clstyle tune --force) */
+    CLSTYLE_TUNE_VERIFY = 3, /* re-time each cached choice; measure again the shapes whose time is off (tune --verify) */
 } clstyle_tune_mode;
+
+/* The statistic of n timed passes t[0..n) (ms): *min, and *spread = (median - min) / min.
+ * 1 when they are enough: at least 3 passes and the two fastest within 3% (stable), or
+ * 10 passes. */
+int clstyle_tune_stats(const double *t, int n, double *min, double *spread);
+/* 1 when a choice must not be cached: its passes spread past 25%, or its re-timed
+ * minimum is more than 15% off its first (the machine was busy while it was measured). */
+int clstyle_tune_busy(double spread, double first_min, double retime_min);
 
 /* OFF when the configuration has CLSTYLE_NO_TUNE=1 or CLSTYLE_CONV_ALGO, else AUTO. */
 clstyle_tune_mode clstyle_tune_mode_of(const clstyle_config *cfg);

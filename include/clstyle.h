@@ -138,11 +138,15 @@ typedef struct clstyle_pixels {
 } clstyle_pixels;
 
 /* clstyle_run on images in memory: the content and nstyle style images come from the
- * arguments (o->content, o->style and o->nstyle are not used) and are sized as files
- * would be (--size, --style-scale). The result, at the working size, goes to *out,
- * allocated by the library (free it with clstyle_pixels_free); it is also written to
- * o->output when that is set (then --save-every snapshots too). Every other option,
- * the progress callback and o->stop work as in clstyle_run. *out is zeroed on failure. */
+ * arguments (o->content and o->style are not used; o->max_pixels caps them as it caps
+ * files) and are sized as files would be (--size, --style-scale). The result, at the
+ * working size, goes to *out, allocated by the library (free it with
+ * clstyle_pixels_free); its values are not clamped (clamp to 0..255 to display them).
+ * It is also written to o->output when that is set (then --save-every snapshots too;
+ * without o->output, --save-every only writes o->checkpoint). Every other option, the
+ * progress callback and o->stop work as in clstyle_run. A stop request returns
+ * CLSTYLE_ERR_INTERRUPTED with *out holding the last iteration's image, and a diverged
+ * run 70 with the last image whose loss was finite; *out is zeroed on other failures. */
 CLSTYLE_API clstyle_status clstyle_run_pixels(const clstyle_options *o, const clstyle_pixels *content,
                                               const clstyle_pixels *styles, int nstyle, clstyle_pixels *out,
                                               clstyle_error *err);

@@ -432,6 +432,13 @@ static void count_progress(void *user, const clstyle_progress *p)
     progress_calls += p->iter > 0 && p->width > 0 && p->scales == 1;
 }
 
+static volatile int g_stop;
+static void stop_at_2(void *user, const clstyle_progress *p)
+{
+    (void)user;
+    if (p->iter >= 2) g_stop = 1;
+}
+
 /* clstyle_run_pixels: the file run's image (up to the 16-bit output's rounding), the
  * progress callback, and bad pixels refused with *out zeroed. */
 static void test_pixels(void)
@@ -472,14 +479,44 @@ static void test_pixels(void)
     }
     clstyle_pixels_free(&res);
     clstyle_pixels_free(&res);
+    clstyle_options f;
+    base(&f, out, 2);
+    f.content = NULL;
+    st = clstyle_run(&f, &err);
+    CHECK(st == CLSTYLE_ERR_USAGE && strstr(err.msg, "-c/--content"), "clstyle_run without a content: %d %s", st, err.msg);
     pc.data[7] = NAN;
     st = clstyle_run_pixels(&o, &pc, &ps, 1, &res, &err);
     CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "content pixels") && !res.data, "a NaN pixel: %s", err.msg);
+    /* no -o: --save-every writes the checkpoint alone */
+    char ckpt[4200];
+    snprintf(ckpt, sizeof ckpt, "%s/mem.ckpt", tmp);
+    pc.data[7] = 100;
+    o.save_every = 2;
+    o.checkpoint = ckpt;
+    st = clstyle_run_pixels(&o, &pc, &ps, 1, &res, &err);
+    CHECK(st == CLSTYLE_OK && res.data && access(ckpt, F_OK) == 0, "in memory with --save-every and --checkpoint: %s",
+          err.msg);
+    clstyle_pixels_free(&res);
+    o.save_every = 0;
+    o.checkpoint = NULL;
+    /* a stop request (made at iteration 2's report): 130 with the image of the iteration it stopped after */
+    g_stop = 0;
+    o.stop = &g_stop;
+    o.progress = stop_at_2;
+    st = clstyle_run_pixels(&o, &pc, &ps, 1, &res, &err);
+    o.progress = count_progress;
+    CHECK(st == CLSTYLE_ERR_INTERRUPTED && res.data && strstr(err.msg, "in memory"), "a stop in memory: %d %s", st,
+          err.msg);
+    clstyle_pixels_free(&res);
+    o.stop = NULL;
     clstyle_pixels none = {0};
     st = clstyle_run_pixels(&o, &none, &ps, 1, &res, &err);
     CHECK(st == CLSTYLE_ERR_USAGE && !res.data, "no content pixels: %s", err.msg);
     st = clstyle_run_pixels(&o, &pc, &ps, 0, &res, &err);
     CHECK(st == CLSTYLE_ERR_USAGE && !res.data, "no style: %s", err.msg);
+    o.max_pixels = 100;
+    st = clstyle_run_pixels(&o, &ps, &ps, 1, &res, &err);
+    CHECK(st == CLSTYLE_ERR_DATA && strstr(err.msg, "limit") && !res.data, "past max_pixels: %s", err.msg);
     clstyle_pixels_free(&pc);
     clstyle_pixels_free(&ps);
     clstyle_image_free(&c);

@@ -28,7 +28,7 @@ static void usage_main(FILE *f)
             "       clstyle selftest [-d SPEC]\n"
             "       clstyle weights FILE\n"
             "       clstyle bench [options]\n"
-            "       clstyle tune [-d SPEC] [--size N[,N...]] [--force]\n"
+            "       clstyle tune [-d SPEC] [--size N[,N...]] [--force|--verify]\n"
             "Run 'clstyle --help' for every option.\n");
 }
 

@@ -111,7 +111,7 @@ static void help(void)
         "                            in bands of rows (see clstyle devices)\n"
         "  -h, --help, -V, --version\n\n"
         "Other commands: clstyle devices [--json] | selftest [-d SPEC] | weights FILE |\n"
-        "                tune [-d SPEC] [--size N,...] [--force] [--clblast] | bench [options]\n"
+        "                tune [-d SPEC] [--size N,...] [--force|--verify] [--clblast] | bench [options]\n"
         "                (each with --help)\n"
         "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 no device,\n"
         "            70 internal/OpenCL, 73 cannot create output, 74 I/O, 130/143 interrupted.\n",

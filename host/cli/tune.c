@@ -12,11 +12,14 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: clstyle tune [-d SPEC] [--size N[,N...]] [--force] [--clblast [--fraction F]]\n"
+            "usage: clstyle tune [-d SPEC] [--size N[,N...]] [--force|--verify] [--clblast [--fraction F]]\n"
             "Times every convolution algorithm and tile setting on each VGG19 layer shape (to\n"
             "relu5_1) of an N x N image and keeps the fastest per shape in the cache folder\n"
             "($XDG_CACHE_HOME/clstyle or ~/.cache/clstyle). Runs do this by themselves the\n"
             "first time they meet a shape; this does it up front. --force measures again.\n"
+            "Each candidate is timed until its fastest passes agree, and the winner and runner-up\n"
+            "again; a choice whose timings spread (a busy machine) is used but not kept.\n"
+            "--verify re-times every cached choice and measures again the shapes it finds off.\n"
             "--clblast first runs CLBlast's own Xgemm tuner over a fraction F (default 0.01) of\n"
             "its search space and keeps the parameters, so the CLBlast candidate runs tuned;\n"
             "slow (minutes: every configuration tried is compiled), then measures again.\n"
@@ -50,6 +53,7 @@ int clstyle_cli_tune(int argc, char **argv)
     static const struct option opts[] = {{"device", required_argument, 0, 'd'}, {"size", required_argument, 0, 's'},
                                          {"force", no_argument, 0, 'f'},        {"help", no_argument, 0, 'h'},
                                          {"clblast", no_argument, 0, 'c'},      {"fraction", required_argument, 0, 'F'},
+                                         {"verify", no_argument, 0, 'v'},
                                          {0, 0, 0, 0}};
     char *dev = NULL, sizes_arg[256] = "512";
     clstyle_tune_mode mode = CLSTYLE_TUNE_AUTO;
@@ -62,6 +66,7 @@ int clstyle_cli_tune(int argc, char **argv)
         case 'd': dev = optarg; break;
         case 's': snprintf(sizes_arg, sizeof sizes_arg, "%s", optarg); break;
         case 'f': mode = CLSTYLE_TUNE_FORCE; break;
+        case 'v': mode = CLSTYLE_TUNE_VERIFY; break;
         case 'c': clblast = 1; break;
         case 'F':
             if (clstyle_cli_parse_double("tune --fraction", optarg, &fraction)) return CLSTYLE_ERR_USAGE;

@@ -252,7 +252,7 @@ static clstyle_status tiled(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle_te
     for (size_t done = 0; done < tiles; done += chunk) {
         g.tiles = tiles - done < chunk ? tiles - done : chunk;
         int pt0 = g.t0 * (t->nr / t->panel);
-        size_t ig[2] = {g.tiles * (size_t)(t->nr / t->panel), (size_t)in.c};
+        size_t ig[2] = {g.tiles * (size_t)(t->nr / t->panel) * (size_t)(t->panel / t->lanes), (size_t)in.c};
         if ((st = clstyle_ctx_arg(ctx, ik, "im2col3x3_packed", CLSTYLE_NARGS(ia), CLSTYLE_ARG(pt0), err)) ||
             (st = clstyle_ctx_launch(ctx, ik, 2, ig, NULL, "im2col3x3_packed", err)) ||
             (st = clstyle_gemm_run(ctx, t, &g, err)))
@@ -296,6 +296,8 @@ static clstyle_status wino_input(clstyle_ctx *ctx, const wino_chunk_args *c, cls
     clstyle_arg a[] = {CLSTYLE_ARG(c->ws),   CLSTYLE_ARG(vo),      CLSTYLE_ARG(c->in.buf), CLSTYLE_ARG(xo),
                        CLSTYLE_ARG(c->in.c), CLSTYLE_ARG(c->in.h), CLSTYLE_ARG(c->in.w),   CLSTYLE_ARG(T),
                        CLSTYLE_ARG(c->t0),   CLSTYLE_ARG(c->tp)};
+    if (clstyle_gemm_lanes(ctx) == 1) /* a tile per work-item: grid (tiles, ci) */
+        return wino_launch(ctx, CLSTYLE_KID_WINO_INPUT, a, CLSTYLE_NARGS(a), (size_t)c->tp, (size_t)c->in.c, err);
     return wino_launch(ctx, CLSTYLE_KID_WINO_INPUT, a, CLSTYLE_NARGS(a), (size_t)c->in.c, (size_t)c->tp / CLSTYLE_GEMM_PANEL, err);
 }
 
@@ -325,7 +327,9 @@ static clstyle_status wino_output(clstyle_ctx *ctx, const wino_chunk_args *c, cl
                        CLSTYLE_ARG(c->aux),     CLSTYLE_ARG(ao),       CLSTYLE_ARG(c->out.c), CLSTYLE_ARG(c->out.h),
                        CLSTYLE_ARG(c->out.w),   CLSTYLE_ARG(T),        CLSTYLE_ARG(c->t0),    CLSTYLE_ARG(c->tp),
                        CLSTYLE_ARG(c->epi)};
-    return wino_launch(ctx, CLSTYLE_KID_WINO_OUTPUT, a, CLSTYLE_NARGS(a), (size_t)c->tp / CLSTYLE_GEMM_PANEL, (size_t)c->out.c, err);
+    size_t per = (size_t)(CLSTYLE_GEMM_PANEL / clstyle_gemm_lanes(ctx)); /* work-items per panel */
+    return wino_launch(ctx, CLSTYLE_KID_WINO_OUTPUT, a, CLSTYLE_NARGS(a), (size_t)c->tp / CLSTYLE_GEMM_PANEL * per,
+                       (size_t)c->out.c, err);
 }
 
 /* out (co, H, W) = epilogue(conv(in (ci, H, W))) with u the 16 U[ξ] (co, ci). Per chunk

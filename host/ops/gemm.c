@@ -20,25 +20,68 @@
 #define GEMM_MAX_TILES 4
 static const struct gemm_row {
     cl_device_type type;
+    const char *name;   /* CLSTYLE_GEMM_ROW=NAME picks the row whatever the device (tests, ci/gpu-kernels.sh) */
     size_t chunk_bytes;
+    int lanes;          /* positions per work-item of the im2col and Winograd transforms (-DLANES): 16 or 1 */
     struct {
         const char *options;
         size_t local0;
     } tiles[GEMM_MAX_TILES];
 } gemm_tunables[] = {
-    /* CPUs (PoCL on AVX-512): 8 MB chunks stay in cache between packing and the GEMM */
+    /* CPUs (PoCL on AVX-512): 8 MB chunks stay in cache between packing and the GEMM;
+     * register tiles of float16 accumulators, transforms a 16-wide panel per work-item */
     {CL_DEVICE_TYPE_CPU,
+     "cpu",
      (size_t)8 << 20,
+     16,
      {{"-DMR=8 -DNR=32", 8}, {"-DMR=6 -DNR=32", 8}, {"-DMR=12 -DNR=16", 8}, {"-DMR=4 -DNR=32", 16}}},
-    /* GPUs and the rest */
-    {CL_DEVICE_TYPE_ALL, 0, {{"", 0}, {"-DMR=4 -DNR=16", 64}, {"-DMR=8 -DNR=16", 32}, {"-DMR=6 -DNR=32", 0}}},
+    /* GPUs and the rest: the work-group GEMM through local memory (its group size is
+     * the kernel's own, TX x TY), transforms one position per work-item; nothing that
+     * spills on the AMD compile (ci/gpu-kernels.sh) */
+    {CL_DEVICE_TYPE_ALL,
+     "gpu",
+     0,
+     1,
+     {{"-DGEMM_LOCAL=1 -DMR=64 -DNR=64 -DTX=16 -DTY=16", 0},
+      {"-DGEMM_LOCAL=1 -DMR=32 -DNR=32", 0},
+      {"-DGEMM_LOCAL=1 -DMR=64 -DNR=32 -DTX=8 -DTY=16", 0},
+      {"-DGEMM_LOCAL=1 -DMR=32 -DNR=64 -DTX=16 -DTY=8", 0}}},
 };
+#define GEMM_ROWS (sizeof gemm_tunables / sizeof *gemm_tunables)
+
+static const struct gemm_row *gemm_row_for(cl_device_type type, const char *name)
+{
+    for (size_t i = 0; name && *name && i < GEMM_ROWS; i++)
+        if (!strcmp(gemm_tunables[i].name, name)) return &gemm_tunables[i];
+    size_t i = 0;
+    while (i + 1 < GEMM_ROWS && !(gemm_tunables[i].type & type)) i++;
+    return &gemm_tunables[i];
+}
 
 static const struct gemm_row *gemm_row_of(const clstyle_ctx *ctx)
 {
-    size_t i = 0, n = sizeof gemm_tunables / sizeof *gemm_tunables;
-    while (i + 1 < n && !(gemm_tunables[i].type & ctx->dev.type)) i++;
-    return &gemm_tunables[i];
+    return gemm_row_for(ctx->dev.type, ctx->cfg.gemm_row);
+}
+
+int clstyle_gemm_lanes(const clstyle_ctx *ctx)
+{
+    return gemm_row_of(ctx)->lanes;
+}
+
+const char *clstyle_gemm_lane_options(int lanes)
+{
+    return lanes == 1 ? "-DLANES=1" : "";
+}
+
+int clstyle_gemm_builds(const char *row, int i, const char **options, int *lanes)
+{
+    const struct gemm_row *r = NULL;
+    for (size_t k = 0; k < GEMM_ROWS; k++)
+        if (!strcmp(gemm_tunables[k].name, row)) r = &gemm_tunables[k];
+    if (!r || i < 0 || i >= GEMM_MAX_TILES || !r->tiles[i].options) return 0;
+    *options = r->tiles[i].options;
+    *lanes = r->lanes;
+    return 1;
 }
 
 size_t clstyle_gemm_chunk_budget(const clstyle_ctx *ctx)
@@ -67,8 +110,9 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
     const struct gemm_row *row = gemm_row_of(ctx);
     const char *extra = options ? "" : ctx->cfg.conv_options;
     const char *base = options ? options : row->tiles[0].options;
-    int len = snprintf(t->options, sizeof t->options, "%s%s%s", base, extra && *extra && *base ? " " : "",
-                       extra ? extra : "");
+    const char *lanes = clstyle_gemm_lane_options(row->lanes);
+    int len = snprintf(t->options, sizeof t->options, "%s%s%s%s%s", base, *lanes && *base ? " " : "", lanes,
+                       extra && *extra && (*base || *lanes) ? " " : "", extra ? extra : "");
     if (len < 0 || (size_t)len >= sizeof t->options)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "GEMM options too long: '%s%s'", base, extra ? extra : "");
     t->local0 = options ? local0 : row->tiles[0].local0;
@@ -78,7 +122,7 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
     clstyle_status st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "gemm_config", &k, err);
     if (st) return st;
     cl_mem buf;
-    cl_int cfg[5] = {0, 0, 0, 0, 0};
+    cl_int cfg[8] = {0};
     if ((st = clstyle_ctx_alloc(ctx, sizeof cfg, "GEMM tile query", &buf, err))) return st;
     clstyle_arg a[] = {CLSTYLE_ARG(buf)};
     size_t g = 1;
@@ -91,8 +135,12 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
     t->nr = cfg[1];
     t->panel = cfg[3];
     t->mfast = cfg[4];
+    t->lanes = cfg[5];
+    t->wg0 = cfg[6];
+    t->wg1 = cfg[7];
     if (t->mr < 1 || t->mr > CLSTYLE_GEMM_MAX_MR || t->panel != CLSTYLE_GEMM_PANEL || t->nr < 1 ||
-        t->nr > CLSTYLE_GEMM_MAX_NR || t->nr % t->panel)
+        t->nr > CLSTYLE_GEMM_MAX_NR || t->nr % t->panel || (t->lanes != 1 && t->lanes != t->panel) || t->wg0 < 1 ||
+        t->wg1 < 1)
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "gemm.cl with '%s': bad tile %dx%d/%d", t->options, t->mr,
                                t->nr, t->panel);
     if ((st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "gemm_packed", &t->gemm, err)) ||
@@ -174,5 +222,12 @@ clstyle_status clstyle_gemm_run(clstyle_ctx *ctx, const clstyle_gemm_tile *t, co
     if ((st = clstyle_ctx_args(ctx, k, "gemm_packed", a, CLSTYLE_NARGS(a), err))) return st;
     size_t mt = clstyle_round_up((size_t)g->m, (size_t)t->mr) / (size_t)t->mr;
     size_t gg[2] = {t->mfast ? mt : g->tiles, t->mfast ? g->tiles : mt}, local[2] = {t->local0, 1};
+    if (t->wg0 > 1 || t->wg1 > 1) { /* the work-group GEMM: a group of wg0 x wg1 per tile */
+        gg[0] *= (size_t)t->wg0;
+        gg[1] *= (size_t)t->wg1;
+        local[0] = (size_t)t->wg0;
+        local[1] = (size_t)t->wg1;
+        return clstyle_ctx_launch(ctx, k, 2, gg, local, "gemm_packed", err);
+    }
     return clstyle_ctx_launch(ctx, k, 2, gg, t->local0 ? local : NULL, "gemm_packed", err);
 }

@@ -4,6 +4,7 @@
 
 static const struct {
     const char *file, *name;
+    int lanes; /* 1: built with the device's transform lanes (-DLANES, host/ops/gemm.c) */
 } table[CLSTYLE_KID_COUNT] = {
     [CLSTYLE_KID_RELU_FWD] = {"relu.cl", "relu_forward"},
     [CLSTYLE_KID_RELU_BWD] = {"relu.cl", "relu_backward"},
@@ -22,8 +23,8 @@ static const struct {
     [CLSTYLE_KID_MARK_DIVERGED] = {"loss.cl", "mark_diverged"},
     [CLSTYLE_KID_IM2COL] = {"conv.cl", "im2col3x3"},
     [CLSTYLE_KID_BIAS_ACT] = {"conv.cl", "bias_act"},
-    [CLSTYLE_KID_WINO_INPUT] = {"winograd.cl", "winograd_input"},
-    [CLSTYLE_KID_WINO_OUTPUT] = {"winograd.cl", "winograd_output"},
+    [CLSTYLE_KID_WINO_INPUT] = {"winograd.cl", "winograd_input", 1},
+    [CLSTYLE_KID_WINO_OUTPUT] = {"winograd.cl", "winograd_output", 1},
     [CLSTYLE_KID_CROP_FWD] = {"crop.cl", "crop_forward"},
     [CLSTYLE_KID_CROP_BWD] = {"crop.cl", "crop_backward"},
     [CLSTYLE_KID_LBFGS_PAIR] = {"lbfgs.cl", "lbfgs_pair"},
@@ -46,7 +47,8 @@ clstyle_status clstyle_op_kernel(clstyle_ctx *ctx, clstyle_kid id, cl_kernel *k,
         *k = ctx->slot[id];
         return CLSTYLE_OK;
     }
-    clstyle_status st = clstyle_ctx_kernel(ctx, table[id].file, "", table[id].name, k, err);
+    const char *options = table[id].lanes ? clstyle_gemm_lane_options(clstyle_gemm_lanes(ctx)) : "";
+    clstyle_status st = clstyle_ctx_kernel(ctx, table[id].file, options, table[id].name, k, err);
     if (!st) ctx->slot[id] = *k;
     return st;
 }
@@ -66,4 +68,12 @@ size_t clstyle_op_groups(size_t n, size_t wg)
     size_t g = (n + wg - 1) / wg;
     if (g < 1) g = 1;
     return g > CLSTYLE_LOSS_MAX_GROUPS ? CLSTYLE_LOSS_MAX_GROUPS : g;
+}
+
+int clstyle_op_build(int i, const char **file, int *lanes)
+{
+    if (i < 0 || i >= CLSTYLE_KID_COUNT) return 0;
+    *file = table[i].file;
+    *lanes = table[i].lanes;
+    return 1;
 }

@@ -27,6 +27,9 @@ typedef enum clstyle_kid {
 
 /* The kernel of slot id on ctx's device (built on first use); *name (may be NULL) gets
  * its name for messages. */
+/* Slot i's file, and whether it is built with the transform lanes option (0 past the
+ * last slot): what ci/gpu-kernels.sh compiles. */
+int clstyle_op_build(int i, const char **file, int *lanes);
 clstyle_status clstyle_op_kernel(clstyle_ctx *ctx, clstyle_kid id, cl_kernel *k, const char **name,
                                  clstyle_error *err);
 /* The work-group size a kernel was compiled for (reqd_work_group_size; 64 without). */
@@ -38,8 +41,8 @@ size_t clstyle_op_groups(size_t n, size_t wg);
 /* ---- gemm: the register-tiled GEMM on packed operands (cl/gemm.cl), shared by conv
  * and gram. Layouts in host/ops/gemm.c. ---- */
 #define CLSTYLE_GEMM_PANEL 16   /* columns per packed B panel (a layout constant of gemm.cl) */
-#define CLSTYLE_GEMM_MAX_MR 16  /* gemm.cl accepts MR 1..16 and NR 16 or 32 */
-#define CLSTYLE_GEMM_MAX_NR 32
+#define CLSTYLE_GEMM_MAX_MR 64  /* gemm.cl: MR 1..16 and NR 16 or 32 per work-item, or up to 64 x 64 per work-group */
+#define CLSTYLE_GEMM_MAX_NR 64
 
 /* Epilogues; mirror cl/gemm.cl's EPI_* values. */
 enum { CLSTYLE_EPI_NONE = 0, CLSTYLE_EPI_BIAS = 1, CLSTYLE_EPI_BIAS_RELU = 2, CLSTYLE_EPI_MASK = 3,
@@ -49,6 +52,8 @@ enum { CLSTYLE_EPI_NONE = 0, CLSTYLE_EPI_BIAS = 1, CLSTYLE_EPI_BIAS_RELU = 2, CL
 typedef struct clstyle_gemm_tile {
     int mr, nr;          /* rows, columns of y per work-item */
     int panel, mfast;    /* columns per B panel; 1: grid dim 0 walks row tiles */
+    int lanes;           /* positions per work-item of im2col3x3_packed: 16 (a panel) or 1 */
+    int wg0, wg1;        /* work-items per tile (the work-group GEMM), 1 x 1 for a register tile */
     char options[128];   /* build options of gemm.cl */
     size_t local0;       /* work-group size along grid dim 0, 0 = the runtime's choice */
     size_t chunk_bytes;  /* packed B bytes per launch, 0 = all at once */
@@ -70,6 +75,13 @@ size_t clstyle_round_up(size_t n, size_t m);
  * tile back. */
 clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size_t local0, clstyle_gemm_tile *t,
                                      clstyle_error *err);
+/* Positions per work-item of the transforms on ctx's device (its row's -DLANES): 16 or 1,
+ * and the build option that sets it ("" for 16). */
+int clstyle_gemm_lanes(const clstyle_ctx *ctx);
+const char *clstyle_gemm_lane_options(int lanes);
+/* The i-th tile setting of the tunables row named `row` ("cpu", "gpu") and the row's
+ * lanes, without a device (0 past the end): what ci/gpu-kernels.sh compiles. */
+int clstyle_gemm_builds(const char *row, int i, const char **options, int *lanes);
 /* The i-th tile setting the tuner tries on ctx's device (0 past the end of the list). */
 int clstyle_gemm_candidate(const clstyle_ctx *ctx, int i, const char **options, size_t *local0);
 /* The chunk budget of ctx's device type (bytes; 0: unchunked), known before any tile
@@ -147,6 +159,8 @@ typedef struct clstyle_conv_choice {
     char options[128];          /* TILED: gemm.cl build options ("" with local0 0 = device defaults) */
     size_t local0;              /* TILED: work-group size along dim 0 */
     double ms;                  /* measured forward + input-gradient time, 0 = not measured */
+    double spread;              /* its timings' (median - min) / min when measured */
+    int busy;                   /* measured while the machine looked busy: used, not cached */
     clstyle_conv_source source;
     int xgemm_tuned;            /* CLBLAST: runs with the device's tuned Xgemm parameters */
 } clstyle_conv_choice;

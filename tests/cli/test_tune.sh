@@ -10,6 +10,9 @@ TMP=${2:?usage: test_tune.sh PATH/TO/clstyle TMPDIR}
 rm -rf "$TMP" && mkdir -p "$TMP" || exit 1
 unset CLSTYLE_DEVICE CLSTYLE_KERNEL_DIR CLSTYLE_NO_CACHE CLSTYLE_NO_TUNE CLSTYLE_CONV_ALGO CLSTYLE_CONV_OPTIONS
 export XDG_CACHE_HOME="$TMP/cache" # never the user's cache
+# ctest runs tests side by side: timings spread, and the tuner would keep nothing (its
+# busy rule is tested in tests/test_tune.c); sections 1-10 test the cache itself
+export CLSTYLE_TUNE_KEEP_BUSY=1
 
 . "$(dirname "$0")/lib.sh"
 count() { grep -c -- "$1" "$TMP/out"; }
@@ -126,6 +129,18 @@ expect_rc 0 "run with a bad Xgemm file"
 grep -q "ignoring .*clblast-xgemm" "$TMP/err" && ok || bad "bad Xgemm file not reported"
 run -- tune --clblast --fraction 2
 expect_rc 64 "tune --fraction 2"
+
+# 10. --verify re-times every cached choice: a cached time far off what the choice takes
+#     now (edited to 100000 ms) has its shape measured again and replaced; the rest stay
+run -- tune --size 32
+expect_rc 0 "tune before --verify"
+awk -F'\t' 'BEGIN { OFS = "\t" } $1 == "64 64 10 32 32" { $5 = "100000.0000" } { print }' "$f" >"$TMP/v.tsv" && cp "$TMP/v.tsv" "$f"
+run -- tune --size 32 --verify
+expect_rc 0 "tune --verify"
+[ "$(count "^verify ")" -ge 9 ] && ok || bad "--verify: $(count "^verify ") verify lines, want one per cached layer"
+grep -q "^verify conv1_2 at 32x32: .*cached 100000.00 ms.*off, measuring again" "$TMP/out" && ok ||
+  bad "--verify did not find conv1_2's edited time off"
+grep -q $'^64 64 10 32 32\t.*\t100000.0000\t' "$f" && bad "--verify kept the edited time" || ok
 
 echo "test_tune: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
