@@ -5,7 +5,9 @@
 # with Debian's clang-15 for AMD gfx90a and gfx1030 (linked with Debian's
 # rocm-device-libs, so builtins are real code, not external calls) and NVIDIA nvptx64
 # (linked with libclc). Prints one row per kernel: VGPRs, SGPRs, spills, scratch bytes
-# and occupancy (waves per SIMD) on AMD, registers and local-memory bytes on NVPTX.
+# and occupancy (waves per SIMD) on AMD; PTX virtual registers (ptxas, which assigns the
+# real ones, is not in Debian) and local-memory bytes on NVPTX. Every __kernel of a file
+# must appear in each target's output, else the gate fails (nothing goes unchecked).
 # Fails on any compile error, and on any spill, scratch or local memory, or an AMD
 # occupancy under 4, in a build of the gpu row (the kernels offered to GPU devices); the
 # cpu row's builds only have to compile. Usage: ci/gpu-kernels.sh [BUILD_DIR] (about 1 min)
@@ -14,10 +16,13 @@ cd "$(dirname "$0")/.."
 dir="${1:-build}"
 CLSTYLE_SETUP_GPUGATE=1 bash ci/setup.sh >/dev/null
 [ -x "$dir/kernel_builds" ] || { echo "gpu-kernels: no $dir/kernel_builds (build first)" >&2; exit 66; }
+builds="$(mktemp)"
+"$dir/kernel_builds" >"$builds" || { echo "gpu-kernels: $dir/kernel_builds failed" >&2; exit 70; }
+[ "$(wc -l <"$builds")" -ge 20 ] || { echo "gpu-kernels: $dir/kernel_builds listed under 20 builds" >&2; exit 70; }
 amdlib=/usr/lib/x86_64-linux-gnu/amdgcn/bitcode
 clc=/usr/lib/clc/nvptx64--nvidiacl.bc
 tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" "$builds"' EXIT
 cc=(clang-15 -x cl -cl-std=CL1.2 -Xclang -finclude-default-header -O3 -S -Wno-linker-warnings)
 report="$dir/gpu-kernels.md"
 : >"$tmp/rows"
@@ -41,19 +46,20 @@ while IFS=$'\t' read -r row file options; do
       failed=1
       continue
     fi
-    printf '%s\t%s\t%s\t%s\t%s\n' "$row" "$file" "$options" "$target" "$out" >>"$tmp/rows"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$row" "$file" "$options" "$target" "$out" "$tmp/src$n.cl" >>"$tmp/rows"
   done
-done < <("$dir/kernel_builds")
+done <"$builds"
 
 /usr/bin/env python3 - "$tmp/rows" "$report" <<'PY' || failed=1
 import re, sys
 rows, report = sys.argv[1], sys.argv[2]
 lines, bad = [], []
-head = "| row | file | options | kernel | target | VGPRs / regs | SGPRs | spills | scratch / local B | occupancy |"
+head = "| row | file | options | kernel | target | VGPRs (AMD) / PTX vregs | SGPRs | spills | scratch / local B | occupancy |"
 lines += [head, "|" + "---|" * 10]
 for rec in open(rows):
-    row, file, options, target, path = rec.rstrip("\n").split("\t")
+    row, file, options, target, path, src = rec.rstrip("\n").split("\t")
     asm = open(path).read()
+    declared = set(re.findall(r"__kernel\b(?:\s+__attribute__\(\(.*?\)\))?\s+void\s+(\w+)", open(src).read(), re.S))
     kernels = []
     if target == "nvptx64":
         for m in re.finditer(r"\.entry (\w+)\((.*?)\n}\n", asm, re.S):
@@ -74,6 +80,9 @@ for rec in open(rows):
         kern_order = [k for k, _ in re.findall(r"\.amdhsa_kernel (\w+)()", asm)]
         occ_by = dict(zip(kern_order, occ))
         kernels = [(k, v, s, sp, sc, int(occ_by.get(k, 0))) for k, v, s, sp, sc, _ in kernels]
+    found = {k[0] for k in kernels}
+    if not declared or found != declared:
+        bad.append(f"{file} '{options}' on {target}: kernels in the output {sorted(found)}, in the source {sorted(declared)}")
     for name, v, s, sp, sc, oc in kernels:
         gate = row == "gpu"
         why = []

@@ -241,6 +241,7 @@ static clstyle_status band_net(clstyle_job *J, clstyle_band *b, clstyle_error *e
     clstyle_conv_choice choice[CLSTYLE_VGG_NCONV];
     int h = b->y1 - b->y0 + 2;
     if (!J->cfg.no_tune) clstyle_tune_load_xgemm(b->ctx, o->info, o->progress_user);
+    b->ctx->stop = o->stop;
     clstyle_status st = clstyle_tune_convs(b->ctx, &J->weights, J->weights.nconv, h, J->content.w,
                                            clstyle_tune_mode_of(&b->ctx->cfg), 0, choice, o->info, o->progress_user, err);
     if (!st)

@@ -58,6 +58,7 @@ typedef struct clstyle_ctx {
     size_t device_bytes, peak_device_bytes; /* bytes allocated through clstyle_ctx_alloc */
     size_t memory_limit;     /* the budget allocations must stay under (--memory-limit); 0 = the device's memory */
     size_t workspace_limit;  /* workspace bytes the memory plan counted on (0: any): the tuner skips candidates needing more */
+    const volatile int *stop; /* the job's stop request (NULL: none): the tuner stops measuring, and keeps nothing */
 } clstyle_ctx;
 
 /* Opens the device chosen by spec (-d; NULL or "": cfg->device, then the default; see

@@ -892,6 +892,7 @@ static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
     if (st) return st;
     if (!J->tiling.n) J->host_state = 0;
     J->ctx->workspace_limit = (size_t)(4 * workspace_cap(J->ctx)); /* the bound the estimate took */
+    J->ctx->stop = o->stop;
     const clstyle_tiling *tl = &J->tiling;
     if (!tl->n) {
         info(o, "memory: about %.0f MiB of a %.0f MiB budget, untiled", need / MiB, budget / MiB);
@@ -949,7 +950,9 @@ clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err)
     clstyle_status st = setup_stages(J, err);
     /* A signal can break a kernel compile in progress (PoCL's LLVM removes its temp files
      * on SIGINT, and the build fails): a failure after a stop request is the stop. */
-    if (st && st != CLSTYLE_ERR_INTERRUPTED && J->o->stop && *J->o->stop) return check_stop(J, err);
+    if (st && st != CLSTYLE_ERR_INTERRUPTED && J->o->stop && *J->o->stop)
+        return clstyle_err_set(err, CLSTYLE_ERR_INTERRUPTED,
+                               "interrupted before the first iteration (while setting up: %s); nothing written", err->msg);
     return st;
 }
 

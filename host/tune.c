@@ -23,7 +23,7 @@
 #define TUNE_MAX 256  /* shapes kept per device */
 /* Timing (clstyle_tune_stats): after a warm-up pass, at least TUNE_MIN_REPS timed passes,
  * more (up to TUNE_MAX_REPS) until the two fastest agree within TUNE_STABLE; the minimum
- * counts. The winner and the runner-up are then timed again, alternately; a choice whose
+ * counts. The winner and the runner-up are then timed again, one after the other; a choice whose
  * passes spread past TUNE_BUSY, or whose re-timing is off its first minimum by more than
  * TUNE_RETIME, was measured on a busy machine: used for the run, not cached. */
 #define TUNE_MIN_REPS 3
@@ -52,6 +52,7 @@ clstyle_tune_mode clstyle_tune_mode_of(const clstyle_config *cfg)
 static void cache_path(clstyle_ctx *ctx, char *path, size_t len)
 {
     uint64_t h = CLSTYLE_HASH_INIT;
+    h = clstyle_hash(h, ctx->cfg.gemm_row, strlen(ctx->cfg.gemm_row)); /* CLSTYLE_GEMM_ROW: other kernels */
     for (int i = 0; clstyle_program_file(i); i++) {
         uint64_t key = clstyle_program_key(ctx, clstyle_program_file(i));
         h = clstyle_hash(h, &key, sizeof key);
@@ -262,8 +263,8 @@ static int candidate(const clstyle_ctx *ctx, int i, int xgemm_tuned, clstyle_con
     return 1;
 }
 
-/* The winner and the runner-up timed again, alternately (a load that came and went
- * meets both); the faster of the two by their minima over both rounds wins. A winner
+/* The winner and the runner-up timed again, one after the other (a load that came and
+ * went meets both); the faster of the two by their minima over both rounds wins. A winner
  * whose passes spread, or whose re-timing is off its first minimum, is marked busy. */
 static void retime(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, int w, clstyle_conv_choice *best,
                    const clstyle_conv_choice *second, void (*log)(void *, const char *), void *user)
@@ -392,9 +393,14 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
     load(ctx, t);
     int changed = 0;
     clstyle_status st = CLSTYLE_OK;
+    int stopped = 0;
     for (int l = 0; l < nconv && !st; l++) {
         const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
         int hl, wl;
+        if (ctx->stop && *ctx->stop) { /* a signal may have broken a candidate's compile: keep nothing */
+            stopped = 1;
+            break;
+        }
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
         entry *e = find(t, L->cin, L->cout, hl, wl);
         if (e && e->c.source == CLSTYLE_CONV_FROM_CACHE && !cached_choice_valid(ctx, &e->c)) {
@@ -403,8 +409,9 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
             e->c.source = CLSTYLE_CONV_FROM_DEFAULT; /* replaced below */
         }
         if (e && e->c.source == CLSTYLE_CONV_FROM_CACHE && mode == CLSTYLE_TUNE_VERIFY &&
-            verify(ctx, wt, l, hl, wl, &e->c, log, user)) {
+            verify(ctx, wt, l, e->h, e->w, &e->c, log, user)) { /* at the size it was measured at */
             out[l] = e->c;
+            e->c.source = CLSTYLE_CONV_FROM_MEASURED; /* a later layer of the same shape takes it as it is */
             continue;
         }
         if (e && e->c.source != CLSTYLE_CONV_FROM_DEFAULT &&
@@ -428,7 +435,8 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
         *e = ne;
         changed = 1;
     }
-    if (!st && changed) {
+    if (ctx->stop && *ctx->stop) stopped = 1; /* during the last measurement */
+    if (!st && changed && !stopped) {
         clstyle_error e;
         if (save(ctx, t, &e)) clstyle_notify(log, user, "tune: results not kept: %s", e.msg);
     }

@@ -1,7 +1,9 @@
 /* Every conv algorithm (TILED, CLBLAST, WINOGRAD) against the double reference of
  * tests/support over odd channel counts and spatial sizes: forward with and without
  * ReLU, backward with and without the ReLU mask, views at odd offsets inside sentinel
- * bands. Prints each algorithm's worst error as a fraction of its bound. */
+ * bands; then every other GEMM tile setting of the device's row (the tuner's candidates)
+ * through TILED and WINOGRAD on odd shapes. Prints each algorithm's worst error as a
+ * fraction of its bound. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@ static clstyle_ctx *ctx;
 static clstyle_error err;
 static ref_rng rng;
 static double worst[CLSTYLE_CONV_ALGO_COUNT]; /* worst error / bound per algorithm */
+static const char *g_tile;  /* the GEMM tile setting under test (NULL: the device's default) */
+static size_t g_local0;
 
 static float *rnd(size_t n, double lo, double hi)
 {
@@ -135,8 +139,10 @@ static void test_shape(clstyle_conv_algo algo, int cin, int cout, int h, int w)
             for (int k = 0; k < 9; k++) wf[((size_t)i * cout + o) * 9 + 8 - k] = wt[((size_t)o * cin + i) * 9 + k];
 
     clstyle_conv cv;
-    snprintf(name, sizeof name, "%s init %d->%d", an, cin, cout);
-    if (!op_ok(clstyle_conv_init_algo(ctx, &cv, cin, cout, wt, b, algo, &err), name)) goto out;
+    snprintf(name, sizeof name, "%s init %d->%d%s%s", an, cin, cout, g_tile ? " tile " : "", g_tile ? g_tile : "");
+    clstyle_status ist = g_tile ? clstyle_conv_init_tile(ctx, &cv, cin, cout, wt, b, algo, g_tile, g_local0, &err)
+                                : clstyle_conv_init_algo(ctx, &cv, cin, cout, wt, b, algo, &err);
+    if (!op_ok(ist, name)) goto out;
     size_t nws = clstyle_conv_workspace(&cv, h, w);
     ref_dev dx_in, dy_out, dws, ddy, dmask, ddx;
     CHECK(ref_dev_make(ctx, &dx_in, cin, h, w, PAD, TAIL, x, SENT) == 0, "alloc");
@@ -208,6 +214,18 @@ int main(void)
     for (size_t a = 0; a < sizeof algos / sizeof *algos; a++)
         for (size_t i = 0; i < sizeof big / sizeof *big; i++)
             test_shape(algos[a], big[i][0], big[i][1], big[i][2], big[i][3]);
+    /* every other tile setting the tuner offers on this device (the GEMM of TILED and of
+     * WINOGRAD), on odd shapes and one that chunks */
+    static const int odd[][4] = {{3, 64, 13, 17}, {64, 5, 35, 37}, {64, 64, 1, 127}, {64, 64, 67, 71}};
+    const char *opt;
+    for (int c = 1; clstyle_gemm_candidate(ctx, c, &opt, &g_local0); c++) {
+        g_tile = opt;
+        for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+            test_shape(CLSTYLE_CONV_ALGO_TILED, odd[i][0], odd[i][1], odd[i][2], odd[i][3]);
+            test_shape(CLSTYLE_CONV_ALGO_WINOGRAD, odd[i][0], odd[i][1], odd[i][2], odd[i][3]);
+        }
+    }
+    g_tile = NULL;
     for (size_t a = 0; a < sizeof algos / sizeof *algos; a++)
         printf("%-8s worst error / bound %.4f\n", clstyle_conv_algo_name(algos[a]), worst[algos[a]]);
     clstyle_ctx_free(ctx);

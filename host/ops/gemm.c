@@ -103,19 +103,31 @@ size_t clstyle_round_up(size_t n, size_t m)
     return (n + m - 1) / m * m;
 }
 
-clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size_t local0, clstyle_gemm_tile *t,
-                                     clstyle_error *err)
+/* A work-group tile needs wg0 x wg1 work-items per group: more than the device allows
+ * for the built kernel is CLSTYLE_ERR_NODEVICE (the caller may take another tile). */
+static clstyle_status check_group(clstyle_ctx *ctx, const clstyle_gemm_tile *t, clstyle_error *err)
+{
+    size_t need = (size_t)t->wg0 * (size_t)t->wg1, can = 0;
+    if (need <= 1) return CLSTYLE_OK;
+    CLSTYLE_CL(ctx, err,
+               clGetKernelWorkGroupInfo(t->gemm, ctx->dev.device, CL_KERNEL_WORK_GROUP_SIZE, sizeof can, &can, NULL),
+               "clGetKernelWorkGroupInfo");
+    if (need <= can) return CLSTYLE_OK;
+    return clstyle_err_set(err, CLSTYLE_ERR_NODEVICE, "gemm.cl with '%s': %zu work-items per group, %s allows %zu",
+                           t->options, need, ctx->dev.name, can);
+}
+
+/* The tile of `base` (options, local0) with the row's lanes and `extra` appended. */
+static clstyle_status tile_build(clstyle_ctx *ctx, const struct gemm_row *row, const char *base, size_t local0,
+                                 const char *extra, clstyle_gemm_tile *t, clstyle_error *err)
 {
     memset(t, 0, sizeof *t);
-    const struct gemm_row *row = gemm_row_of(ctx);
-    const char *extra = options ? "" : ctx->cfg.conv_options;
-    const char *base = options ? options : row->tiles[0].options;
     const char *lanes = clstyle_gemm_lane_options(row->lanes);
     int len = snprintf(t->options, sizeof t->options, "%s%s%s%s%s", base, *lanes && *base ? " " : "", lanes,
                        extra && *extra && (*base || *lanes) ? " " : "", extra ? extra : "");
     if (len < 0 || (size_t)len >= sizeof t->options)
         return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "GEMM options too long: '%s%s'", base, extra ? extra : "");
-    t->local0 = options ? local0 : row->tiles[0].local0;
+    t->local0 = local0;
     t->chunk_bytes = row->chunk_bytes;
 
     cl_kernel k;
@@ -144,10 +156,25 @@ clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size
         return clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "gemm.cl with '%s': bad tile %dx%d/%d", t->options, t->mr,
                                t->nr, t->panel);
     if ((st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "gemm_packed", &t->gemm, err)) ||
+        (st = check_group(ctx, t, err)) ||
         (st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "pack_row_panels", &t->pack_rows, err)) ||
         (st = clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "pack_col_panels", &t->pack_cols, err)))
         return st;
     return clstyle_ctx_kernel(ctx, "gemm.cl", t->options, "im2col3x3_packed", &t->im2col, err);
+}
+
+clstyle_status clstyle_gemm_tile_get(clstyle_ctx *ctx, const char *options, size_t local0, clstyle_gemm_tile *t,
+                                     clstyle_error *err)
+{
+    const struct gemm_row *row = gemm_row_of(ctx);
+    if (options) return tile_build(ctx, row, options, local0, "", t, err);
+    /* the row's default: its first tile the device can run (work-group size) */
+    clstyle_status st = CLSTYLE_ERR_INTERNAL;
+    for (int i = 0; i < GEMM_MAX_TILES && row->tiles[i].options; i++) {
+        st = tile_build(ctx, row, row->tiles[i].options, row->tiles[i].local0, ctx->cfg.conv_options, t, err);
+        if (st != CLSTYLE_ERR_NODEVICE) return st;
+    }
+    return st;
 }
 
 size_t clstyle_gemm_chunk(const clstyle_gemm_tile *t, size_t unit_bytes, size_t multiple, size_t cap)
