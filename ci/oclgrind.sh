@@ -2,8 +2,8 @@
 # Runs short style transfers on Oclgrind's strict simulated device with API checks and
 # data-race detection, and fails on any report (out-of-bounds access, race, API misuse,
 # barrier divergence):
-#   - a per-layer mix of conv algorithms (tiled, Winograd, tiled, Winograd: every
-#     tiled<->Winograd boundary in both directions, forward and backward; an untapped
+#   - a per-layer mix of conv algorithms (tiled, Winograd F(2x2), F(4x4), F(2x2): the
+#     boundaries in both directions, forward and backward; an untapped
 #     pooled layer and an untapped ReLU: the route and mask paths), 22x17, four convs,
 #     two iterations (about 40 s);
 #   - L-BFGS: the pair, the fused recursion sweeps (a coefficient shared through local
@@ -39,7 +39,7 @@ clean() {
 }
 
 mix=(--init content --content-layers relu2_2 --style-layers relu1_1,relu2_2)
-clean mixed CLSTYLE_CONV_ALGO=tiled,winograd,tiled,winograd -- --iters 2 "${mix[@]}"
+clean mixed CLSTYLE_CONV_ALGO=tiled,winograd,winograd4,winograd -- --iters 2 "${mix[@]}"
 clean lbfgs -- --iters 4 --init noise --content-layers relu1_2 --style-layers relu1_1 \
   --content-weight 1000 --style-weight 4000 --optimizer lbfgs --history 2
-clean gpu-row CLSTYLE_GEMM_ROW=gpu CLSTYLE_CONV_ALGO=tiled,winograd,tiled,winograd -- --iters 1 "${mix[@]}"
+clean gpu-row CLSTYLE_GEMM_ROW=gpu CLSTYLE_CONV_ALGO=tiled,winograd,winograd4,winograd -- --iters 1 "${mix[@]}"

@@ -10,6 +10,7 @@ pkgs=(
   libclblast-dev
   libpng-dev zlib1g-dev libjpeg-dev libcairo2-dev
   python3-numpy python3-scipy
+  libopenmpi-dev openmpi-bin
 )
 # Optional extras: clang for the libFuzzer harnesses.
 if [ "${CLSTYLE_SETUP_FUZZ:-0}" = 1 ]; then

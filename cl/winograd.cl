@@ -224,3 +224,199 @@ __kernel void winograd_output(__global float *y, const ulong y_off, __global con
     }
 }
 #endif
+
+// ---- F(4x4,3x3): 6x6 patches (stride 4) -> 4x4 outputs, 36 transformed positions ----
+// Points 0, ±1, ±2, ∞. Tile t (TW = ceil(W/4)) reads rows 4ti-1 .. 4ti+4 and columns
+// 4tj-1 .. 4tj+4 and yields rows 4ti .. 4ti+3, columns 4tj .. 4tj+3; ξ = 6*row + column.
+// Same layouts as F(2x2,3x3) with 36 in place of 16: V (36, TP/16, C, 16) in the GEMM's
+// B panels, M (36, M, TP) row-major per ξ. The vector path works on halves of 8 tiles in
+// one tile row (float8: 36 of them live, as many as the CPU has vector registers).
+
+// u = Bᵀ d of six values (1-D; applied to rows, then to columns).
+#define BT6(T, d0, d1, d2, d3, d4, d5, u)                      \
+    const T u##0 = 4.0f * d0 - 5.0f * d2 + d4;                 \
+    const T u##1 = d3 + d4 - 4.0f * (d1 + d2);                 \
+    const T u##2 = 4.0f * (d1 - d2) + d4 - d3;                 \
+    const T u##3 = 2.0f * (d3 - d1) + d4 - d2;                 \
+    const T u##4 = 2.0f * (d1 - d3) + d4 - d2;                 \
+    const T u##5 = 4.0f * d1 - 5.0f * d3 + d5;
+
+// y = Aᵀ m of six values: four.
+#define AT6(T, m0, m1, m2, m3, m4, m5, y)                     \
+    const T y##0 = m0 + m1 + m2 + m3 + m4;                    \
+    const T y##1 = m1 - m2 + 2.0f * (m3 - m4);                \
+    const T y##2 = m1 + m2 + 4.0f * (m3 + m4);                \
+    const T y##3 = m1 - m2 + 8.0f * (m3 - m4) + m5;
+
+#define X6(X, r) X(r, 0) X(r, 1) X(r, 2) X(r, 3) X(r, 4) X(r, 5)
+
+// Patch row r of one tile (from (i0, j0)) after d·B: w<r>0 .. w<r>5.
+#define S4_ROW(r)                                                                         \
+    const float d##r##0 = pix(x, i0 + r, j0, H, W), d##r##1 = pix(x, i0 + r, j0 + 1, H, W); \
+    const float d##r##2 = pix(x, i0 + r, j0 + 2, H, W), d##r##3 = pix(x, i0 + r, j0 + 3, H, W); \
+    const float d##r##4 = pix(x, i0 + r, j0 + 4, H, W), d##r##5 = pix(x, i0 + r, j0 + 5, H, W); \
+    BT6(float, d##r##0, d##r##1, d##r##2, d##r##3, d##r##4, d##r##5, w##r)
+
+// Patch row r of 8 tiles side by side in row i0 + r from column j0 (stride 4), after d·B.
+#define V4_ROW(r)                                                                              \
+    float8 d##r##0, d##r##1, d##r##2, d##r##3, d##r##4, d##r##5;                               \
+    {                                                                                          \
+        const float16 a = load_row16(x, i0 + r, j0, H, W), b = load_row16(x, i0 + r, j0 + 16, H, W); \
+        const float2 c = (float2)(pix(x, i0 + r, j0 + 32, H, W), pix(x, i0 + r, j0 + 33, H, W)); \
+        d##r##0 = (float8)(a.s048c, b.s048c);                                                  \
+        d##r##1 = (float8)(a.s159d, b.s159d);                                                  \
+        d##r##2 = (float8)(a.s26ae, b.s26ae);                                                  \
+        d##r##3 = (float8)(a.s37bf, b.s37bf);                                                  \
+        d##r##4 = (float8)(a.s48c, b.s048c, c.s0);                                             \
+        d##r##5 = (float8)(a.s59d, b.s159d, c.s1);                                             \
+    }                                                                                          \
+    BT6(float8, d##r##0, d##r##1, d##r##2, d##r##3, d##r##4, d##r##5, w##r)
+
+// Column k of the 6 transformed rows: V[6*row + k] = (Bᵀ (d B))[row][k], for one tile at
+// lane l (S) or for 8 tiles at lanes l .. l+7 (V).
+#define S4_COL(k)                                                      \
+    {                                                                  \
+        BT6(float, w0##k, w1##k, w2##k, w3##k, w4##k, w5##k, q)        \
+        v[(0 * 6 + k) * vstride + l] = q0;                             \
+        v[(1 * 6 + k) * vstride + l] = q1;                             \
+        v[(2 * 6 + k) * vstride + l] = q2;                             \
+        v[(3 * 6 + k) * vstride + l] = q3;                             \
+        v[(4 * 6 + k) * vstride + l] = q4;                             \
+        v[(5 * 6 + k) * vstride + l] = q5;                             \
+    }
+#define V4_COL(k)                                                      \
+    {                                                                  \
+        BT6(float8, w0##k, w1##k, w2##k, w3##k, w4##k, w5##k, q)       \
+        vstore8(q0, 0, v + (0 * 6 + k) * vstride + l);                 \
+        vstore8(q1, 0, v + (1 * 6 + k) * vstride + l);                 \
+        vstore8(q2, 0, v + (2 * 6 + k) * vstride + l);                 \
+        vstore8(q3, 0, v + (3 * 6 + k) * vstride + l);                 \
+        vstore8(q4, 0, v + (4 * 6 + k) * vstride + l);                 \
+        vstore8(q5, 0, v + (5 * 6 + k) * vstride + l);                 \
+    }
+
+// V of the tile t0 + e at lane l of its panel (e past T: zeros, from a patch below the image).
+void wino4_in_one(__global float *v, __global const float *x, const size_t vstride, const int l, const int tl,
+                  const int H, const int W, const int T)
+{
+    const int TW = (W + 3) / 4, tr = tl / TW, i0 = tl < T ? 4 * tr - 1 : H, j0 = 4 * (tl - tr * TW) - 1;
+    S4_ROW(0) S4_ROW(1) S4_ROW(2) S4_ROW(3) S4_ROW(4) S4_ROW(5)
+    S4_COL(0) S4_COL(1) S4_COL(2) S4_COL(3) S4_COL(4) S4_COL(5)
+}
+
+// v (36, TP/16, C, 16) at v_off from x (C, H, W): as winograd_input.
+#if LANES == 1
+__kernel void winograd4_input(__global float *v, const ulong v_off, __global const float *x, const ulong x_off,
+                              const int C, const int H, const int W, const int T, const int t0, const int TP)
+{
+    const int e = get_global_id(0), c = get_global_id(1), p = e / PANEL;
+    if (e >= TP || c >= C) return;
+    wino4_in_one(v + v_off + ((size_t)p * C + c) * PANEL, x + x_off + (size_t)c * H * W, (size_t)C * TP,
+                 e - p * PANEL, t0 + e, H, W, T);
+}
+#else
+__kernel void winograd4_input(__global float *v, const ulong v_off, __global const float *x, const ulong x_off,
+                              const int C, const int H, const int W, const int T, const int t0, const int TP)
+{
+    const int c = get_global_id(0), p = get_global_id(1);
+    if (p * PANEL >= TP || c >= C) return;
+    const int TW = (W + 3) / 4;
+    const size_t vstride = (size_t)C * TP;
+    x += x_off + (size_t)c * H * W;
+    v += v_off + ((size_t)p * C + c) * PANEL;
+    for (int l = 0; l < PANEL; l += HALF) {
+        const int t = t0 + p * PANEL + l, tr = t / TW, tc = t - tr * TW;
+        if (t + HALF <= T && tc + HALF <= TW) {
+            const int i0 = 4 * tr - 1, j0 = 4 * tc - 1;
+            V4_ROW(0) V4_ROW(1) V4_ROW(2) V4_ROW(3) V4_ROW(4) V4_ROW(5)
+            V4_COL(0) V4_COL(1) V4_COL(2) V4_COL(3) V4_COL(4) V4_COL(5)
+        } else {
+            for (int k = 0; k < HALF; k++) wino4_in_one(v, x, vstride, l + k, t + k, H, W, T);
+        }
+    }
+}
+#endif
+
+// Column k of Aᵀ M: t<r><k> for r = 0..3, from M[6*row + k] (S: one tile at lane l; V: 8).
+#define S4_MCOL(k)                                                                                     \
+    AT6(float, mm[(0 * 6 + k) * mstride], mm[(1 * 6 + k) * mstride], mm[(2 * 6 + k) * mstride],         \
+        mm[(3 * 6 + k) * mstride], mm[(4 * 6 + k) * mstride], mm[(5 * 6 + k) * mstride], t##k)
+#define V4_MCOL(k)                                                                                     \
+    AT6(float8, vload8(0, mm + (0 * 6 + k) * mstride), vload8(0, mm + (1 * 6 + k) * mstride),          \
+        vload8(0, mm + (2 * 6 + k) * mstride), vload8(0, mm + (3 * 6 + k) * mstride),                  \
+        vload8(0, mm + (4 * 6 + k) * mstride), vload8(0, mm + (5 * 6 + k) * mstride), t##k)
+// Output row r of the tile(s): y<r>0 .. y<r>3 = (Aᵀ M A)[r][.].
+#define OUT4_ROW(T, r) AT6(T, t0##r, t1##r, t2##r, t3##r, t4##r, t5##r, y##r)
+
+// Row r of one tile at (i, j), the outputs inside the image.
+#define S4_STORE(r)                                                              \
+    if (i + r < H) {                                                             \
+        OUT4_ROW(float, r)                                                       \
+        const float yr[4] = {y##r##0, y##r##1, y##r##2, y##r##3};                \
+        for (int s = 0; s < 4 && j + s < W; s++) {                               \
+            const size_t o = (size_t)(i + r) * W + j + s;                        \
+            y[o] = epi1(yr[s], epi, bias, aux + o);                              \
+        }                                                                        \
+    }
+
+// Row r of 8 tiles: 32 outputs from (i, j), interleaved from the four float8 columns.
+#define ILV2 (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)
+#define ILV4_LO (uint16)(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23)
+#define ILV4_HI (uint16)(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31)
+#define V4_STORE(r)                                                                          \
+    {                                                                                        \
+        OUT4_ROW(float8, r)                                                                  \
+        const float16 e01 = shuffle2(y##r##0, y##r##1, ILV2), e23 = shuffle2(y##r##2, y##r##3, ILV2); \
+        const size_t o = (size_t)(i + r) * W + j;                                            \
+        vstore16(epi16(shuffle2(e01, e23, ILV4_LO), epi, bias, aux + o), 0, y + o);          \
+        vstore16(epi16(shuffle2(e01, e23, ILV4_HI), epi, bias, aux + o + 16), 0, y + o + 16); \
+    }
+
+// The outputs of tile tl, whose M sits at lane l of mm's rows.
+void wino4_out_one(__global float *y, __global const float *mm, __global const float *aux, const size_t mstride,
+                   const int tl, const int H, const int W, const int epi, const float bias)
+{
+    const int TW = (W + 3) / 4, tr = tl / TW, i = 4 * tr, j = 4 * (tl - tr * TW);
+    S4_MCOL(0) S4_MCOL(1) S4_MCOL(2) S4_MCOL(3) S4_MCOL(4) S4_MCOL(5)
+    S4_STORE(0) S4_STORE(1) S4_STORE(2) S4_STORE(3)
+}
+
+// y (M, H, W) at y_off = epi(Aᵀ M A) for the chunk's tiles, m (36, M, TP) at m_off: as
+// winograd_output.
+#if LANES == 1
+__kernel void winograd4_output(__global float *y, const ulong y_off, __global const float *mt, const ulong m_off,
+                               __global const float *aux, const ulong aux_off, const int M, const int H, const int W,
+                               const int T, const int t0, const int TP, const int epi)
+{
+    const int e = get_global_id(0), m = get_global_id(1);
+    if (e >= TP || m >= M || t0 + e >= T) return;
+    const size_t plane = (size_t)H * W;
+    const float bias = epi == EPI_BIAS || epi == EPI_BIAS_RELU ? aux[m] : 0.0f;
+    wino4_out_one(y + y_off + m * plane, mt + m_off + (size_t)m * TP + e, aux + aux_off + m * plane, (size_t)M * TP,
+                  t0 + e, H, W, epi, bias);
+}
+#else
+__kernel void winograd4_output(__global float *y, const ulong y_off, __global const float *mt, const ulong m_off,
+                               __global const float *aux, const ulong aux_off, const int M, const int H, const int W,
+                               const int T, const int t0, const int TP, const int epi)
+{
+    const int p = get_global_id(0), m = get_global_id(1);
+    if (p * PANEL >= TP || m >= M) return;
+    const int TW = (W + 3) / 4;
+    const size_t mstride = (size_t)M * TP, plane = (size_t)H * W;
+    const float bias = epi == EPI_BIAS || epi == EPI_BIAS_RELU ? aux[m] : 0.0f;
+    y += y_off + m * plane;
+    aux += aux_off + m * plane;
+    for (int l = 0; l < PANEL; l += HALF) {
+        const int t = t0 + p * PANEL + l, tr = t / TW, tc = t - tr * TW, i = 4 * tr, j = 4 * tc;
+        __global const float *mm = mt + m_off + (size_t)m * TP + p * PANEL + l;
+        if (t + HALF <= T && tc + HALF <= TW && i + 4 <= H && j + 4 * HALF <= W) {
+            V4_MCOL(0) V4_MCOL(1) V4_MCOL(2) V4_MCOL(3) V4_MCOL(4) V4_MCOL(5)
+            V4_STORE(0) V4_STORE(1) V4_STORE(2) V4_STORE(3)
+        } else {
+            for (int k = 0; k < HALF && t + k < T; k++)
+                wino4_out_one(y, mm + k, aux, mstride, t + k, H, W, epi, bias);
+        }
+    }
+}
+#endif

@@ -242,9 +242,17 @@ static clstyle_status time_candidate(clstyle_ctx *ctx, const clstyle_weights *wt
     return st;
 }
 
-/* Candidate i for ctx's device: the TILED tile settings, then the other algorithms
- * (CLBLAST marked when it runs with tuned Xgemm parameters); 0 past the end. */
-static int candidate(const clstyle_ctx *ctx, int i, int xgemm_tuned, clstyle_conv_choice *c)
+/* WINOGRAD4 is offered from conv3_1 (layer 4) on. F(4x4,3x3) rounds 4-7 times worse than
+ * F(2x2,3x3) (docs/ALGORITHM.md); in the first two blocks the image gradient of the
+ * shallow style layers passes through it alone, and the golden run's final image drops
+ * from 62 to 35 dB PSNR against PyTorch, while from conv3_1 on it stays at 62 dB.
+ * CLSTYLE_CONV_ALGO forces it anywhere. */
+#define TUNE_WINO4_FIRST_LAYER 4
+_Static_assert(CLSTYLE_CONV_ALGO_WINOGRAD4 == CLSTYLE_CONV_ALGO_COUNT - 1, "WINOGRAD4 is the last candidate");
+
+/* Candidate i for layer l on ctx's device: the TILED tile settings, then the other
+ * algorithms (CLBLAST marked when it runs with tuned Xgemm parameters); 0 past the end. */
+static int candidate(const clstyle_ctx *ctx, int l, int i, int xgemm_tuned, clstyle_conv_choice *c)
 {
     memset(c, 0, sizeof *c);
     const char *opt;
@@ -259,6 +267,7 @@ static int candidate(const clstyle_ctx *ctx, int i, int xgemm_tuned, clstyle_con
     while (clstyle_gemm_candidate(ctx, ntiled, &opt, &local0)) ntiled++;
     if (CLSTYLE_CONV_ALGO_TILED + 1 + (i - ntiled) >= CLSTYLE_CONV_ALGO_COUNT) return 0;
     c->algo = (clstyle_conv_algo)(CLSTYLE_CONV_ALGO_TILED + 1 + (i - ntiled));
+    if (c->algo == CLSTYLE_CONV_ALGO_WINOGRAD4 && l < TUNE_WINO4_FIRST_LAYER) return 0;
     c->xgemm_tuned = c->algo == CLSTYLE_CONV_ALGO_CLBLAST && xgemm_tuned;
     return 1;
 }
@@ -303,7 +312,7 @@ static void measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, i
     int n = 0;
     clstyle_conv_choice second = {.ms = -1};
     best->ms = -1;
-    for (int i = 0; candidate(ctx, i, xgemm_tuned, &c); i++) {
+    for (int i = 0; candidate(ctx, l, i, xgemm_tuned, &c); i++) {
         clstyle_error e;
         memset(&e, 0, sizeof e);
         double ms, spread;
@@ -346,10 +355,10 @@ static void measure(clstyle_ctx *ctx, const clstyle_weights *wt, int l, int h, i
 
 /* A cached choice is used only if it is one the tuner itself would try on this device:
  * a cache file cannot inject build options, and a stale or edited line is measured again. */
-static int cached_choice_valid(const clstyle_ctx *ctx, const clstyle_conv_choice *c)
+static int cached_choice_valid(const clstyle_ctx *ctx, int l, const clstyle_conv_choice *c)
 {
     clstyle_conv_choice k;
-    for (int i = 0; candidate(ctx, i, c->xgemm_tuned, &k); i++)
+    for (int i = 0; candidate(ctx, l, i, c->xgemm_tuned, &k); i++)
         if (k.algo == c->algo && !strcmp(k.options, c->options) && k.local0 == c->local0) return 1;
     return 0;
 }
@@ -403,7 +412,7 @@ clstyle_status clstyle_tune_convs(clstyle_ctx *ctx, const clstyle_weights *wt, i
         }
         clstyle_vgg_layer_size(l, h, w, &hl, &wl);
         entry *e = find(t, L->cin, L->cout, hl, wl);
-        if (e && e->c.source == CLSTYLE_CONV_FROM_CACHE && !cached_choice_valid(ctx, &e->c)) {
+        if (e && e->c.source == CLSTYLE_CONV_FROM_CACHE && !cached_choice_valid(ctx, l, &e->c)) {
             clstyle_notify(log, user, "tune: dropping the cached choice for %s at %dx%d (not a setting this device "
                            "tries); measuring again", L->name, wl, hl);
             e->c.source = CLSTYLE_CONV_FROM_DEFAULT; /* replaced below */

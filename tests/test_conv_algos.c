@@ -1,4 +1,4 @@
-/* Every conv algorithm (TILED, CLBLAST, WINOGRAD) against the double reference of
+/* Every conv algorithm (TILED, CLBLAST, WINOGRAD, WINOGRAD4) against the double reference of
  * tests/support over odd channel counts and spatial sizes: forward with and without
  * ReLU, backward with and without the ReLU mask, views at odd offsets inside sentinel
  * bands; then every other GEMM tile setting of the device's row (the tuner's candidates)
@@ -23,8 +23,13 @@
  * γ_{K+8} mag_w; the factor 2 is the margin all conv bounds here carry. mag_w is about
  * (8/3)^2 ~ 7 times the direct Σ|w x| when magnitudes are even, but unbounded by it in
  * general: an output whose 3x3 window is zero still gets rounding error from the other
- * inputs of its 4x4 tile. Measured worst error / bound: see docs/ALGORITHM.md. */
+ * inputs of its 4x4 tile. Measured worst error / bound: see docs/ALGORITHM.md.
+ * WINOGRAD4 F(4x4,3x3), the same derivation with its own matrices: each 1-D pass of the
+ * input transform rounds a term at most three times (4d0 - 5d2 + d4: 5d2, -, +), the
+ * output transform's at most four (m0 + .. + m4), so γ_{K+16} mag_w with U once and the
+ * bias once; its mag_w is larger (|Aᵀ| has entries up to 8, |Bᵀ| up to 5). */
 #define WINO_K_EXTRA 8
+#define WINO4_K_EXTRA 16
 
 static clstyle_ctx *ctx;
 static clstyle_error err;
@@ -67,45 +72,60 @@ static void expect(clstyle_conv_algo algo, const char *what, const float *y, con
           r.bad, n, k, r.worst, n ? y[r.worst] : 0.0, n ? ref[r.worst] : 0.0, r.worst_ratio);
 }
 
-/* mag (co, H, W): the F(2x2,3x3) magnitude of y = conv(x (ci, H, W)) with w (co, ci, 3, 3)
+/* |G|, |Bᵀ| and |Aᵀ| of F(m x m, 3x3): a = m + 2 rows (columns of |Aᵀ|). */
+typedef struct wino_abs {
+    int m, a;
+    double G[6][3], B[6][6], A[4][6];
+} wino_abs;
+
+static const wino_abs WINO2 = {2, 4, {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}},
+                               {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}},
+                               {{1, 1, 1, 0}, {0, 1, 1, 1}}};
+static const wino_abs WINO4 = {4, 6,
+                               {{0.25, 0, 0}, {1.0 / 6, 1.0 / 6, 1.0 / 6}, {1.0 / 6, 1.0 / 6, 1.0 / 6},
+                                {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6}, {0, 0, 1}},
+                               {{4, 0, 5, 0, 1, 0}, {0, 4, 4, 1, 1, 0}, {0, 4, 4, 1, 1, 0},
+                                {0, 2, 1, 2, 1, 0}, {0, 2, 1, 2, 1, 0}, {0, 4, 0, 5, 0, 1}},
+                               {{1, 1, 1, 1, 1, 0}, {0, 1, 1, 2, 2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, 1, 8, 8, 1}}};
+
+/* mag (co, H, W): the F(m x m,3x3) magnitude of y = conv(x (ci, H, W)) with w (co, ci, 3, 3)
  * and b (co, NULL = 0): Σ_c Σ_ξ |A|(ξ, output) (|G||g||G|ᵀ)_ξ (|B|ᵀ|d||B|)_ξ + |b|, d the
- * output's 4x4 tile patch. */
-static void wino_mag(double *mag, const float *x, const float *w, const float *b, int ci, int co, int h, int wd)
+ * output's a x a tile patch. */
+static void wino_mag(const wino_abs *F, double *mag, const float *x, const float *w, const float *b, int ci, int co,
+                     int h, int wd)
 {
-    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5}, {0, 0, 1}};
-    static const double B[4][4] = {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}}; /* |Bᵀ| */
-    static const double A[2][4] = {{1, 1, 1, 0}, {0, 1, 1, 1}};                           /* |Aᵀ| */
-    int th = (h + 1) / 2, tw = (wd + 1) / 2;
-    double *u = tu_xmalloc((size_t)co * ci * 16 * sizeof *u), *v = tu_xmalloc((size_t)ci * th * tw * 16 * sizeof *v);
+    const int m = F->m, a = F->a, nx = a * a, th = (h + m - 1) / m, tw = (wd + m - 1) / m;
+    double *u = tu_xmalloc((size_t)co * ci * nx * sizeof *u), *v = tu_xmalloc((size_t)ci * th * tw * nx * sizeof *v);
     for (size_t f = 0; f < (size_t)co * ci; f++)
-        for (int p = 0; p < 16; p++) {
+        for (int p = 0; p < nx; p++) {
             double s = 0;
-            for (int k = 0; k < 9; k++) s += G[p / 4][k / 3] * fabs((double)w[f * 9 + k]) * G[p % 4][k % 3];
-            u[f * 16 + p] = s;
+            for (int k = 0; k < 9; k++) s += F->G[p / a][k / 3] * fabs((double)w[f * 9 + k]) * F->G[p % a][k % 3];
+            u[f * nx + p] = s;
         }
     for (int c = 0; c < ci; c++)
         for (int t = 0; t < th * tw; t++)
-            for (int p = 0; p < 16; p++) {
+            for (int p = 0; p < nx; p++) {
                 double s = 0;
-                for (int k = 0; k < 16; k++) {
-                    int i = t / tw * 2 - 1 + k / 4, j = t % tw * 2 - 1 + k % 4;
+                for (int k = 0; k < nx; k++) {
+                    int i = t / tw * m - 1 + k / a, j = t % tw * m - 1 + k % a;
                     if (i >= 0 && i < h && j >= 0 && j < wd)
-                        s += B[p / 4][k / 4] * fabs((double)x[((size_t)c * h + i) * wd + j]) * B[p % 4][k % 4];
+                        s += F->B[p / a][k / a] * fabs((double)x[((size_t)c * h + i) * wd + j]) * F->B[p % a][k % a];
                 }
-                v[((size_t)c * th * tw + t) * 16 + p] = s;
+                v[((size_t)c * th * tw + t) * nx + p] = s;
             }
+    double mm[36];
     for (int o = 0; o < co; o++)
         for (int t = 0; t < th * tw; t++) {
-            double m[16] = {0};
+            memset(mm, 0, sizeof mm);
             for (int c = 0; c < ci; c++) {
-                const double *uc = u + ((size_t)o * ci + c) * 16, *vc = v + ((size_t)c * th * tw + t) * 16;
-                for (int p = 0; p < 16; p++) m[p] += uc[p] * vc[p];
+                const double *uc = u + ((size_t)o * ci + c) * nx, *vc = v + ((size_t)c * th * tw + t) * nx;
+                for (int p = 0; p < nx; p++) mm[p] += uc[p] * vc[p];
             }
-            for (int r = 0; r < 4; r++) {
-                int i = t / tw * 2 + r / 2, j = t % tw * 2 + r % 2;
+            for (int r = 0; r < m * m; r++) {
+                int i = t / tw * m + r / m, j = t % tw * m + r % m;
                 if (i >= h || j >= wd) continue;
                 double s = b ? fabs((double)b[o]) : 0.0;
-                for (int p = 0; p < 16; p++) s += A[r / 2][p / 4] * A[r % 2][p % 4] * m[p];
+                for (int p = 0; p < nx; p++) s += F->A[r / m][p / a] * F->A[r % m][p % a] * mm[p];
                 mag[((size_t)o * h + i) * wd + j] = s;
             }
         }
@@ -117,9 +137,10 @@ static void wino_mag(double *mag, const float *x, const float *w, const float *b
 static double bound_k(clstyle_conv_algo algo, double *mag, double k_direct, const float *x, const float *w,
                       const float *b, int ci, int co, int h, int wd)
 {
-    if (algo != CLSTYLE_CONV_ALGO_WINOGRAD) return k_direct;
-    wino_mag(mag, x, w, b, ci, co, h, wd);
-    return ci + WINO_K_EXTRA;
+    if (!clstyle_conv_is_winograd(algo)) return k_direct;
+    int four = algo == CLSTYLE_CONV_ALGO_WINOGRAD4;
+    wino_mag(four ? &WINO4 : &WINO2, mag, x, w, b, ci, co, h, wd);
+    return ci + (four ? WINO4_K_EXTRA : WINO_K_EXTRA);
 }
 
 static void test_shape(clstyle_conv_algo algo, int cin, int cout, int h, int w)
@@ -205,7 +226,7 @@ int main(void)
     /* Larger maps: WINOGRAD in several chunks of tiles (the last one partial) on CPUs */
     static const int big[][4] = {{5, 64, 127, 127}, {64, 64, 67, 71}};
     static const clstyle_conv_algo algos[] = {CLSTYLE_CONV_ALGO_TILED, CLSTYLE_CONV_ALGO_CLBLAST,
-                                              CLSTYLE_CONV_ALGO_WINOGRAD};
+                                              CLSTYLE_CONV_ALGO_WINOGRAD, CLSTYLE_CONV_ALGO_WINOGRAD4};
     for (size_t a = 0; a < sizeof algos / sizeof *algos; a++)
         for (size_t i = 0; i < 3; i++)
             for (size_t o = 0; o < 3; o++)
@@ -223,11 +244,12 @@ int main(void)
         for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
             test_shape(CLSTYLE_CONV_ALGO_TILED, odd[i][0], odd[i][1], odd[i][2], odd[i][3]);
             test_shape(CLSTYLE_CONV_ALGO_WINOGRAD, odd[i][0], odd[i][1], odd[i][2], odd[i][3]);
+            test_shape(CLSTYLE_CONV_ALGO_WINOGRAD4, odd[i][0], odd[i][1], odd[i][2], odd[i][3]);
         }
     }
     g_tile = NULL;
     for (size_t a = 0; a < sizeof algos / sizeof *algos; a++)
-        printf("%-8s worst error / bound %.4f\n", clstyle_conv_algo_name(algos[a]), worst[algos[a]]);
+        printf("%-9s worst error / bound %.4f\n", clstyle_conv_algo_name(algos[a]), worst[algos[a]]);
     clstyle_ctx_free(ctx);
     return tu_finish("test_conv_algos");
 }

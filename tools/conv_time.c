@@ -3,7 +3,7 @@
  * and GFLOP/s (direct-convolution FLOPs, also for WINOGRAD), with the split between the
  * packing / transform kernels (im2col, Winograd input + output transforms) and the GEMMs
  * from profiling events.
- * Usage: conv_time [tiled|clblast|winograd|all] [runs] [layer]   (device: $CLSTYLE_DEVICE) */
+ * Usage: conv_time [tiled|clblast|winograd|winograd4|all] [runs] [layer]   (device: $CLSTYLE_DEVICE) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,11 +36,12 @@ static double event_ms(cl_event ev)
 
 /* Whether launch i of a conv is a packing / transform kernel rather than a GEMM: CLBLAST's
  * first (im2col); TILED's every other (im2col, GEMM per chunk); WINOGRAD's first and last
- * of each 18 (input transform, 16 GEMMs, output transform per chunk). */
+ * of each 18 (input transform, 16 GEMMs, output transform per chunk), WINOGRAD4's of 38. */
 static int is_pack(clstyle_conv_algo algo, int i)
 {
     if (algo == CLSTYLE_CONV_ALGO_TILED) return i % 2 == 0;
     if (algo == CLSTYLE_CONV_ALGO_WINOGRAD) return i % 18 == 0 || i % 18 == 17;
+    if (algo == CLSTYLE_CONV_ALGO_WINOGRAD4) return i % 38 == 0 || i % 38 == 37;
     return i == 0;
 }
 
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
     const char *only = argc > 3 ? argv[3] : NULL;
     for (int a = 0; a < CLSTYLE_CONV_ALGO_COUNT; a++) known |= !strcmp(which, clstyle_conv_algo_name(a));
     if (runs < 1 || runs > 64 || !known) {
-        fprintf(stderr, "usage: conv_time [tiled|clblast|winograd|all] [runs 1..64] [conv1_2|conv2_2|...]\n");
+        fprintf(stderr, "usage: conv_time [tiled|clblast|winograd|winograd4|all] [runs 1..64] [conv1_2|conv2_2|...]\n");
         return 64;
     }
     clstyle_error err = {0};

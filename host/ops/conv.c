@@ -1,7 +1,7 @@
-/* 3x3 convolution, forward and input gradient, in three algorithms: im2col + GEMM as
+/* 3x3 convolution, forward and input gradient, in four algorithms: im2col + GEMM as
  * TILED (cl/gemm.cl via host/ops/gemm.c, weights packed once here, epilogue fused) or
- * CLBLAST (cl/conv.cl + CLBlast SGEMM), and WINOGRAD F(2x2,3x3) (cl/winograd.cl around
- * the same tiled GEMM). The input gradient is the forward convolution of dy with the
+ * CLBLAST (cl/conv.cl + CLBlast SGEMM), and WINOGRAD F(2x2,3x3) or WINOGRAD4 F(4x4,3x3)
+ * (cl/winograd.cl around the same tiled GEMM). The input gradient is the forward convolution of dy with the
  * transposed, flipped weights, so both directions share one path. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,8 @@
 
 const char *clstyle_conv_algo_name(clstyle_conv_algo algo)
 {
-    return algo == CLSTYLE_CONV_ALGO_CLBLAST ? "clblast" : algo == CLSTYLE_CONV_ALGO_WINOGRAD ? "winograd" : "tiled";
+    static const char *names[CLSTYLE_CONV_ALGO_COUNT] = {"tiled", "clblast", "winograd", "winograd4"};
+    return algo >= 0 && algo < CLSTYLE_CONV_ALGO_COUNT ? names[algo] : "?";
 }
 
 const char *clstyle_conv_source_name(clstyle_conv_source s)
@@ -45,37 +46,62 @@ clstyle_status clstyle_conv_init_algo(clstyle_ctx *ctx, clstyle_conv *cv, int ci
     return clstyle_conv_init_tile(ctx, cv, cin, cout, w, b, algo, NULL, 0, err);
 }
 
-/* Floats of the 16 transformed weight matrices U[ξ] (m, k), each in mr-row panels. */
-static size_t wino_u_floats(int m, int k, int mr)
+int clstyle_conv_is_winograd(clstyle_conv_algo algo)
 {
-    return 16 * clstyle_gemm_packed_floats(m, k, mr);
+    return algo == CLSTYLE_CONV_ALGO_WINOGRAD || algo == CLSTYLE_CONV_ALGO_WINOGRAD4;
 }
 
-/* u (16) = G g Gᵀ of one 3x3 filter g, row-major 4x4, in double. */
-static void wino_filter(const float *g, double *u)
+/* Outputs per tile side of a Winograd algorithm: 2 (F(2x2,3x3)) or 4 (F(4x4,3x3)); the
+ * patch side is that + 2 and the transformed positions ξ its square. */
+static int wino_m(clstyle_conv_algo algo)
 {
-    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    double gg[4][3] = {{0}};
-    for (int r = 0; r < 4; r++)
+    return algo == CLSTYLE_CONV_ALGO_WINOGRAD4 ? 4 : 2;
+}
+
+static int wino_xi(clstyle_conv_algo algo)
+{
+    return (wino_m(algo) + 2) * (wino_m(algo) + 2);
+}
+
+/* Floats of the nxi transformed weight matrices U[ξ] (m, k), each in mr-row panels. */
+static size_t wino_u_floats(int nxi, int m, int k, int mr)
+{
+    return (size_t)nxi * clstyle_gemm_packed_floats(m, k, mr);
+}
+
+/* u (a x a, a = 4 or 6) = G g Gᵀ of one 3x3 filter g, row-major, in double: G of
+ * F(2x2,3x3) (points 0, ±1) or of F(4x4,3x3) (points 0, ±1, ±2). */
+static void wino_filter(const float *g, int a, double *u)
+{
+    static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G4[6][3] = {{0.25, 0, 0},
+                                    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                    {0, 0, 1}};
+    const double(*G)[3] = a == 6 ? G4 : G2;
+    double gg[6][3] = {{0}};
+    for (int r = 0; r < a; r++)
         for (int c = 0; c < 3; c++)
             for (int k = 0; k < 3; k++) gg[r][c] += G[r][k] * g[k * 3 + c];
-    for (int r = 0; r < 4; r++)
-        for (int c = 0; c < 4; c++) u[r * 4 + c] = gg[r][0] * G[c][0] + gg[r][1] * G[c][1] + gg[r][2] * G[c][2];
+    for (int r = 0; r < a; r++)
+        for (int c = 0; c < a; c++) u[r * a + c] = gg[r][0] * G[c][0] + gg[r][1] * G[c][1] + gg[r][2] * G[c][2];
 }
 
-/* U[ξ] (m, k) of w (m, k, 3, 3) for the 16 ξ, each packed in mr-row panels, one after
- * another (wino_u_floats); malloc'd, NULL when out of memory. */
-static float *wino_pack_host(const float *w, int m, int k, int mr)
+/* U[ξ] (m, k) of w (m, k, 3, 3) for the nxi ξ (16 or 36), each packed in mr-row panels,
+ * one after another (wino_u_floats); malloc'd, NULL when out of memory. */
+static float *wino_pack_host(const float *w, int nxi, int m, int k, int mr)
 {
     size_t mk = (size_t)m * k, one = clstyle_gemm_packed_floats(m, k, mr);
-    float *u = malloc(16 * mk * sizeof *u), *up = malloc(wino_u_floats(m, k, mr) * sizeof *up);
+    float *u = malloc(nxi * mk * sizeof *u), *up = malloc(wino_u_floats(nxi, m, k, mr) * sizeof *up);
     int ok = u && up;
     for (size_t i = 0; ok && i < mk; i++) {
-        double f[16];
-        wino_filter(w + i * 9, f);
-        for (int x = 0; x < 16; x++) u[x * mk + i] = (float)f[x];
+        double f[36];
+        wino_filter(w + i * 9, nxi == 36 ? 6 : 4, f);
+        for (int x = 0; x < nxi; x++) u[x * mk + i] = (float)f[x];
     }
-    for (int x = 0; ok && x < 16; x++) {
+    for (int x = 0; ok && x < nxi; x++) {
         float *p = clstyle_gemm_pack_host(u + x * mk, m, k, mr);
         if ((ok = p != NULL)) memcpy(up + x * one, p, one * sizeof *p);
         free(p);
@@ -90,15 +116,15 @@ static float *wino_pack_host(const float *w, int m, int k, int mr)
 static clstyle_status upload_packed(clstyle_ctx *ctx, clstyle_conv *cv, const float *w, const float *wt,
                                     const char *options, size_t local0, clstyle_error *err)
 {
-    int cin = cv->cin, cout = cv->cout, wino = cv->algo == CLSTYLE_CONV_ALGO_WINOGRAD;
+    int cin = cv->cin, cout = cv->cout, wino = clstyle_conv_is_winograd(cv->algo), nxi = wino_xi(cv->algo);
     clstyle_status st = clstyle_gemm_tile_get(ctx, options, local0, &cv->tile, err);
     if (st) return st;
     int mr = cv->tile.mr;
-    float *a = wino ? wino_pack_host(w, cout, cin, mr) : clstyle_gemm_pack_host(w, cout, cin * 9, mr);
-    float *at = wino ? wino_pack_host(wt, cin, cout, mr) : clstyle_gemm_pack_host(wt, cin, cout * 9, mr);
+    float *a = wino ? wino_pack_host(w, nxi, cout, cin, mr) : clstyle_gemm_pack_host(w, cout, cin * 9, mr);
+    float *at = wino ? wino_pack_host(wt, nxi, cin, cout, mr) : clstyle_gemm_pack_host(wt, cin, cout * 9, mr);
     if (!a || !at) st = clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory (conv weights)");
-    else if (wino && !(st = upload(ctx, a, wino_u_floats(cout, cin, mr), "conv weights (Winograd)", &cv->wu, err)))
-        st = upload(ctx, at, wino_u_floats(cin, cout, mr), "conv weights (transposed, Winograd)", &cv->wtu, err);
+    else if (wino && !(st = upload(ctx, a, wino_u_floats(nxi, cout, cin, mr), "conv weights (Winograd)", &cv->wu, err)))
+        st = upload(ctx, at, wino_u_floats(nxi, cin, cout, mr), "conv weights (transposed, Winograd)", &cv->wtu, err);
     else if (!wino && !(st = upload(ctx, a, clstyle_gemm_packed_floats(cout, cin * 9, mr), "conv weights (packed)",
                                     &cv->wp, err)))
         st = upload(ctx, at, clstyle_gemm_packed_floats(cin, cout * 9, mr), "conv weights (transposed, packed)",
@@ -148,7 +174,8 @@ clstyle_status clstyle_conv_algo_parse(const char *spec, int layer, clstyle_conv
         }
         if (found < 0)
             return clstyle_err_set(err, CLSTYLE_ERR_USAGE,
-                                   "CLSTYLE_CONV_ALGO='%s': entry %d '%.*s': expected tiled, clblast or winograd "
+                                   "CLSTYLE_CONV_ALGO='%s': entry %d '%.*s': expected tiled, clblast, winograd or "
+                                   "winograd4 "
                                    "(one name, or a comma list with one per conv layer from conv1_1 on)",
                                    spec, count + 1, (int)(n < 32 ? n : 32), p);
         if (count <= layer) picked = (clstyle_conv_algo)found;
@@ -190,27 +217,29 @@ static size_t col_floats(const clstyle_conv *cv, int c, int h, int w)
     return k * hw;
 }
 
-/* WINOGRAD: 2x2-output tiles of an h x w map, and the tiles per chunk (a multiple of
- * the GEMM's nr): V and M of a chunk, 16*(cin+cout) floats per tile, fit the tile's
+/* WINOGRAD(4): m x m-output tiles of an h x w map, and the tiles per chunk (a multiple of
+ * the GEMM's nr): V and M of a chunk, nξ*(cin+cout) floats per tile, fit the tile's
  * chunk budget (all tiles at once when it has none). On PoCL the CPU's 8 MB beat 3, 6,
  * 12 and 24 MB on VGG19's layers (a chunk's V and M stay in the cache between the
  * transforms and the GEMMs). */
-static size_t wino_tiles(int h, int w)
+static size_t wino_tiles(const clstyle_conv *cv, int h, int w)
 {
-    return (size_t)((h + 1) / 2) * (size_t)((w + 1) / 2);
+    int m = wino_m(cv->algo);
+    return (size_t)((h + m - 1) / m) * (size_t)((w + m - 1) / m);
 }
 
 static size_t wino_chunk(const clstyle_conv *cv, int h, int w)
 {
     size_t nr = (size_t)cv->tile.nr;
-    return clstyle_gemm_chunk(&cv->tile, 16 * (size_t)(cv->cin + cv->cout) * sizeof(float), nr,
-                              clstyle_round_up(wino_tiles(h, w), nr));
+    return clstyle_gemm_chunk(&cv->tile, wino_xi(cv->algo) * (size_t)(cv->cin + cv->cout) * sizeof(float), nr,
+                              clstyle_round_up(wino_tiles(cv, h, w), nr));
 }
 
 /* Workspace floats of one direction, `c` input channels. */
 static size_t ws_floats(const clstyle_conv *cv, int c, int h, int w)
 {
-    if (cv->algo == CLSTYLE_CONV_ALGO_WINOGRAD) return 16 * (size_t)(cv->cin + cv->cout) * wino_chunk(cv, h, w);
+    if (clstyle_conv_is_winograd(cv->algo))
+        return wino_xi(cv->algo) * (size_t)(cv->cin + cv->cout) * wino_chunk(cv, h, w);
     return col_floats(cv, c, h, w);
 }
 
@@ -279,12 +308,13 @@ static clstyle_status wino_launch(clstyle_ctx *ctx, clstyle_kid id, const clstyl
 /* One chunk of tiles t0 .. t0+tp-1 (tp a multiple of nr) of a Winograd convolution. */
 typedef struct wino_chunk_args {
     clstyle_tensor out, in;  /* (co, H, W) = conv((ci, H, W)) */
-    cl_mem u;                /* (16, ceil(co/mr), ci, mr): U[ξ] in mr-row panels */
+    cl_mem u;                /* (nξ, ceil(co/mr), ci, mr): U[ξ] in mr-row panels */
     cl_mem aux;              /* bias (co), or the mask (co, H, W) at aux_off */
-    size_t aux_off, v_off;   /* v_off: V (16, tp/16, ci, 16) in ws.buf, the GEMM's B panels */
-    size_t m_off;            /* M (16, co, tp) row-major in ws.buf */
+    size_t aux_off, v_off;   /* v_off: V (nξ, tp/16, ci, 16) in ws.buf, the GEMM's B panels */
+    size_t m_off;            /* M (nξ, co, tp) row-major in ws.buf */
     cl_mem ws;               /* the workspace buffer */
-    int epi, t0, tp;
+    int epi, t0, tp, T;      /* T: the map's tiles */
+    int nxi;                 /* 16 (F(2x2,3x3)) or 36 (F(4x4,3x3)) */
 } wino_chunk_args;
 
 /* V[ξ] of the chunk's tiles; grid (ci, panels): neighbouring work-items write
@@ -292,16 +322,16 @@ typedef struct wino_chunk_args {
 static clstyle_status wino_input(clstyle_ctx *ctx, const wino_chunk_args *c, clstyle_error *err)
 {
     cl_ulong vo = c->v_off, xo = c->in.off;
-    int T = (int)wino_tiles(c->in.h, c->in.w);
+    clstyle_kid id = c->nxi == 36 ? CLSTYLE_KID_WINO4_INPUT : CLSTYLE_KID_WINO_INPUT;
     clstyle_arg a[] = {CLSTYLE_ARG(c->ws),   CLSTYLE_ARG(vo),      CLSTYLE_ARG(c->in.buf), CLSTYLE_ARG(xo),
-                       CLSTYLE_ARG(c->in.c), CLSTYLE_ARG(c->in.h), CLSTYLE_ARG(c->in.w),   CLSTYLE_ARG(T),
+                       CLSTYLE_ARG(c->in.c), CLSTYLE_ARG(c->in.h), CLSTYLE_ARG(c->in.w),   CLSTYLE_ARG(c->T),
                        CLSTYLE_ARG(c->t0),   CLSTYLE_ARG(c->tp)};
     if (clstyle_gemm_lanes(ctx) == 1) /* a tile per work-item: grid (tiles, ci) */
-        return wino_launch(ctx, CLSTYLE_KID_WINO_INPUT, a, CLSTYLE_NARGS(a), (size_t)c->tp, (size_t)c->in.c, err);
-    return wino_launch(ctx, CLSTYLE_KID_WINO_INPUT, a, CLSTYLE_NARGS(a), (size_t)c->in.c, (size_t)c->tp / CLSTYLE_GEMM_PANEL, err);
+        return wino_launch(ctx, id, a, CLSTYLE_NARGS(a), (size_t)c->tp, (size_t)c->in.c, err);
+    return wino_launch(ctx, id, a, CLSTYLE_NARGS(a), (size_t)c->in.c, (size_t)c->tp / CLSTYLE_GEMM_PANEL, err);
 }
 
-/* M[ξ] = U[ξ] · V[ξ] for the 16 ξ: one GEMM launch each. */
+/* M[ξ] = U[ξ] · V[ξ] for the nξ ξ: one GEMM launch each. */
 static clstyle_status wino_gemms(clstyle_ctx *ctx, const clstyle_gemm_tile *t, const wino_chunk_args *c,
                                  clstyle_error *err)
 {
@@ -309,7 +339,7 @@ static clstyle_status wino_gemms(clstyle_ctx *ctx, const clstyle_gemm_tile *t, c
     clstyle_gemm_args g = {.y = c->ws, .a = c->u, .b = c->ws, .m = co, .n = c->tp, .k = ci,
                            .epi = CLSTYLE_EPI_NONE, .tiles = (size_t)c->tp / (size_t)t->nr};
     clstyle_status st = CLSTYLE_OK;
-    for (int x = 0; x < 16 && !st; x++) {
+    for (int x = 0; x < c->nxi && !st; x++) {
         g.a_off = (size_t)x * clstyle_gemm_packed_floats(co, ci, t->mr);
         g.b_off = c->v_off + (size_t)x * ci * c->tp;
         g.y_off = c->m_off + (size_t)x * co * c->tp;
@@ -322,25 +352,27 @@ static clstyle_status wino_gemms(clstyle_ctx *ctx, const clstyle_gemm_tile *t, c
 static clstyle_status wino_output(clstyle_ctx *ctx, const wino_chunk_args *c, clstyle_error *err)
 {
     cl_ulong yo = c->out.off, mo = c->m_off, ao = c->aux_off;
-    int T = (int)wino_tiles(c->out.h, c->out.w);
+    clstyle_kid id = c->nxi == 36 ? CLSTYLE_KID_WINO4_OUTPUT : CLSTYLE_KID_WINO_OUTPUT;
     clstyle_arg a[] = {CLSTYLE_ARG(c->out.buf), CLSTYLE_ARG(yo),       CLSTYLE_ARG(c->ws),    CLSTYLE_ARG(mo),
                        CLSTYLE_ARG(c->aux),     CLSTYLE_ARG(ao),       CLSTYLE_ARG(c->out.c), CLSTYLE_ARG(c->out.h),
-                       CLSTYLE_ARG(c->out.w),   CLSTYLE_ARG(T),        CLSTYLE_ARG(c->t0),    CLSTYLE_ARG(c->tp),
+                       CLSTYLE_ARG(c->out.w),   CLSTYLE_ARG(c->T),     CLSTYLE_ARG(c->t0),    CLSTYLE_ARG(c->tp),
                        CLSTYLE_ARG(c->epi)};
     size_t per = (size_t)(CLSTYLE_GEMM_PANEL / clstyle_gemm_lanes(ctx)); /* work-items per panel */
-    return wino_launch(ctx, CLSTYLE_KID_WINO_OUTPUT, a, CLSTYLE_NARGS(a), (size_t)c->tp / CLSTYLE_GEMM_PANEL * per,
+    return wino_launch(ctx, id, a, CLSTYLE_NARGS(a), (size_t)c->tp / CLSTYLE_GEMM_PANEL * per,
                        (size_t)c->out.c, err);
 }
 
-/* out (co, H, W) = epilogue(conv(in (ci, H, W))) with u the 16 U[ξ] (co, ci). Per chunk
- * of tiles: input transform into V at the start of ws, 16 GEMMs into M after the
+/* out (co, H, W) = epilogue(conv(in (ci, H, W))) with u the nξ U[ξ] (co, ci). Per chunk
+ * of tiles: input transform into V at the start of ws, nξ GEMMs into M after the
  * largest V, output transform. */
 static clstyle_status winograd(clstyle_ctx *ctx, const clstyle_conv *cv, clstyle_tensor out, clstyle_tensor in,
                                cl_mem u, int epi, cl_mem aux, size_t aux_off, clstyle_tensor ws, clstyle_error *err)
 {
-    size_t chunk = wino_chunk(cv, in.h, in.w), T = wino_tiles(in.h, in.w);
+    size_t chunk = wino_chunk(cv, in.h, in.w), T = wino_tiles(cv, in.h, in.w);
+    int nxi = wino_xi(cv->algo);
     wino_chunk_args c = {.out = out, .in = in, .u = u, .aux = aux, .aux_off = aux_off, .v_off = ws.off,
-                         .m_off = ws.off + 16 * (size_t)in.c * chunk, .ws = ws.buf, .epi = epi};
+                         .m_off = ws.off + (size_t)nxi * in.c * chunk, .ws = ws.buf, .epi = epi, .T = (int)T,
+                         .nxi = nxi};
     clstyle_status st = CLSTYLE_OK;
     for (size_t t0 = 0; t0 < T && !st; t0 += chunk) {
         c.t0 = (int)t0;
@@ -384,7 +416,7 @@ clstyle_status clstyle_conv_forward(clstyle_ctx *ctx, const clstyle_conv *cv, cl
     if (st) return st;
     int epi = relu ? CLSTYLE_EPI_BIAS_RELU : CLSTYLE_EPI_BIAS;
     if (cv->algo == CLSTYLE_CONV_ALGO_TILED) return tiled(ctx, cv, y, x, cv->wp, epi, cv->bias, 0, ws, err);
-    if (cv->algo == CLSTYLE_CONV_ALGO_WINOGRAD) return winograd(ctx, cv, y, x, cv->wu, epi, cv->bias, 0, ws, err);
+    if (clstyle_conv_is_winograd(cv->algo)) return winograd(ctx, cv, y, x, cv->wu, epi, cv->bias, 0, ws, err);
 
     if ((st = clblast(ctx, y, x, cv->w, ws, err))) return st;
     cl_kernel k;
@@ -411,7 +443,7 @@ clstyle_status clstyle_conv_backward(clstyle_ctx *ctx, const clstyle_conv *cv, c
     cl_mem aux = mask ? mask->buf : cv->bias;
     size_t aux_off = mask ? mask->off : 0;
     if (cv->algo == CLSTYLE_CONV_ALGO_TILED) return tiled(ctx, cv, dx, dy, cv->wtp, epi, aux, aux_off, ws, err);
-    if (cv->algo == CLSTYLE_CONV_ALGO_WINOGRAD) return winograd(ctx, cv, dx, dy, cv->wtu, epi, aux, aux_off, ws, err);
+    if (clstyle_conv_is_winograd(cv->algo)) return winograd(ctx, cv, dx, dy, cv->wtu, epi, aux, aux_off, ws, err);
 
     if ((st = clblast(ctx, dx, dy, cv->wt, ws, err))) return st;
     if (mask) return clstyle_relu_backward(ctx, dx, dx, *mask, err);

@@ -25,6 +25,8 @@ static const struct {
     [CLSTYLE_KID_BIAS_ACT] = {"conv.cl", "bias_act"},
     [CLSTYLE_KID_WINO_INPUT] = {"winograd.cl", "winograd_input", 1},
     [CLSTYLE_KID_WINO_OUTPUT] = {"winograd.cl", "winograd_output", 1},
+    [CLSTYLE_KID_WINO4_INPUT] = {"winograd.cl", "winograd4_input", 1},
+    [CLSTYLE_KID_WINO4_OUTPUT] = {"winograd.cl", "winograd4_output", 1},
     [CLSTYLE_KID_CROP_FWD] = {"crop.cl", "crop_forward"},
     [CLSTYLE_KID_CROP_BWD] = {"crop.cl", "crop_backward"},
     [CLSTYLE_KID_LBFGS_PAIR] = {"lbfgs.cl", "lbfgs_pair"},
