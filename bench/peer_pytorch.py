@@ -12,7 +12,10 @@ max pooling, alpha 1, beta 100, gamma 10, Adam lr 2, noise init with --seed. Two
 iterations, then --iters timed iterations (each = forward, losses, backward, Adam step;
 on CUDA bracketed by torch.cuda.synchronize()).
 
-Prints one line per size and, with --json, writes a JSON array with one object per size.
+Prints one line per size and, with --json, writes a JSON array with one object per size;
+`framework` is "pytorch <torch.__version__>", `first_loss` the loss of iteration 1 (before
+its update; bench/peer_tensorflow.py reports the same), `final_loss` the loss after the
+last timed iteration.
 gflops = flop_per_iter / median seconds, with flop_per_iter from clstyle_ref.flop_per_iter
 (convs conv1_1..conv5_1 forward + input gradient, Gram forward + gradient; the clstyle
 benchmark counts the same way).
@@ -27,6 +30,7 @@ import resource
 import statistics
 import sys
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -95,8 +99,10 @@ def bench_size(n, args, device, weights):
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    for _ in range(2):  # warm-up
-        st.step(return_losses=False)
+    with warnings.catch_warnings():  # newer torch warns on float() of the loss tensors
+        warnings.simplefilter("ignore", UserWarning)
+        first = st.step()[0]  # warm-up 1; its loss is row 1 (the TF peer's first_loss)
+    st.step(return_losses=False)  # warm-up 2
     sync()
     times = []
     for _ in range(args.iters):
@@ -119,6 +125,7 @@ def bench_size(n, args, device, weights):
     rec = dict(
         tool="pytorch",
         torch_version=torch.__version__,
+        framework="pytorch %s" % torch.__version__,
         device=dev_name,
         type=typ,
         platform=plat,
@@ -134,6 +141,7 @@ def bench_size(n, args, device, weights):
         peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         blas=blas_info(),
         threads=torch.get_num_threads(),
+        first_loss=first,
         final_loss=loss,
     )
     if device.type == "cuda":
@@ -168,6 +176,12 @@ def main():
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
 
+    run_sizes("pytorch", sizes, args, device, bench_size)
+
+
+def run_sizes(framework, sizes, args, device, bench_size):
+    """Runs bench_size(n, args, device, weights) per size on the default layers' synthetic
+    weights, prints a line per size and writes the JSON array (shared by the peers)."""
     deepest = max(R.layer_conv_ordinal(n) for n in
                   list(R.DEFAULT_STYLE_LAYERS) + list(R.DEFAULT_CONTENT_LAYERS))
     weights = R.synthetic_vgg19(args.weights_seed, nlayers=deepest + 1)  # conv1_1..conv5_1
@@ -176,11 +190,12 @@ def main():
     for n in sizes:
         rec = bench_size(n, args, device, weights)
         results.append(rec)
-        print("pytorch %s [%s] size %d: %.4f s/iter median (min %.4f, max %.4f), %.2f it/s, "
-              "%.1f GFLOP/s (%.3g GFLOP/iter), peak RSS %.0f MiB"
-              % (rec["platform"], rec["device"], n, rec["sec_per_iter_median"],
+        print("%s %s [%s] size %d: %.4f s/iter median (min %.4f, max %.4f), %.2f it/s, "
+              "%.1f GFLOP/s (%.3g GFLOP/iter), peak RSS %.0f MiB, first loss %.9g"
+              % (framework, rec["platform"], rec["device"], n, rec["sec_per_iter_median"],
                  rec["sec_per_iter_min"], rec["sec_per_iter_max"], rec["iters_per_sec"],
-                 rec["gflops"], rec["flop_per_iter"] / 1e9, rec["peak_rss_bytes"] / 2 ** 20),
+                 rec["gflops"], rec["flop_per_iter"] / 1e9, rec["peak_rss_bytes"] / 2 ** 20,
+                 rec["first_loss"]),
               flush=True)
     if args.json:
         with open(args.json, "w") as f:
