@@ -12,44 +12,104 @@
 // and below their interiors; window i reads rows 2i-1 and 2i of x (clamped into x), so
 // that the interiors pair up; the halo windows' values are not used.
 
-__kernel void maxpool_forward(__global float *y, const ulong y_off, __global const float *x,
-                              const ulong x_off, __global uchar *route, const ulong r_off,
-                              const int C, const int H, const int W, const int Ho, const int halo)
+#ifndef LANES
+#define LANES 16  // windows per work-item of the forward: a whole row, eight at a time
+                  // (CPUs), or 1 (one window each: GPUs)
+#endif
+
+// The first maximum of a window (a, b; e, f) and its route byte (later maxima must be
+// strictly greater; with the ReLU only a maximum > 0 passes).
+float max_window(const float a, const float b, const float e, const float f, uchar *q)
 {
-    const int Wo = W / 2;
-    const int p = get_global_id(0), c = get_global_id(1);
-    if (p >= Ho * Wo || c >= C) return;
-    const int i = p / Wo, j = p % Wo;
-    const int r0 = max(2 * i - halo, 0), r1 = min(2 * i - halo + 1, H - 1);
-    __global const float *s0 = x + x_off + ((size_t)c * H + r0) * W + 2 * j;
-    __global const float *s1 = x + x_off + ((size_t)c * H + r1) * W + 2 * j;
-    const float a = s0[0], b = s0[1], e = s1[0], f = s1[1];
-    // the first maximum: later ones must be strictly greater
     int arg = 0;
     float m = a;
     if (b > m) m = b, arg = 1;
     if (e > m) m = e, arg = 2;
     if (f > m) m = f, arg = 3;
-    y[y_off + (size_t)c * Ho * Wo + p] = fmax(fmax(a, b), fmax(e, f));
-    if (route) route[r_off + (size_t)c * Ho * Wo + p] = (uchar)((1 << arg) | (m > 0.0f ? 16 << arg : 0));
+    *q = (uchar)((1 << arg) | (m > 0.0f ? 16 << arg : 0));
+    return fmax(fmax(a, b), fmax(e, f));
 }
 
-__kernel void avgpool_forward(__global float *y, const ulong y_off, __global const float *x,
-                              const ulong x_off, __global uchar *route, const ulong r_off,
-                              const int C, const int H, const int W, const int Ho, const int halo)
+float avg_window(const float a, const float b, const float e, const float f, uchar *q)
 {
-    const int Wo = W / 2;
-    const int p = get_global_id(0), c = get_global_id(1);
+    *q = (uchar)(15 | (a > 0.0f ? 16 : 0) | (b > 0.0f ? 32 : 0) | (e > 0.0f ? 64 : 0) | (f > 0.0f ? 128 : 0));
+    return 0.25f * ((a + b) + (e + f));
+}
+
+// Eight windows side by side (float8 lanes), as max_window and avg_window.
+float8 max_window8(const float8 a, const float8 b, const float8 e, const float8 f, uchar8 *q)
+{
+    int8 arg = 0;
+    float8 m = a;
+    int8 gt = isgreater(b, m);
+    m = select(m, b, gt), arg = select(arg, (int8)1, gt);
+    gt = isgreater(e, m);
+    m = select(m, e, gt), arg = select(arg, (int8)2, gt);
+    gt = isgreater(f, m);
+    m = select(m, f, gt), arg = select(arg, (int8)3, gt);
+    const int8 one = (int8)1 << arg;
+    *q = convert_uchar8(one | select((int8)0, one << 4, isgreater(m, 0.0f)));
+    return fmax(fmax(a, b), fmax(e, f));
+}
+
+float8 avg_window8(const float8 a, const float8 b, const float8 e, const float8 f, uchar8 *q)
+{
+    const int8 z = 0;
+    *q = convert_uchar8((int8)15 | select(z, (int8)16, isgreater(a, 0.0f)) | select(z, (int8)32, isgreater(b, 0.0f)) |
+                        select(z, (int8)64, isgreater(e, 0.0f)) | select(z, (int8)128, isgreater(f, 0.0f)));
+    return 0.25f * ((a + b) + (e + f));
+}
+
+// y (C, Ho, Wo) at y_off and the route (C, Ho, Wo) at r_off (route 0: not written) from x
+// (C, H, W) at x_off, max or average (avg). LANES 1: work-item (p, c) does window p of
+// plane c; else work-item (i, c) the windows of row i, eight at a time, the rest one by one.
+void pool_forward(__global float *y, const ulong y_off, __global const float *x, const ulong x_off,
+                  __global uchar *route, const ulong r_off, const int C, const int H, const int W, const int Ho,
+                  const int halo, const int avg)
+{
+    const int Wo = W / 2, c = get_global_id(1);
+#if LANES == 1
+    const int p = get_global_id(0), i = p / Wo, j0 = p % Wo, j1 = j0 + 1;
     if (p >= Ho * Wo || c >= C) return;
-    const int i = p / Wo, j = p % Wo;
+#else
+    const int i = get_global_id(0), j0 = 0, j1 = Wo;
+    if (i >= Ho || c >= C) return;
+#endif
     const int r0 = max(2 * i - halo, 0), r1 = min(2 * i - halo + 1, H - 1);
-    __global const float *s0 = x + x_off + ((size_t)c * H + r0) * W + 2 * j;
-    __global const float *s1 = x + x_off + ((size_t)c * H + r1) * W + 2 * j;
-    const float a = s0[0], b = s0[1], e = s1[0], f = s1[1];
-    y[y_off + (size_t)c * Ho * Wo + p] = 0.25f * ((a + b) + (e + f));
-    if (route)
-        route[r_off + (size_t)c * Ho * Wo + p] =
-            (uchar)(15 | (a > 0.0f ? 16 : 0) | (b > 0.0f ? 32 : 0) | (e > 0.0f ? 64 : 0) | (f > 0.0f ? 128 : 0));
+    __global const float *s0 = x + x_off + ((size_t)c * H + r0) * W;
+    __global const float *s1 = x + x_off + ((size_t)c * H + r1) * W;
+    __global float *yr = y + y_off + ((size_t)c * Ho + i) * Wo;
+    __global uchar *rr = route ? route + r_off + ((size_t)c * Ho + i) * Wo : 0;
+    int j = j0;
+#if LANES != 1
+    for (; j + 8 <= j1; j += 8) {
+        const float16 u = vload16(0, s0 + 2 * j), v = vload16(0, s1 + 2 * j);
+        uchar8 q;
+        const float8 o = avg ? avg_window8(u.even, u.odd, v.even, v.odd, &q) : max_window8(u.even, u.odd, v.even, v.odd, &q);
+        vstore8(o, 0, yr + j);
+        if (rr) vstore8(q, 0, rr + j);
+    }
+#endif
+    for (; j < j1; j++) {
+        const float a = s0[2 * j], b = s0[2 * j + 1], e = s1[2 * j], f = s1[2 * j + 1];
+        uchar q;
+        yr[j] = avg ? avg_window(a, b, e, f, &q) : max_window(a, b, e, f, &q);
+        if (rr) rr[j] = q;
+    }
+}
+
+__kernel void maxpool_forward(__global float *y, const ulong y_off, __global const float *x, const ulong x_off,
+                              __global uchar *route, const ulong r_off, const int C, const int H, const int W,
+                              const int Ho, const int halo)
+{
+    pool_forward(y, y_off, x, x_off, route, r_off, C, H, W, Ho, halo, 0);
+}
+
+__kernel void avgpool_forward(__global float *y, const ulong y_off, __global const float *x, const ulong x_off,
+                              __global uchar *route, const ulong r_off, const int C, const int H, const int W,
+                              const int Ho, const int halo)
+{
+    pool_forward(y, y_off, x, x_off, route, r_off, C, H, W, Ho, halo, 1);
 }
 
 // dx (C, H, W) from dy (C, Ho, Wo) and the forward's route: each window's gradient

@@ -10,7 +10,7 @@
 
 #define CLSTYLE_MAX_PROGRAMS 32
 #define CLSTYLE_MAX_KERNELS 128
-#define CLSTYLE_CTX_SLOTS 32 /* kernels taken by index (host/ops/kernels.c) */
+#define CLSTYLE_CTX_SLOTS 40 /* kernels taken by index (host/ops/kernels.c) */
 
 typedef struct clstyle_program_entry {
     char file[64];

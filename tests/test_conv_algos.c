@@ -2,8 +2,10 @@
  * tests/support over odd channel counts and spatial sizes: forward with and without
  * ReLU, backward with and without the ReLU mask, views at odd offsets inside sentinel
  * bands; then every other GEMM tile setting of the device's row (the tuner's candidates)
- * through TILED and WINOGRAD on odd shapes. Prints each algorithm's worst error as a
- * fraction of its bound. */
+ * through TILED and both WINOGRADs on odd shapes. Prints each algorithm's worst error as
+ * a fraction of its bound. CLSTYLE_TEST_SMALL=1 keeps to small shapes (ci/oclgrind.sh
+ * runs it so on Oclgrind's simulated device): the same paths, vector and scalar, every
+ * candidate, in a few minutes there. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,29 +221,41 @@ int main(void)
         fprintf(stderr, "test_conv_algos: no device: %s\n", err.msg);
         return 1;
     }
-    printf("test_conv_algos on %s\n", ctx->dev.name);
+    const char *small_env = getenv("CLSTYLE_TEST_SMALL");
+    const int small = small_env && *small_env == '1';
+    printf("test_conv_algos on %s%s\n", ctx->dev.name, small ? " (small shapes)" : "");
     ref_rng_seed(&rng, 6);
-    static const int chans[] = {3, 5, 64};
-    static const int sizes[][2] = {{1, 1}, {3, 3}, {13, 17}, {1, 127}, {32, 32}, {35, 37}};
+    static const int chans_all[] = {3, 5, 64}, chans_small[] = {3, 17};
+    static const int sizes_all[][2] = {{1, 1}, {3, 3}, {13, 17}, {1, 127}, {32, 32}, {35, 37}};
+    /* small: one tile, odd edges, and a row of 36 (two vector halves of F(4x4) tiles and a
+     * partial one, three of F(2x2)'s) */
+    static const int sizes_small[][2] = {{1, 1}, {7, 9}, {6, 36}};
+    const int *chans = small ? chans_small : chans_all;
+    const size_t nchans = small ? 2 : 3, nsizes = small ? 3 : sizeof sizes_all / sizeof *sizes_all;
+    const int(*sizes)[2] = small ? sizes_small : sizes_all;
     /* Larger maps: WINOGRAD in several chunks of tiles (the last one partial) on CPUs */
     static const int big[][4] = {{5, 64, 127, 127}, {64, 64, 67, 71}};
+    const size_t nbig = small ? 0 : sizeof big / sizeof *big;
     static const clstyle_conv_algo algos[] = {CLSTYLE_CONV_ALGO_TILED, CLSTYLE_CONV_ALGO_CLBLAST,
                                               CLSTYLE_CONV_ALGO_WINOGRAD, CLSTYLE_CONV_ALGO_WINOGRAD4};
     for (size_t a = 0; a < sizeof algos / sizeof *algos; a++)
-        for (size_t i = 0; i < 3; i++)
-            for (size_t o = 0; o < 3; o++)
-                for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+        for (size_t i = 0; i < nchans; i++)
+            for (size_t o = 0; o < nchans; o++)
+                for (size_t s = 0; s < nsizes; s++)
                     test_shape(algos[a], chans[i], chans[o], sizes[s][0], sizes[s][1]);
     for (size_t a = 0; a < sizeof algos / sizeof *algos; a++)
-        for (size_t i = 0; i < sizeof big / sizeof *big; i++)
+        for (size_t i = 0; i < nbig; i++)
             test_shape(algos[a], big[i][0], big[i][1], big[i][2], big[i][3]);
     /* every other tile setting the tuner offers on this device (the GEMM of TILED and of
      * WINOGRAD), on odd shapes and one that chunks */
-    static const int odd[][4] = {{3, 64, 13, 17}, {64, 5, 35, 37}, {64, 64, 1, 127}, {64, 64, 67, 71}};
+    static const int odd_all[][4] = {{3, 64, 13, 17}, {64, 5, 35, 37}, {64, 64, 1, 127}, {64, 64, 67, 71}};
+    static const int odd_small[][4] = {{3, 17, 7, 9}, {17, 5, 6, 36}};
+    const int(*odd)[4] = small ? odd_small : odd_all;
+    const size_t nodd = small ? 2 : sizeof odd_all / sizeof *odd_all;
     const char *opt;
     for (int c = 1; clstyle_gemm_candidate(ctx, c, &opt, &g_local0); c++) {
         g_tile = opt;
-        for (size_t i = 0; i < sizeof odd / sizeof *odd; i++) {
+        for (size_t i = 0; i < nodd; i++) {
             test_shape(CLSTYLE_CONV_ALGO_TILED, odd[i][0], odd[i][1], odd[i][2], odd[i][3]);
             test_shape(CLSTYLE_CONV_ALGO_WINOGRAD, odd[i][0], odd[i][1], odd[i][2], odd[i][3]);
             test_shape(CLSTYLE_CONV_ALGO_WINOGRAD4, odd[i][0], odd[i][1], odd[i][2], odd[i][3]);

@@ -666,7 +666,10 @@ static void test_lbfgs(int c, int h, int w)
         DEV_OK(clstyle_ctx_read(ctx, b.meta.buf, 0, sizeof meta, meta, &err));
         CHECK(meta[0] == L.pairs, "%s: %d pairs kept on the device, %d in the reference", name, meta[0], L.pairs);
     }
-    CHECK(L.pairs == history, "lbfgs: the reference kept %d pairs, want a full history of %d", L.pairs, history);
+    /* one unknown: the quadratic is solved within a step or two (then y = 0 and pairs are
+     * refused), so only a larger problem is sure to fill and wrap the ring */
+    if (n > 1)
+        CHECK(L.pairs == history, "lbfgs: the reference kept %d pairs, want a full history of %d", L.pairs, history);
     ref_lbfgs_free(&L);
     for (int i = 0; i < 7; i++) clstyle_ctx_release(ctx, &mem[i]);
     ref_dev_free(ctx, &dx), ref_dev_free(ctx, &dg);
@@ -700,8 +703,20 @@ static double lap(const char *what, double t0)
     return t;
 }
 
+/* CLSTYLE_TEST_SMALL=1 (ci/oclgrind.sh on Oclgrind's simulated device): shapes of more
+ * than SMALL_MAX positions are left out; every kernel and path still runs. */
+#define SMALL_MAX 300
+static int small;
+
+static int big(int h, int w)
+{
+    return small && h * w > SMALL_MAX;
+}
+
 int main(void)
 {
+    const char *small_env = getenv("CLSTYLE_TEST_SMALL");
+    small = small_env && *small_env == '1';
     if (clstyle_ctx_create(&ctx, NULL, NULL, 0, &err)) {
         fprintf(stderr, "test_ops: no device: %s\n", err.msg);
         return 1;
@@ -719,7 +734,8 @@ int main(void)
     static const clstyle_conv_algo algos[] = {CLSTYLE_CONV_ALGO_TILED, CLSTYLE_CONV_ALGO_CLBLAST};
     for (int a = 0; a < 2; a++)
         for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++)
-            test_conv(algos[a], conv_shapes[i][0], conv_shapes[i][1], conv_shapes[i][2], conv_shapes[i][3]);
+            if (!big(conv_shapes[i][2], conv_shapes[i][3]))
+                test_conv(algos[a], conv_shapes[i][0], conv_shapes[i][1], conv_shapes[i][2], conv_shapes[i][3]);
     t = lap("conv", t);
 
     static const int shapes[][3] = {
@@ -727,7 +743,8 @@ int main(void)
         {5, 127, 1}, {3, 127, 127}, {64, 3, 3}, {64, 13, 17},
     };
     const size_t nshapes = sizeof shapes / sizeof *shapes;
-    for (size_t i = 0; i < nshapes; i++) test_relu(shapes[i][0], shapes[i][1], shapes[i][2]);
+    for (size_t i = 0; i < nshapes; i++)
+        if (!big(shapes[i][1], shapes[i][2])) test_relu(shapes[i][0], shapes[i][1], shapes[i][2]);
     t = lap("relu", t);
     test_crop(1, 1, 1, 0, 0, 1, 1);
     test_crop(3, 13, 17, 0, 0, 13, 17);
@@ -736,44 +753,50 @@ int main(void)
     test_crop(5, 127, 1, 100, 0, 27, 1);
     t = lap("crop", t);
     for (size_t i = 0; i < nshapes; i++) {
+        if (big(shapes[i][1], shapes[i][2])) continue;
         test_pool(shapes[i][0], shapes[i][1], shapes[i][2], 0);
         test_pool(shapes[i][0], shapes[i][1], shapes[i][2], 1);
     }
     test_pool_halo(3, 8, 10);
     test_pool_halo(5, 7, 9);  /* an odd interior: the last band's dropped row */
     test_pool_halo(16, 1, 6); /* one interior row: no window of its own */
-    test_pool_halo(64, 16, 33);
+    if (!small) test_pool_halo(64, 16, 33);
     t = lap("pool", t);
-    for (size_t i = 0; i < nshapes; i++) test_gram(shapes[i][0], shapes[i][1], shapes[i][2], 0);
+    for (size_t i = 0; i < nshapes; i++)
+        if (!big(shapes[i][1], shapes[i][2])) test_gram(shapes[i][0], shapes[i][1], shapes[i][2], 0);
     test_gram(5, 13, 17, 1);
     test_gram(64, 3, 3, 1);
     test_gram(130, 13, 17, 1);  /* channels past whole row and column tiles */
-    test_gram(64, 181, 191, 0); /* several position chunks forward and backward on PoCL */
+    if (!small) test_gram(64, 181, 191, 0); /* several position chunks forward and backward on PoCL */
+    test_gram(8, 3, 5, 1);      /* the direct forward (C a multiple of 4): positions under one step */
+    test_gram(132, 7, 9, 1);    /* 33 row blocks, a tail of positions */
     t = lap("gram", t);
 
     clstyle_loss_ws ws;
     if (OP(clstyle_loss_init(ctx, &ws, ROWS, &err))) {
-        for (size_t i = 0; i < nshapes; i++) test_content(&ws, shapes[i][0], shapes[i][1], shapes[i][2]);
+        for (size_t i = 0; i < nshapes; i++)
+            if (!big(shapes[i][1], shapes[i][2])) test_content(&ws, shapes[i][0], shapes[i][1], shapes[i][2]);
         static const int gram_c[] = {1, 3, 5, 64, 130};
         for (size_t i = 0; i < sizeof gram_c / sizeof *gram_c; i++) test_gram_diff(&ws, gram_c[i]);
-        for (size_t i = 0; i < nshapes; i++) test_tv(&ws, shapes[i][0], shapes[i][1], shapes[i][2]);
+        for (size_t i = 0; i < nshapes; i++)
+            if (!big(shapes[i][1], shapes[i][2])) test_tv(&ws, shapes[i][0], shapes[i][1], shapes[i][2]);
         clstyle_loss_free(ctx, &ws);
     }
     t = lap("loss", t);
 
     test_adam(1, 1, 1);
     test_adam(3, 13, 17);
-    test_adam(3, 127, 127);
+    if (!small) test_adam(3, 127, 127);
     test_lbfgs(1, 1, 1);
     test_lbfgs(3, 13, 17);
-    test_lbfgs(3, 127, 127);
+    if (!small) test_lbfgs(3, 127, 127);
     t = lap("adam", t);
 
     static const float torchvision[3] = {123.675f, 116.28f, 103.53f}, caffe[3] = {123.68f, 116.779f, 103.939f};
     test_preprocess(1, 1, torchvision);
     test_preprocess(13, 17, caffe);
     test_preprocess(1, 127, torchvision);
-    test_preprocess(127, 127, caffe);
+    if (!small) test_preprocess(127, 127, caffe);
     lap("preprocess", t);
 
     clstyle_ctx_free(ctx);

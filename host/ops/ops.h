@@ -15,6 +15,7 @@ typedef enum clstyle_kid {
     CLSTYLE_KID_MAXPOOL_FWD, CLSTYLE_KID_AVGPOOL_FWD, CLSTYLE_KID_POOL_BWD,
     CLSTYLE_KID_SUB_MEAN,
     CLSTYLE_KID_ADAM_STEP,
+    CLSTYLE_KID_GRAM_PARTIAL, CLSTYLE_KID_GRAM_REDUCE,
     CLSTYLE_KID_CONTENT_LOSS, CLSTYLE_KID_GRAM_DIFF, CLSTYLE_KID_TV_LOSS, CLSTYLE_KID_REDUCE_FINISH,
     CLSTYLE_KID_KEEP_IF_FINITE, CLSTYLE_KID_MARK_DIVERGED,
     CLSTYLE_KID_IM2COL, CLSTYLE_KID_BIAS_ACT,
@@ -232,8 +233,9 @@ clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, cl
 clstyle_status clstyle_pool_backward(clstyle_ctx *ctx, clstyle_pool_kind kind, clstyle_tensor dx,
                                      clstyle_tensor dy, clstyle_tensor route, int halo, int relu, clstyle_error *err);
 
-/* ---- gram: G = F Fᵀ of a (C, H*W) feature map and the style gradient through it, on
- * the tiled GEMM (operands packed into a workspace, in chunks that fit the cache) ---- */
+/* ---- gram: G = F Fᵀ of a (C, H*W) feature map (cl/gram.cl from F's rows when C is a
+ * multiple of 4, else the tiled GEMM) and the style gradient through it (the tiled GEMM,
+ * operands packed into a workspace in chunks that fit the cache) ---- */
 typedef struct clstyle_gram {
     clstyle_gemm_tile tile;
 } clstyle_gram;

@@ -17,7 +17,8 @@ clstyle_status clstyle_pool_forward(clstyle_ctx *ctx, clstyle_pool_kind kind, cl
                        CLSTYLE_ARG(route.buf), CLSTYLE_ARG(ro), CLSTYLE_ARG(x.c),   CLSTYLE_ARG(x.h),
                        CLSTYLE_ARG(x.w),       CLSTYLE_ARG(y.h), CLSTYLE_ARG(hl)};
     if ((st = clstyle_ctx_args(ctx, k, name, a, CLSTYLE_NARGS(a), err))) return st;
-    size_t g[2] = {(size_t)y.h * (size_t)(x.w / 2), (size_t)x.c};
+    /* a window per work-item (lanes 1: GPUs), or a row of them */
+    size_t g[2] = {(size_t)y.h * (clstyle_gemm_lanes(ctx) == 1 ? (size_t)(x.w / 2) : 1), (size_t)x.c};
     return clstyle_ctx_launch(ctx, k, 2, g, NULL, name, err);
 }
 
