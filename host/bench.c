@@ -157,6 +157,8 @@ clstyle_status clstyle_bench_run(const clstyle_options *o_in, const char *spec, 
     memcpy(r->conv, net->choice, sizeof r->conv);
     /* warm-up: CLBlast compiles its kernels on first use */
     if ((st = clstyle_job_step(J, 1, err)) || (st = clstyle_ctx_finish(ctx, err))) goto done;
+    clstyle_mpi_stats_reset();
+    const double wall0 = clstyle_now();
     for (int i = 0; i < timed; i++) {
         double t0 = clstyle_now();
         if ((st = clstyle_job_step(J, 2 + i, err)) || (st = clstyle_ctx_finish(ctx, err))) goto done;
@@ -168,6 +170,11 @@ clstyle_status clstyle_bench_run(const clstyle_options *o_in, const char *spec, 
     r->sec_median = timed % 2 ? t[timed / 2] : 0.5 * (t[timed / 2 - 1] + t[timed / 2]);
     r->peak_device_bytes = (double)ctx->peak_device_bytes;
     band_info(J, r, timed + 1);
+    double mpi_bytes = 0; /* mpirun: every rank's compute and communication seconds (host/mpi.h) */
+    r->ranks = clstyle_mpi_size();
+    if ((st = clstyle_mpi_rank_times(clstyle_now() - wall0, timed, r->rank_compute_s, r->rank_comm_s, &mpi_bytes, err)))
+        goto done;
+    if (r->ranks > 1) r->moved_per_iter = mpi_bytes;
     /* one more iteration with its commands' profiling events recorded */
     st = profile_iteration(J, timed + 2, r, err);
 done:

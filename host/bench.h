@@ -5,6 +5,7 @@
 
 #include "clstyle.h"
 #include "device.h"
+#include "mpi.h"
 #include "vgg.h"
 
 #define CLSTYLE_BENCH_MAX_OPS 64
@@ -34,6 +35,8 @@ typedef struct clstyle_bench_result {
     double share[CLSTYLE_MAX_DEVICES]; /* each one's fraction of the image rows */
     double moved_per_iter;   /* bytes between host and devices per iteration (several devices) */
     int lbfgs, history;      /* the optimizer timed: Adam (0) or L-BFGS with `history` pairs */
+    int ranks;               /* MPI ranks working together (1: no mpirun); bytes_moved then is theirs */
+    double rank_compute_s[CLSTYLE_MPI_MAX_RANKS], rank_comm_s[CLSTYLE_MPI_MAX_RANKS]; /* per iteration, each rank */
 } clstyle_bench_result;
 
 /* Benchmarks one device (spec), or several together (a list or "all": compile times

@@ -289,16 +289,14 @@ clstyle_status clstyle_ckpt_read(const char *path, const clstyle_ckpt_keys *keys
     return st ? st : from_file(&f, keys, h, w, c, err);
 }
 
-clstyle_status clstyle_ckpt_scale(const char *path, int *scale, int *scales, clstyle_error *err)
+clstyle_status clstyle_ckpt_peek(const char *path, clstyle_ckpt *c, clstyle_error *err)
 {
     clstyle_st_file f;
-    clstyle_ckpt c = {0};
+    memset(c, 0, sizeof *c);
     clstyle_status st = open_file(path, &f, err);
     if (st) return st;
-    st = check_header(&f, &c, err);
+    st = check_header(&f, c, err);
     clstyle_st_close(&f);
-    *scale = c.scale;
-    *scales = c.scales;
     return st;
 }
 

@@ -35,10 +35,11 @@ typedef struct clstyle_ckpt {
 
 clstyle_status clstyle_ckpt_write(const char *path, const clstyle_ckpt *c, const clstyle_ckpt_keys *keys,
                                   clstyle_error *err);
-/* The scale (1-based) and the ladder's number of scales a checkpoint was made at, read
- * once its checksum holds (a file from before ladders: 1 of 1): which scale's keys and
- * image size to read it with. */
-clstyle_status clstyle_ckpt_scale(const char *path, int *scale, int *scales, clstyle_error *err);
+/* Where a checkpoint stands, read once its checksum holds, without settings to match: its
+ * iteration, and the scale (1-based) of the ladder's number of scales it was made at (a
+ * file from before ladders: 1 of 1), which say which scale's keys and image size to read
+ * it with, and whether a run is done. c's buffers stay NULL. */
+clstyle_status clstyle_ckpt_peek(const char *path, clstyle_ckpt *c, clstyle_error *err);
 /* Reads and validates path against keys and the expected image size. */
 clstyle_status clstyle_ckpt_read(const char *path, const clstyle_ckpt_keys *keys, int h, int w, clstyle_ckpt *c,
                                  clstyle_error *err);

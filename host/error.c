@@ -1,5 +1,6 @@
 /* Error reporting: status names, message formatting, OpenCL and CLBlast code names. */
 #include "error.h"
+#include "mpi.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@ static void format_line(char *out, size_t cap, const char *fmt, va_list ap)
 
 void clstyle_notify(void (*log)(void *user, const char *line), void *user, const char *fmt, ...)
 {
-    if (!log) return;
+    if (!log || clstyle_mpi_rank() > 0) return; /* under mpirun, rank 0 says the notices (host/mpi.h) */
     char line[1024];
     va_list ap;
     va_start(ap, fmt);

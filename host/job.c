@@ -13,6 +13,7 @@
 #include "imgfile.h"
 #include "jpeg_io.h"
 #include "job.h"
+#include "mpi.h"
 #include "rng.h"
 #include "tune.h"
 
@@ -359,7 +360,21 @@ static uint64_t hash_image(uint64_t h, const clstyle_image *img)
     return clstyle_hash(h, img->data, (size_t)3 * img->w * img->h * sizeof(float));
 }
 
-/* Fingerprints of everything that decides the trajectory (not iters, output, device). */
+/* The weights' fingerprint: their convention, mean and values. */
+static uint64_t weights_key(const clstyle_weights *wt)
+{
+    uint64_t h = clstyle_hash(CLSTYLE_HASH_INIT, &wt->convention, sizeof wt->convention);
+    if (wt->has_mean) h = clstyle_hash(h, wt->mean, sizeof wt->mean);
+    for (int l = 0; l < wt->nconv; l++) {
+        const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
+        h = clstyle_hash(h, wt->w[l], (size_t)L->cout * L->cin * 9 * sizeof(float));
+        h = clstyle_hash(h, wt->b[l], (size_t)L->cout * sizeof(float));
+    }
+    return h;
+}
+
+/* Fingerprints of everything else that decides the trajectory (not iters, output,
+ * device): the settings and the images. */
 static void checkpoint_keys(clstyle_job *J)
 {
     const clstyle_options *o = J->o;
@@ -380,18 +395,20 @@ static void checkpoint_keys(clstyle_job *J)
     h = clstyle_hash(h, J->blend, sizeof(double) * (size_t)J->nstyle);
     if (J->ladder) h = clstyle_hash(h, &J->ladder, sizeof J->ladder);
     J->keys.settings = h;
-    h = clstyle_hash(CLSTYLE_HASH_INIT, &J->weights.convention, sizeof J->weights.convention);
-    if (J->weights.has_mean) h = clstyle_hash(h, J->weights.mean, sizeof J->weights.mean);
-    for (int l = 0; l < J->weights.nconv; l++) {
-        const clstyle_vgg_layer *L = &clstyle_vgg_layers[l];
-        h = clstyle_hash(h, J->weights.w[l], (size_t)L->cout * L->cin * 9 * sizeof(float));
-        h = clstyle_hash(h, J->weights.b[l], (size_t)L->cout * sizeof(float));
-    }
-    J->keys.weights = h;
     J->keys.content = hash_image(CLSTYLE_HASH_INIT, &J->content);
     h = CLSTYLE_HASH_INIT;
     for (int i = 0; i < J->nstyle; i++) h = hash_image(h, &J->styles[i]);
     J->keys.style = h;
+}
+
+/* The weights in J (with their fingerprint): the notice, and the other keys. */
+static void have_weights(clstyle_job *J, uint64_t key)
+{
+    if (J->weights.synthetic && !J->repeat) /* said once, by a ladder's first job */
+        info(J->o, "weights: synthetic (seed %llu): the output carries colour and texture statistics only",
+             (unsigned long long)J->weights.seed);
+    J->keys.weights = key;
+    checkpoint_keys(J);
 }
 
 clstyle_status clstyle_job_load_weights(clstyle_job *J, clstyle_error *err)
@@ -399,11 +416,27 @@ clstyle_status clstyle_job_load_weights(clstyle_job *J, clstyle_error *err)
     const clstyle_options *o = J->o;
     clstyle_status st = clstyle_weights_open(&J->weights, o->weights, J->cfg.weights, J->nconv, err);
     if (st) return st;
-    if (J->weights.synthetic && !J->repeat) /* said once, by a ladder's first job */
-        info(o, "weights: synthetic (seed %llu): the output carries colour and texture statistics only",
-             (unsigned long long)J->weights.seed);
-    checkpoint_keys(J);
+    have_weights(J, weights_key(&J->weights));
     return CLSTYLE_OK;
+}
+
+const char *clstyle_job_weights_spec(const clstyle_job *J)
+{
+    return J->o->weights && *J->o->weights ? J->o->weights : J->cfg.weights;
+}
+
+void clstyle_job_share_weights(clstyle_job *J, const clstyle_weights *wt, uint64_t key)
+{
+    J->weights = *wt;
+    J->weights_lent = 1;
+    have_weights(J, key);
+}
+
+void clstyle_job_keep_weights(clstyle_job *J, clstyle_weights *to, uint64_t *key)
+{
+    *to = J->weights;
+    *key = J->keys.weights;
+    J->weights_lent = 1;
 }
 
 /* ---- device side ---- */
@@ -604,12 +637,14 @@ static clstyle_status tiled_grams(clstyle_job *J, const clstyle_tiling *tl, clst
                                   double blend, clstyle_error *err)
 {
     clstyle_status st = CLSTYLE_OK;
-    for (int i = 0; i < J->ntaps && !st && !targets; i++)
+    const int mpi = clstyle_mpi_size() > 1; /* each tile's Grams go to the host from G (host/mpi.c) */
+    for (int i = 0; i < J->ntaps && !st && (!targets || mpi); i++)
         if (J->taps[i].style)
             st = clstyle_ctx_fill(J->ctx, J->taps[i].G.buf, 0, clstyle_tensor_numel(&J->taps[i].G) * 4, 0.0f,
                                   "tiled Gram matrix", err);
     for (int k = 0; k < tl->n && !st; k++) {
         const clstyle_tile *t = &tl->t[k];
+        if (!clstyle_mpi_mine(k)) continue;
         if ((st = targets ? check_stop(J, err) : check_stop_step(J, err))) break;
         st = tile_forward(J, t, src, err);
         for (int i = 0; i < J->ntaps && !st; i++) {
@@ -625,11 +660,12 @@ static clstyle_status tiled_grams(clstyle_job *J, const clstyle_tiling *tl, clst
                 scale = blend * ((double)hc * wc) / ((double)hs * ws);
             }
             clstyle_ctx_set_label(J->ctx, "style loss+grad", 2.0 * f.c * f.c * f.h * f.w, 4.0 * f.c * f.h * f.w);
-            st = clstyle_gram_accumulate(J->ctx, &J->net.gram, targets ? tp->target : tp->G, f, (float)scale,
-                                         J->acts.ws, err);
+            st = clstyle_gram_accumulate(J->ctx, &J->net.gram, targets && !mpi ? tp->target : tp->G, f,
+                                         (float)scale, J->acts.ws, err);
         }
+        if (!st && mpi) st = clstyle_mpi_tile_grams(J, k, err);
     }
-    return st;
+    return mpi ? clstyle_mpi_grams_done(J, tl->n, targets, st, err) : st;
 }
 
 clstyle_status clstyle_job_tile_forward(clstyle_job *J, int k, clstyle_error *err)
@@ -650,6 +686,7 @@ static clstyle_status tiled_content_targets(clstyle_job *J, clstyle_error *err)
     clstyle_status st = CLSTYLE_OK;
     for (int k = 0; k < J->tiling.n && !st; k++) {
         const clstyle_tile *t = &J->tiling.t[k];
+        if (!clstyle_mpi_mine(k)) continue; /* mpirun: each rank reads only its own tiles' targets */
         if ((st = check_stop(J, err))) break;
         st = tile_forward(J, t, J->x, err);
         for (int i = 0; i < J->ntaps && !st; i++) {
@@ -730,7 +767,7 @@ static clstyle_status make_tilings(clstyle_job *J, int side, clstyle_error *err)
     for (int i = 0; i < CLSTYLE_MAX_STYLES; i++) clstyle_tiling_free(&J->stiling[i]);
     if (!side) return CLSTYLE_OK;
     clstyle_status st = clstyle_tiling_make(&J->tiling, J->content.h, J->content.w, side, J->nconv, err);
-    if (!st && J->tiling.n == 1) {
+    if (!st && J->tiling.n == 1 && clstyle_mpi_size() == 1) { /* mpirun keeps one tile: a rank's share */
         clstyle_tiling_free(&J->tiling);
         return CLSTYLE_OK;
     }
@@ -852,6 +889,32 @@ static clstyle_status check_history(const clstyle_job *J, size_t budget, clstyle
                            budget / 1048576.0, hint);
 }
 
+/* mpirun with N ranks (host/mpi.c): the plan's tiles when there are N or more (or --tile
+ * was given), else the largest side on the grid that makes N tiles, else the most tiles
+ * the image allows (idle ranks); one tile when even that is one. */
+static clstyle_status mpi_tiles(clstyle_job *J, clstyle_error *err)
+{
+    const int n = clstyle_mpi_size(), lo = J->cfg.tile_any ? CLSTYLE_TILE_GRID : clstyle_tile_halo(J->nconv);
+    const int longest = J->content.h > J->content.w ? J->content.h : J->content.w;
+    int best = J->tiling.n ? J->tiling.side : 0, most = J->tiling.n;
+    clstyle_status st = CLSTYLE_OK;
+    if (!J->o->tile && J->tiling.n < n) {
+        int top = J->tiling.n ? J->tiling.side - CLSTYLE_TILE_GRID
+                              : (longest - 1) / CLSTYLE_TILE_GRID * CLSTYLE_TILE_GRID;
+        for (int s = top; s >= lo && s > 0 && !st; s -= CLSTYLE_TILE_GRID) {
+            if ((st = make_tilings(J, s, err))) break;
+            if (J->tiling.n > most) {
+                most = J->tiling.n;
+                best = s;
+            }
+            if (J->tiling.n >= n) break;
+        }
+    }
+    if (!best) best = (longest + CLSTYLE_TILE_GRID - 1) / CLSTYLE_TILE_GRID * CLSTYLE_TILE_GRID; /* one tile */
+    if (!st && (!J->tiling.n || J->tiling.side != best)) st = make_tilings(J, best, err);
+    return st ? st : clstyle_mpi_plan(J, err);
+}
+
 /* The memory plan: the budget (--memory-limit, else 90% of the device's memory) goes to
  * the context, which refuses any allocation past it; --tile N is taken as given; else the
  * run is untiled when it fits, or cut into the largest tiles that do, with the optimizer
@@ -889,6 +952,7 @@ static clstyle_status plan_tiling(clstyle_job *J, clstyle_error *err)
                                  J->ctx->dev.global_mem / MiB, clstyle_tile_halo(J->nconv), need_host / MiB);
         }
     }
+    if (!st && clstyle_mpi_size() > 1 && !(st = mpi_tiles(J, err))) need = estimate_bytes(J); /* host/mpi.c */
     if (st) return st;
     if (!J->tiling.n) J->host_state = 0;
     J->ctx->workspace_limit = (size_t)(4 * workspace_cap(J->ctx)); /* the bound the estimate took */
@@ -914,6 +978,8 @@ static clstyle_status setup_stages(clstyle_job *J, clstyle_error *err)
     if (st || (st = check_stop(J, err))) return st;
     int h = J->content.h, w = J->content.w;
     if ((st = check_history(J, job_budget(J), err))) return st;
+    if (J->bands && clstyle_mpi_size() > 1)
+        return clstyle_err_set(err, CLSTYLE_ERR_USAGE, "mpirun: one device per rank (give -d SPEC, not a list)");
     if (J->bands && (st = clstyle_bands_plan(J, err))) return st;
     if (J->bands) { /* each device runs a band, untiled: an even band tunes the job's network */
         h = (h + clstyle_bands_count(J) - 1) / clstyle_bands_count(J) + 2;
@@ -1024,6 +1090,7 @@ static clstyle_status tiled_tap(clstyle_job *J, const clstyle_tile *t, const cls
  * owned losses through its crop, adding the crop's image gradient into place. */
 static clstyle_status tiled_gradient(clstyle_job *J, size_t row, clstyle_error *err)
 {
+    const int mpi = clstyle_mpi_size() > 1; /* the ranks share the tiles (host/mpi.c) */
     clstyle_status st = tiled_grams(J, &J->tiling, J->x, 0, 1.0, err);
     for (int i = 0; i < J->ntaps && !st; i++) {
         const clstyle_tap *tp = &J->taps[i];
@@ -1037,7 +1104,9 @@ static clstyle_status tiled_gradient(clstyle_job *J, size_t row, clstyle_error *
         const clstyle_tile *t = &J->tiling.t[k];
         clstyle_sweep sw;
         clstyle_tensor g;
+        if (!clstyle_mpi_mine(k)) continue;
         if ((st = check_stop_step(J, err))) break;
+        if (mpi && (st = clstyle_mpi_tile_begin(J, row, err))) break;
         st = tile_forward(J, t, J->x, err);
         if (!st) st = clstyle_net_backward_begin(J->ctx, &sw, &J->net, &J->acts, J->has_tap, err);
         for (int i = 0; i < J->ntaps && !st; i++) {
@@ -1047,9 +1116,10 @@ static clstyle_status tiled_gradient(clstyle_job *J, size_t row, clstyle_error *
         }
         if (!st) st = clstyle_net_backward_to(J->ctx, &sw, -1, 0, &g, err); /* the crop's dL/dx */
         clstyle_ctx_set_label(J->ctx, "tile crop", 0, 12.0 * clstyle_tensor_numel(&g));
-        if (!st) st = clstyle_crop_backward(J->ctx, J->gall, g, t->y0, t->x0, err);
+        if (!st && mpi) st = clstyle_mpi_tile_gradient(J, k, g, row, err); /* to the host, summed after the loop */
+        else if (!st) st = clstyle_crop_backward(J->ctx, J->gall, g, t->y0, t->x0, err);
     }
-    return st;
+    return mpi ? clstyle_mpi_gradient_done(J, row, st, err) : st;
 }
 
 /* An untiled iteration's gradient into J->acts.gx: forward, then the sweep down with
@@ -1226,7 +1296,7 @@ void clstyle_job_close(clstyle_job *J)
     clstyle_ctx_free(clstyle_job_release_ctx(J));
     clstyle_optim_free(&J->opt);
     for (int i = 0; i < J->ntaps; i++) free(J->taps[i].host_target);
-    clstyle_weights_free(&J->weights);
+    if (!J->weights_lent) clstyle_weights_free(&J->weights);
     clstyle_tiling_free(&J->tiling);
     for (int i = 0; i < CLSTYLE_MAX_STYLES; i++) clstyle_tiling_free(&J->stiling[i]);
     clstyle_ckpt_free(&J->ckpt);

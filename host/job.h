@@ -35,6 +35,7 @@ typedef struct clstyle_job {
     int ntaps, nconv, nstyle, profiling;
     int has_tap[2 * CLSTYLE_VGG_NCONV]; /* [2l + relu]: a loss tap at conv l (pre-ReLU, 0) or relu l (1) */
     clstyle_weights weights;
+    int weights_lent;       /* weights are a session's (clstyle_job_share/keep_weights): not freed with the job */
     clstyle_ckpt_keys keys; /* fingerprints of everything that decides the trajectory */
     clstyle_ctx *ctx;
     clstyle_net net;
@@ -76,6 +77,14 @@ clstyle_status clstyle_job_set_images(clstyle_job *J, const clstyle_image *conte
                                       int nstyle, clstyle_error *err);
 /* The weights (-w, the configuration, or synthetic) and the checkpoint fingerprints. */
 clstyle_status clstyle_job_load_weights(clstyle_job *J, clstyle_error *err);
+/* The weights spec the job loads: -w, else the configuration's default file. */
+const char *clstyle_job_weights_spec(const clstyle_job *J);
+/* In place of clstyle_job_load_weights: the weights wt (with their fingerprint key),
+ * loaded by an earlier job of a session and still owned by it. */
+void clstyle_job_share_weights(clstyle_job *J, const clstyle_weights *wt, uint64_t key);
+/* After clstyle_job_load_weights: J's weights and their fingerprint handed to *to, whose
+ * owner (a session) frees them; J goes on using them. */
+void clstyle_job_keep_weights(clstyle_job *J, clstyle_weights *to, uint64_t *key);
 /* The device: context, conv choices, network, memory plans, targets, the first image.
  * A stop request (o->stop) ends it at the next stage with CLSTYLE_ERR_INTERRUPTED. */
 clstyle_status clstyle_job_setup(clstyle_job *J, clstyle_error *err);

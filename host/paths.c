@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fileio.h"
 
@@ -45,6 +46,34 @@ static void locate(const char *path, where *w)
     if (!rd) return;
     snprintf(w->at, sizeof w->at, "%s%s%s", rd, rd[strlen(rd) - 1] == '/' ? "" : "/", name);
     free(rd);
+}
+
+/* path made absolute (from the working folder) and cleaned lexically into buf. */
+static void lexical(const char *path, char *buf, size_t len)
+{
+    char full[2 * PATH_MAX], cwd[PATH_MAX];
+    if (path[0] != '/' && getcwd(cwd, sizeof cwd)) snprintf(full, sizeof full, "%s/%s", cwd, path);
+    else snprintf(full, sizeof full, "%s", path);
+    size_t at = 0;
+    char *save = NULL;
+    for (char *seg = strtok_r(full, "/", &save); seg && at < len; seg = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(seg, ".")) continue;
+        if (!strcmp(seg, "..")) {
+            while (at > 0 && buf[--at] != '/') {}
+            continue;
+        }
+        at += (size_t)snprintf(buf + at, len - at, "/%s", seg);
+    }
+    if (!at && len > 1) snprintf(buf, len, "/");
+}
+
+void clstyle_paths_key(const char *path, char *buf, size_t len)
+{
+    where w;
+    locate(path, &w);
+    if (w.exists) snprintf(buf, len, "=%llu:%llu", (unsigned long long)w.dev, (unsigned long long)w.ino);
+    else if (w.at[0]) snprintf(buf, len, "%s", w.at);
+    else lexical(path, buf, len);
 }
 
 static int same(const where *a, const where *b)

@@ -28,6 +28,11 @@ void clstyle_paths_add(clstyle_paths *p, const char *path, const char *flag, int
 void clstyle_paths_snapshots(clstyle_paths *p, int i, long every, long first, long last);
 /* Every output checked (clstyle_output_check: 73), then every pair (64). */
 clstyle_status clstyle_paths_check(const clstyle_paths *p, clstyle_error *err);
+/* A key for the file path is or would be (`clstyle batch`: outputs two jobs share):
+ * "=DEV:INO" when it exists, else its resolved folder and name, else (its folder does not
+ * exist yet) the path made absolute with ".", ".." and repeated slashes taken out. Two
+ * paths with one key name one file. */
+void clstyle_paths_key(const char *path, char *buf, size_t len);
 /* OUT with _NNNN before its extension ("out.png", 50 -> "out_0050.png"). */
 void clstyle_paths_numbered(const char *out, long k, char *buf, size_t len);
 

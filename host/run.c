@@ -2,7 +2,8 @@
  * coarse-to-fine ladder (one for a single-scale run), on one device context, each scale
  * starting from the one before enlarged. Checks the outputs before any device work, then
  * runs the loop, syncing with the device only at reporting points: progress, the --log
- * rows, save points, checkpoints, divergence and interruption. */
+ * rows, save points, checkpoints, divergence and interruption. A clstyle_session keeps
+ * that context from one run to the next (clstyle batch). */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -18,11 +19,21 @@
 #include "image.h"
 #include "imgfile.h"
 #include "job.h"
+#include "mpi.h"
 #include "paths.h"
 #include "pictures.h"
 
 /* One notice line through the caller's info callback. */
 #define info(o, ...) clstyle_notify((o)->info, (o)->progress_user, __VA_ARGS__)
+
+/* A session's weights: the last ones a run loaded, for the next runs that name them. */
+typedef struct shared_weights {
+    int loaded;
+    char spec[4096];          /* -w (or the default file) they were loaded from */
+    int nconv;                /* conv layers loaded (the deepest tap's) */
+    clstyle_weights w;
+    uint64_t key;             /* their fingerprint (a checkpoint key) */
+} shared_weights;
 
 /* What outlives one scale's job. */
 typedef struct runner {
@@ -31,9 +42,11 @@ typedef struct runner {
     double t0;                /* when the first iteration of the run started */
     long total;               /* iterations of every scale */
     int scale;                /* the scale running (0-based) */
+    int started;              /* scales started so far: a later one's notices are said once */
     clstyle_image prev;       /* the result of the scale before, for the next one's start */
     clstyle_pictures pics;    /* --plot and --sheet */
     const clstyle_image *mem; /* clstyle_run_pixels: the content, then the styles, whole (NULL: from files) */
+    struct shared_weights *shared; /* a session's weights, kept for its next runs (NULL: no session) */
     int want_result;          /* clstyle_run_pixels: the final image into result */
     clstyle_image result;
 } runner;
@@ -333,7 +346,7 @@ static clstyle_status optimise(clstyle_job *J, runner *R, int last, clstyle_erro
     for (k = J->start + 1; k <= o->iters; k++) {
         if ((st = clstyle_job_step(J, k, err)) == CLSTYLE_ERR_INTERRUPTED) return stopped_in_step(J, R, k, reported, last, err);
         if (st) return st;
-        int stop = o->stop && *o->stop;
+        int stop = clstyle_mpi_stopping(o); /* *o->stop; under mpirun as the ranks last agreed (host/mpi.h) */
         int report = k == o->iters || stop || k >= next_report || (o->save_every && k % o->save_every == 0) ||
                      clstyle_pictures_wants_frame(&R->pics, k, 0);
         if (!report) continue;
@@ -413,6 +426,25 @@ static clstyle_status read_resume(clstyle_job *J, runner *R, int k, int *done, c
     return CLSTYLE_OK;
 }
 
+/* J's weights: the session's when they are the ones J names, else loaded (and then kept
+ * by the session in place of its earlier ones). */
+static clstyle_status load_weights(shared_weights *sw, clstyle_job *J, clstyle_error *err)
+{
+    const char *spec = clstyle_job_weights_spec(J);
+    if (sw && sw->loaded && sw->nconv == J->nconv && !strcmp(sw->spec, spec)) {
+        clstyle_job_share_weights(J, &sw->w, sw->key);
+        return CLSTYLE_OK;
+    }
+    clstyle_status st = clstyle_job_load_weights(J, err);
+    if (st || !sw || strlen(spec) >= sizeof sw->spec) return st;
+    if (sw->loaded) clstyle_weights_free(&sw->w);
+    clstyle_job_keep_weights(J, &sw->w, &sw->key);
+    snprintf(sw->spec, sizeof sw->spec, "%s", spec);
+    sw->nconv = J->nconv;
+    sw->loaded = 1;
+    return CLSTYLE_OK;
+}
+
 /* Scale k of the ladder (the whole run when there is one scale) on *ctx (opened by the
  * first scale, handed on). */
 static clstyle_status run_scale(runner *R, int k, int resuming, clstyle_ctx **ctx, clstyle_error *err)
@@ -429,7 +461,7 @@ static clstyle_status run_scale(runner *R, int k, int resuming, clstyle_ctx **ct
     if (st) return st;
     R->scale = k;
     J->start = J->step0 = k ? clstyle_ladder_end(o, k - 1) : 0;
-    J->repeat = *ctx != NULL;
+    J->repeat = R->started++ > 0;
     J->final_side = o->size; /* the ladder's last: its L-BFGS history is checked from the first scale on */
     if (o->scales > 1) {
         const double lad[5] = {o->scales, o->scale_factor, (double)o->iters, (double)clstyle_ladder_end(o, 1) - o->iters, k};
@@ -441,7 +473,7 @@ static clstyle_status run_scale(runner *R, int k, int resuming, clstyle_ctx **ct
     st = clstyle_job_open_device(J, err);
     if (!st && R->mem) st = clstyle_job_load_images(J, &R->mem[0], &R->mem[1], o->nstyle, err);
     else if (!st) st = clstyle_job_load_files(J, err);
-    if (!st) st = clstyle_job_load_weights(J, err);
+    if (!st) st = load_weights(R->shared, J, err);
     int done = 0, ran = 0;
     if (!st && resuming) st = read_resume(J, R, k, &done, err);
     if (!st && !done && o->scales > 1)
@@ -468,12 +500,15 @@ static clstyle_status run_scale(runner *R, int k, int resuming, clstyle_ctx **ct
     return st;
 }
 
-/* Both entry points: R->mem set or not, R->want_result asked or not. */
-static clstyle_status run_all(runner *R, clstyle_error *err)
+/* Every entry point: R->mem set or not, R->want_result asked or not, on *ctx (NULL: the
+ * first scale opens one), handed back for the next run or to be freed. */
+static clstyle_status run_all(runner *R, clstyle_ctx **ctx, clstyle_error *err)
 {
+    clstyle_options quiet; /* mpirun: ranks past 0 write and show nothing (host/mpi.h) */
+    if (clstyle_mpi_rank() > 0) R->o = clstyle_mpi_quiet(R->o, &quiet);
     const clstyle_options *o = R->o;
-    clstyle_ctx *ctx = NULL;
-    int first = 0, scale = 1, scales = 1;
+    int first = 0;
+    clstyle_ckpt at = {0};
     clstyle_job *J; /* the settings and the paths checked once, before any file is read */
     clstyle_status st = clstyle_job_new(o, 0, &J, err);
     if (st) return st;
@@ -481,14 +516,13 @@ static clstyle_status run_all(runner *R, clstyle_error *err)
     st = check_paths(J, o, R->total, R->mem != NULL, err);
     clstyle_job_close(J);
     if (!st) st = clstyle_pictures_init(&R->pics, o, R->total, R->mem ? "(in memory)" : o->content, err);
-    if (!st && o->resume && o->scales > 1 && !(st = clstyle_ckpt_scale(o->resume, &scale, &scales, err))) {
-        if (scales != o->scales)
+    if (!st && o->resume && o->scales > 1 && !(st = clstyle_ckpt_peek(o->resume, &at, err))) {
+        if (at.scales != o->scales)
             st = clstyle_err_set(err, CLSTYLE_ERR_USAGE, "--resume %s was made with --scales %d, this run has %d",
-                                 o->resume, scales, o->scales);
-        first = scale - 1;
+                                 o->resume, at.scales, o->scales);
+        first = at.scale - 1;
     }
-    for (int k = first; k < o->scales && !st; k++) st = run_scale(R, k, o->resume && k == first, &ctx, err);
-    clstyle_ctx_free(ctx);
+    for (int k = first; k < o->scales && !st; k++) st = run_scale(R, k, o->resume && k == first, ctx, err);
     if (R->log) fclose(R->log);
     clstyle_image_free(&R->prev);
     clstyle_pictures_free(&R->pics);
@@ -498,7 +532,70 @@ static clstyle_status run_all(runner *R, clstyle_error *err)
 clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err)
 {
     runner R = {.o = o};
-    return run_all(&R, err);
+    clstyle_ctx *ctx = NULL;
+    clstyle_status st = run_all(&R, &ctx, err);
+    clstyle_ctx_free(ctx);
+    return st;
+}
+
+/* ---- several runs on one context ---- */
+
+struct clstyle_session {
+    clstyle_ctx *ctx;   /* the last run's device context, kept (NULL: none yet) */
+    char spec[256];     /* the -d SPEC (or CLSTYLE_DEVICE) it was opened for */
+    shared_weights weights;
+    double setup;       /* the last run's seconds from its start to its first iteration */
+};
+
+clstyle_status clstyle_session_new(clstyle_session **out, clstyle_error *err)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? CLSTYLE_OK : clstyle_err_set(err, CLSTYLE_ERR_INTERNAL, "out of host memory");
+}
+
+void clstyle_session_free(clstyle_session *s)
+{
+    if (!s) return;
+    clstyle_ctx_free(s->ctx);
+    if (s->weights.loaded) clstyle_weights_free(&s->weights.w);
+    free(s);
+}
+
+double clstyle_session_setup_seconds(const clstyle_session *s)
+{
+    return s->setup;
+}
+
+/* Whether s's context can serve a run on spec: the same single device, and not filling
+ * up with programs and kernels (a run with other tile choices builds more; the binary
+ * cache makes a fresh context's builds cheap). */
+static int session_reusable(const clstyle_session *s, const char *spec)
+{
+    const clstyle_ctx *c = s->ctx;
+    return c && !strcmp(spec, s->spec) && !clstyle_device_spec_is_many(spec) &&
+           c->nprograms <= CLSTYLE_MAX_PROGRAMS / 2 && c->nkernels <= CLSTYLE_MAX_KERNELS / 2 && !c->device_bytes;
+}
+
+clstyle_status clstyle_session_run(clstyle_session *s, const clstyle_options *o, clstyle_error *err)
+{
+    clstyle_config cfg;
+    clstyle_config_from_env(&cfg);
+    const char *spec = o->device && *o->device ? o->device : cfg.device;
+    if (!session_reusable(s, spec)) {
+        clstyle_ctx_free(s->ctx);
+        s->ctx = NULL;
+    }
+    snprintf(s->spec, sizeof s->spec, "%s", spec);
+    runner R = {.o = o, .shared = &s->weights};
+    const double t = clstyle_now();
+    clstyle_status st = run_all(&R, &s->ctx, err);
+    s->setup = R.t0 ? R.t0 - t : clstyle_now() - t;
+    /* after an OpenCL failure the context may be unusable: the next run opens a new one */
+    if (st == CLSTYLE_ERR_INTERNAL || st == CLSTYLE_ERR_NODEVICE) {
+        clstyle_ctx_free(s->ctx);
+        s->ctx = NULL;
+    }
+    return st;
 }
 
 /* ---- images in memory ---- */
@@ -567,7 +664,9 @@ clstyle_status clstyle_run_pixels(const clstyle_options *o, const clstyle_pixels
         st = from_pixels(&styles[i], what, cap, &imgs[1 + i], err);
     }
     runner R = {.o = &mo, .mem = imgs, .want_result = 1};
-    if (!st) st = run_all(&R, err);
+    clstyle_ctx *ctx = NULL;
+    if (!st) st = run_all(&R, &ctx, err);
+    clstyle_ctx_free(ctx);
     if (R.result.data && (!st || st == CLSTYLE_ERR_INTERRUPTED || st == CLSTYLE_ERR_INTERNAL)) {
         clstyle_error perr = {0};
         if (to_pixels(&R.result, out, &perr)) st = clstyle_err_set(err, perr.status, "%s", perr.msg);

@@ -128,6 +128,28 @@ CLSTYLE_API int clstyle_options_preset(clstyle_options *o, const char *name);
  * work, then optimises and writes the output atomically. */
 CLSTYLE_API clstyle_status clstyle_run(const clstyle_options *o, clstyle_error *err);
 
+/* ---- several runs in one process ---- */
+
+/* A session runs one job after another on one device context: the OpenCL context and
+ * queue, the kernels compiled for it (programs and kernel objects), CLBlast's programs
+ * for it and its parameters are made by the first run and kept for the next ones, and so
+ * are the host weights while the runs name the same -w (file or synthetic:SEED; a file
+ * is read once). What each run still does: read its configuration and images, choose its
+ * conv algorithms (the tuner's choices come from the cache folder; shapes no run has met
+ * are measured, once), upload the network, plan its memory and compute its targets. A run
+ * on another -d SPEC than the one before, on several devices (-d all, a list), or after
+ * an OpenCL failure (70) opens a new context. Not thread-safe: one run at a time. */
+typedef struct clstyle_session clstyle_session;
+
+CLSTYLE_API clstyle_status clstyle_session_new(clstyle_session **out, clstyle_error *err);
+/* clstyle_run on the session's context (opened by the first run). */
+CLSTYLE_API clstyle_status clstyle_session_run(clstyle_session *s, const clstyle_options *o, clstyle_error *err);
+/* The last run's setup: seconds from its start to its first iteration (device, kernels,
+ * tuning, network, targets; the whole run when it stopped before iterating). */
+CLSTYLE_API double clstyle_session_setup_seconds(const clstyle_session *s);
+/* Frees the session and its context; NULL is fine. */
+CLSTYLE_API void clstyle_session_free(clstyle_session *s);
+
 /* ---- images in memory (embedding without temporary files) ---- */
 
 /* Interleaved RGB, row-major: data is (height, width, 3) floats in pixel units 0..255

@@ -100,6 +100,16 @@ int clstyle_cli_parse_sizes(const char *cmd, char *arg, int *sizes, int *n)
     return 0;
 }
 
+static char *captured;
+static size_t captured_len;
+
+void clstyle_cli_capture(char *buf, size_t len)
+{
+    captured = buf;
+    captured_len = len;
+    if (buf && len) buf[0] = '\0';
+}
+
 void clstyle_cli_say(const char *fmt, ...)
 {
     char raw[2048], line[2048];
@@ -108,5 +118,6 @@ void clstyle_cli_say(const char *fmt, ...)
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
     clstyle_escape(line, sizeof line, raw);
-    fprintf(stderr, "clstyle: %s\n", line);
+    if (captured) snprintf(captured, captured_len, "%s", line);
+    else fprintf(stderr, "clstyle: %s\n", line);
 }

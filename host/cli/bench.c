@@ -160,8 +160,13 @@ static int write_json(const char *path, const clstyle_bench_result *r, int n)
         }
         fprintf(f, "], \"shares\": [");
         for (int k = 0; k < b->ndevices; k++) fprintf(f, "%s%.4f", k ? ", " : "", b->share[k]);
-        fprintf(f, "], \"bytes_moved_per_iter\": %.0f, \"optimizer\": \"%s\", \"history\": %d, \"ops\": [",
+        fprintf(f, "], \"bytes_moved_per_iter\": %.0f, \"optimizer\": \"%s\", \"history\": %d, ",
                 b->moved_per_iter, b->lbfgs ? "lbfgs" : "adam", b->history);
+        fprintf(f, "\"ranks\": %d, \"rank_compute_s\": [", b->ranks); /* mpirun (host/mpi.h); 1 without */
+        for (int k = 0; k < b->ranks; k++) fprintf(f, "%s%.6f", k ? ", " : "", b->rank_compute_s[k]);
+        fprintf(f, "], \"rank_comm_s\": [");
+        for (int k = 0; k < b->ranks; k++) fprintf(f, "%s%.6f", k ? ", " : "", b->rank_comm_s[k]);
+        fprintf(f, "], \"ops\": [");
         for (int k = 0; k < b->nops; k++) {
             const clstyle_bench_op *o = &b->ops[k];
             fprintf(f, "%s\n    {\"name\": ", k ? "," : "");

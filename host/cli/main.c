@@ -29,6 +29,7 @@ static void usage_main(FILE *f)
             "       clstyle weights FILE\n"
             "       clstyle bench [options]\n"
             "       clstyle tune [-d SPEC] [--size N[,N...]] [--force|--verify]\n"
+            "       clstyle batch MANIFEST [--shard K/N|--shards N] [options]\n"
             "Run 'clstyle --help' for every option.\n");
 }
 
@@ -127,6 +128,7 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, "weights")) return clstyle_cli_weights(argc - 1, argv + 1);
         if (!strcmp(cmd, "bench")) return clstyle_cli_bench(argc - 1, argv + 1);
         if (!strcmp(cmd, "tune")) return clstyle_cli_tune(argc - 1, argv + 1);
+        if (!strcmp(cmd, "batch")) return clstyle_cli_batch(argc - 1, argv + 1);
     }
     if (argc < 2) {
         usage_main(stderr);

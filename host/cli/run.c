@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mpi.h"
 #include "fileio.h"
 #include "json.h"
 
@@ -111,7 +112,8 @@ static void help(void)
         "                            in bands of rows (see clstyle devices)\n"
         "  -h, --help, -V, --version\n\n"
         "Other commands: clstyle devices [--json] | selftest [-d SPEC] | weights FILE |\n"
-        "                tune [-d SPEC] [--size N,...] [--force|--verify] [--clblast] | bench [options]\n"
+        "                tune [-d SPEC] [--size N,...] [--force|--verify] [--clblast] | bench [options] |\n"
+        "                batch MANIFEST [--shard K/N|--shards N] [options]\n"
         "                (each with --help)\n"
         "Exit codes: 0 ok, 64 usage, 65 bad data, 66 missing input, 69 no device,\n"
         "            70 internal/OpenCL, 73 cannot create output, 74 I/O, 130/143 interrupted.\n",
@@ -163,12 +165,6 @@ static int add_styles(clstyle_options *o, char *arg)
     return 0;
 }
 
-/* How progress is shown: --progress auto (a live line on a terminal, else plain lines),
- * line (plain lines), json (one object per line on stderr). */
-enum { PROGRESS_AUTO, PROGRESS_LINE, PROGRESS_JSON };
-typedef struct progress_mode {
-    int live, json;
-} progress_mode;
 
 /* A JSON number, or null when it is not finite (JSON has no NaN or infinity). */
 static void json_number(const char *key, double v)
@@ -179,7 +175,7 @@ static void json_number(const char *key, double v)
 
 static void on_info(void *user, const char *line)
 {
-    const progress_mode *m = user;
+    const clstyle_cli_progress *m = user;
     if (!m->json) {
         clstyle_cli_say("%s", line);
         return;
@@ -206,7 +202,7 @@ static void progress_json(const clstyle_progress *p, double eta)
 
 static void on_progress(void *user, const clstyle_progress *p)
 {
-    const progress_mode *m = user;
+    const clstyle_cli_progress *m = user;
     int live = m->live;
     double eta = p->it_per_s > 0 ? (double)(p->iters - p->iter) / p->it_per_s : 0;
     if (m->json) progress_json(p, eta);
@@ -218,8 +214,9 @@ static void on_progress(void *user, const clstyle_progress *p)
 }
 
 /* The run's last line: "wrote OUT", or in JSON an "end" object with the exit status. */
-static void say_end(const progress_mode *m, int code, const char *msg)
+static void say_end(const clstyle_cli_progress *m, int code, const char *msg)
 {
+    if (clstyle_mpi_rank() != 0) return; /* under mpirun rank 0 says it */
     if (!m->json) {
         clstyle_cli_say("%s", msg);
         return;
@@ -235,190 +232,256 @@ enum {
     OPT_SCALES, OPT_SFACTOR, OPT_IAFTER, OPT_OPTIM, OPT_HIST, OPT_PRESET, OPT_LSEARCH, OPT_QUALITY, OPT_PLOT,
     OPT_SHEET, OPT_PROGRESS
 };
+_Static_assert(OPT_PROGRESS < CLSTYLE_CLI_OPT_EXTRA, "a run option's value in the commands' own range");
 
-int clstyle_cli_run(int argc, char **argv)
+static const struct option run_opts[] = {
+    {"content", required_argument, 0, 'c'},     {"style", required_argument, 0, 's'},
+    {"style-blend", required_argument, 0, OPT_BLEND}, {"output", required_argument, 0, 'o'},
+    {"weights", required_argument, 0, 'w'},     {"size", required_argument, 0, OPT_SIZE},
+    {"style-scale", required_argument, 0, OPT_SSCALE}, {"iters", required_argument, 0, 'n'},
+    {"content-weight", required_argument, 0, OPT_CW}, {"style-weight", required_argument, 0, OPT_SW},
+    {"tv-weight", required_argument, 0, OPT_TW}, {"lr", required_argument, 0, OPT_LR},
+    {"content-layers", required_argument, 0, OPT_CL}, {"style-layers", required_argument, 0, OPT_SL},
+    {"init", required_argument, 0, OPT_INIT},   {"seed", required_argument, 0, OPT_SEED},
+    {"pooling", required_argument, 0, OPT_POOL}, {"original-colors", no_argument, 0, OPT_OC},
+    {"print-every", required_argument, 0, OPT_PE}, {"save-every", required_argument, 0, OPT_SE},
+    {"log", required_argument, 0, OPT_LOG},     {"output-16bit", no_argument, 0, OPT_16},
+    {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", required_argument, 0, OPT_RESUME},
+    {"tile", required_argument, 0, OPT_TILE},   {"memory-limit", required_argument, 0, OPT_MEM},
+    {"scales", required_argument, 0, OPT_SCALES}, {"scale-factor", required_argument, 0, OPT_SFACTOR},
+    {"iters-after", required_argument, 0, OPT_IAFTER}, {"optimizer", required_argument, 0, OPT_OPTIM},
+    {"history", required_argument, 0, OPT_HIST}, {"preset", required_argument, 0, OPT_PRESET},
+    {"line-search", required_argument, 0, OPT_LSEARCH}, {"quality", required_argument, 0, OPT_QUALITY},
+    {"plot", required_argument, 0, OPT_PLOT},   {"sheet", required_argument, 0, OPT_SHEET},
+    {"progress", required_argument, 0, OPT_PROGRESS},
+    {"device", required_argument, 0, 'd'},      {"quiet", no_argument, 0, 'q'},
+    {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
+    {0, 0, 0, 0}};
+
+/* --style-blend W[,W...] (the count is checked against the styles by the library). */
+static int parse_blend(clstyle_options *o, char *arg)
 {
-    static const struct option opts[] = {
-        {"content", required_argument, 0, 'c'},     {"style", required_argument, 0, 's'},
-        {"style-blend", required_argument, 0, OPT_BLEND}, {"output", required_argument, 0, 'o'},
-        {"weights", required_argument, 0, 'w'},     {"size", required_argument, 0, OPT_SIZE},
-        {"style-scale", required_argument, 0, OPT_SSCALE}, {"iters", required_argument, 0, 'n'},
-        {"content-weight", required_argument, 0, OPT_CW}, {"style-weight", required_argument, 0, OPT_SW},
-        {"tv-weight", required_argument, 0, OPT_TW}, {"lr", required_argument, 0, OPT_LR},
-        {"content-layers", required_argument, 0, OPT_CL}, {"style-layers", required_argument, 0, OPT_SL},
-        {"init", required_argument, 0, OPT_INIT},   {"seed", required_argument, 0, OPT_SEED},
-        {"pooling", required_argument, 0, OPT_POOL}, {"original-colors", no_argument, 0, OPT_OC},
-        {"print-every", required_argument, 0, OPT_PE}, {"save-every", required_argument, 0, OPT_SE},
-        {"log", required_argument, 0, OPT_LOG},     {"output-16bit", no_argument, 0, OPT_16},
-        {"checkpoint", required_argument, 0, OPT_CKPT}, {"resume", required_argument, 0, OPT_RESUME},
-        {"tile", required_argument, 0, OPT_TILE},   {"memory-limit", required_argument, 0, OPT_MEM},
-        {"scales", required_argument, 0, OPT_SCALES}, {"scale-factor", required_argument, 0, OPT_SFACTOR},
-        {"iters-after", required_argument, 0, OPT_IAFTER}, {"optimizer", required_argument, 0, OPT_OPTIM},
-        {"history", required_argument, 0, OPT_HIST}, {"preset", required_argument, 0, OPT_PRESET},
-        {"line-search", required_argument, 0, OPT_LSEARCH}, {"quality", required_argument, 0, OPT_QUALITY},
-        {"plot", required_argument, 0, OPT_PLOT},   {"sheet", required_argument, 0, OPT_SHEET},
-        {"progress", required_argument, 0, OPT_PROGRESS},
-        {"device", required_argument, 0, 'd'},      {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},              {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
-    clstyle_options o;
-    clstyle_options_default(&o);
-    int quiet = 0, c, rc = 0, progress = PROGRESS_AUTO;
+    char *items[CLSTYLE_MAX_STYLES];
+    int nb = clstyle_cli_split(arg, items, CLSTYLE_MAX_STYLES, "--style-blend");
+    if (nb < 0) return CLSTYLE_ERR_USAGE;
+    for (int i = 0; i < nb; i++)
+        if (clstyle_cli_parse_double("--style-blend", items[i], &o->blend[i])) return CLSTYLE_ERR_USAGE;
+    o->nblend = nb;
+    return 0;
+}
+
+/* One option c of the run (its value in optarg) into a: 0 or CLSTYLE_ERR_USAGE (said). */
+static int take_option(clstyle_cli_runargs *a, int c, char *arg)
+{
+    clstyle_options *o = &a->o;
+    int rc = 0;
     long v;
-    char *styles = NULL, *blend = NULL;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":c:s:o:w:n:d:qhV", opts, NULL)) != -1 && !rc) {
-        switch (c) {
-        case 'c': o.content = optarg; break;
-        case 's': rc = add_styles(&o, optarg); styles = optarg; break;
-        case OPT_BLEND: blend = optarg; break;
-        case 'o': o.output = optarg; break;
-        case 'w': o.weights = optarg; break;
-        case OPT_SIZE: if (!(rc = clstyle_cli_parse_long("--size", optarg, CLSTYLE_MIN_SIDE, CLSTYLE_MAX_SIDE, &v))) o.size = (int)v; break;
-        case OPT_SSCALE: rc = clstyle_cli_parse_double("--style-scale", optarg, &o.style_scale); break;
-        case 'n': rc = clstyle_cli_parse_long("--iters", optarg, 1, 1000000, &o.iters); break;
-        case OPT_SCALES: if (!(rc = clstyle_cli_parse_long("--scales", optarg, 1, CLSTYLE_MAX_SCALES, &v))) o.scales = (int)v; break;
-        case OPT_SFACTOR: rc = clstyle_cli_parse_double("--scale-factor", optarg, &o.scale_factor); break;
-        case OPT_IAFTER: rc = clstyle_cli_parse_long("--iters-after", optarg, 1, 1000000, &o.iters_after); break;
-        case OPT_CW: rc = clstyle_cli_parse_double("--content-weight", optarg, &o.content_weight); break;
-        case OPT_SW: rc = clstyle_cli_parse_double("--style-weight", optarg, &o.style_weight); break;
-        case OPT_TW: rc = clstyle_cli_parse_double("--tv-weight", optarg, &o.tv_weight); break;
-        case OPT_LR:
-            if (!(rc = clstyle_cli_parse_double("--lr", optarg, &o.lr)) && !(o.lr > 0)) {
-                clstyle_cli_say("--lr %s: must be a finite number > 0", optarg);
-                rc = CLSTYLE_ERR_USAGE;
-            }
-            break;
-        case OPT_OPTIM:
-            if (!strcmp(optarg, "adam")) o.optimizer = CLSTYLE_OPTIMIZER_ADAM;
-            else if (!strcmp(optarg, "lbfgs")) o.optimizer = CLSTYLE_OPTIMIZER_LBFGS;
-            else {
-                clstyle_cli_say("--optimizer '%s': expected adam or lbfgs", optarg);
-                rc = CLSTYLE_ERR_USAGE;
-            }
-            break;
-        case OPT_LSEARCH: /* PyTorch's line_search_fn: None or "strong_wolfe" */
-            if (!strcmp(optarg, "none") || !strcmp(optarg, "strong-wolfe")) {
-                o.line_search = optarg[0] == 's';
-                break;
-            }
-            clstyle_cli_say("--line-search '%s': expected none or strong-wolfe", optarg);
-            rc = CLSTYLE_ERR_USAGE;
-            break;
-        case OPT_HIST: if (!(rc = clstyle_cli_parse_long("--history", optarg, 1, CLSTYLE_MAX_HISTORY, &v))) o.history = (int)v; break;
-        case OPT_PRESET:
-            if (clstyle_options_preset(&o, optarg)) {
-                clstyle_cli_say("--preset '%s': the one preset is seed", optarg);
-                rc = CLSTYLE_ERR_USAGE;
-            }
-            break;
-        case OPT_CL: rc = parse_layers("--content-layers", optarg, o.content_layers, &o.ncontent_layers, 1.0); break;
-        case OPT_SL: rc = parse_layers("--style-layers", optarg, o.style_layers, &o.nstyle_layers, 0.2); break;
-        case OPT_INIT:
-            if (!strcmp(optarg, "noise")) o.init = CLSTYLE_INIT_NOISE;
-            else if (!strcmp(optarg, "content")) o.init = CLSTYLE_INIT_CONTENT;
-            else {
-                o.init = CLSTYLE_INIT_FILE;
-                o.init_file = optarg;
-            }
-            break;
-        case OPT_SEED: if (!(rc = clstyle_cli_parse_long("--seed", optarg, 0, 0x7fffffffL, &v))) o.seed = (uint64_t)v; break;
-        case OPT_POOL:
-            if (!strcmp(optarg, "max")) o.pooling_avg = 0;
-            else if (!strcmp(optarg, "avg")) o.pooling_avg = 1;
-            else {
-                clstyle_cli_say("--pooling '%s': expected max or avg", optarg);
-                rc = CLSTYLE_ERR_USAGE;
-            }
-            break;
-        case OPT_OC: o.original_colors = 1; break;
-        case OPT_PE: rc = clstyle_cli_parse_long("--print-every", optarg, 0, 1000000, &o.print_every); break;
-        case OPT_SE: rc = clstyle_cli_parse_long("--save-every", optarg, 0, 1000000, &o.save_every); break;
-        case OPT_LOG: o.log = optarg; break;
-        case OPT_16: o.output_bits = 16; break;
-        case OPT_QUALITY: if (!(rc = clstyle_cli_parse_long("--quality", optarg, 1, 100, &v))) o.jpeg_quality = (int)v; break;
-        case OPT_PLOT: o.plot = optarg; break;
-        case OPT_SHEET: o.sheet = optarg; break;
-        case OPT_PROGRESS:
-            if (!strcmp(optarg, "auto")) progress = PROGRESS_AUTO;
-            else if (!strcmp(optarg, "line")) progress = PROGRESS_LINE;
-            else if (!strcmp(optarg, "json")) progress = PROGRESS_JSON;
-            else {
-                clstyle_cli_say("--progress '%s': expected auto, line or json", optarg);
-                rc = CLSTYLE_ERR_USAGE;
-            }
-            break;
-        case OPT_CKPT: o.checkpoint = optarg; break;
-        case OPT_RESUME: o.resume = optarg; break;
-        case OPT_MEM: rc = clstyle_cli_parse_bytes("--memory-limit", optarg, &o.memory_limit); break;
-        case OPT_TILE: if (!(rc = clstyle_cli_parse_long("--tile", optarg, 0, CLSTYLE_MAX_SIDE, &v))) o.tile = (int)v; break;
-        case 'd': o.device = optarg; break;
-        case 'q': quiet = 1; break;
-        case 'h': help(); return 0;
-        case 'V': printf("clstyle %s\n", CLSTYLE_VERSION); return 0;
-        case ':':
-            clstyle_cli_say("option %s needs a value", argv[optind - 1]);
-            rc = CLSTYLE_ERR_USAGE;
-            break;
-        default:
-            clstyle_cli_say("unknown option '%s' (see clstyle --help)", argv[optind - 1]);
+    switch (c) {
+    case 'c': o->content = arg; break;
+    case 's': rc = add_styles(o, arg); a->has_style = 1; break;
+    case OPT_BLEND: rc = parse_blend(o, arg); break;
+    case 'o': o->output = arg; break;
+    case 'w': o->weights = arg; break;
+    case OPT_SIZE: if (!(rc = clstyle_cli_parse_long("--size", arg, CLSTYLE_MIN_SIDE, CLSTYLE_MAX_SIDE, &v))) o->size = (int)v; break;
+    case OPT_SSCALE: rc = clstyle_cli_parse_double("--style-scale", arg, &o->style_scale); break;
+    case 'n': rc = clstyle_cli_parse_long("--iters", arg, 1, 1000000, &o->iters); break;
+    case OPT_SCALES: if (!(rc = clstyle_cli_parse_long("--scales", arg, 1, CLSTYLE_MAX_SCALES, &v))) o->scales = (int)v; break;
+    case OPT_SFACTOR: rc = clstyle_cli_parse_double("--scale-factor", arg, &o->scale_factor); break;
+    case OPT_IAFTER: rc = clstyle_cli_parse_long("--iters-after", arg, 1, 1000000, &o->iters_after); break;
+    case OPT_CW: rc = clstyle_cli_parse_double("--content-weight", arg, &o->content_weight); break;
+    case OPT_SW: rc = clstyle_cli_parse_double("--style-weight", arg, &o->style_weight); break;
+    case OPT_TW: rc = clstyle_cli_parse_double("--tv-weight", arg, &o->tv_weight); break;
+    case OPT_LR:
+        if (!(rc = clstyle_cli_parse_double("--lr", arg, &o->lr)) && !(o->lr > 0)) {
+            clstyle_cli_say("--lr %s: must be a finite number > 0", arg);
             rc = CLSTYLE_ERR_USAGE;
         }
+        break;
+    case OPT_OPTIM:
+        if (!strcmp(arg, "adam")) o->optimizer = CLSTYLE_OPTIMIZER_ADAM;
+        else if (!strcmp(arg, "lbfgs")) o->optimizer = CLSTYLE_OPTIMIZER_LBFGS;
+        else {
+            clstyle_cli_say("--optimizer '%s': expected adam or lbfgs", arg);
+            rc = CLSTYLE_ERR_USAGE;
+        }
+        break;
+    case OPT_LSEARCH: /* PyTorch's line_search_fn: None or "strong_wolfe" */
+        if (!strcmp(arg, "none") || !strcmp(arg, "strong-wolfe")) {
+            o->line_search = arg[0] == 's';
+            break;
+        }
+        clstyle_cli_say("--line-search '%s': expected none or strong-wolfe", arg);
+        rc = CLSTYLE_ERR_USAGE;
+        break;
+    case OPT_HIST: if (!(rc = clstyle_cli_parse_long("--history", arg, 1, CLSTYLE_MAX_HISTORY, &v))) o->history = (int)v; break;
+    case OPT_PRESET:
+        if (clstyle_options_preset(o, arg)) {
+            clstyle_cli_say("--preset '%s': the one preset is seed", arg);
+            rc = CLSTYLE_ERR_USAGE;
+        }
+        break;
+    case OPT_CL: rc = parse_layers("--content-layers", arg, o->content_layers, &o->ncontent_layers, 1.0); break;
+    case OPT_SL: rc = parse_layers("--style-layers", arg, o->style_layers, &o->nstyle_layers, 0.2); break;
+    case OPT_INIT:
+        if (!strcmp(arg, "noise")) o->init = CLSTYLE_INIT_NOISE;
+        else if (!strcmp(arg, "content")) o->init = CLSTYLE_INIT_CONTENT;
+        else {
+            o->init = CLSTYLE_INIT_FILE;
+            o->init_file = arg;
+        }
+        break;
+    case OPT_SEED: if (!(rc = clstyle_cli_parse_long("--seed", arg, 0, 0x7fffffffL, &v))) o->seed = (uint64_t)v; break;
+    case OPT_POOL:
+        if (!strcmp(arg, "max")) o->pooling_avg = 0;
+        else if (!strcmp(arg, "avg")) o->pooling_avg = 1;
+        else {
+            clstyle_cli_say("--pooling '%s': expected max or avg", arg);
+            rc = CLSTYLE_ERR_USAGE;
+        }
+        break;
+    case OPT_OC: o->original_colors = 1; break;
+    case OPT_PE: rc = clstyle_cli_parse_long("--print-every", arg, 0, 1000000, &o->print_every); break;
+    case OPT_SE: rc = clstyle_cli_parse_long("--save-every", arg, 0, 1000000, &o->save_every); break;
+    case OPT_LOG: o->log = arg; break;
+    case OPT_16: o->output_bits = 16; break;
+    case OPT_QUALITY: if (!(rc = clstyle_cli_parse_long("--quality", arg, 1, 100, &v))) o->jpeg_quality = (int)v; break;
+    case OPT_PLOT: o->plot = arg; break;
+    case OPT_SHEET: o->sheet = arg; break;
+    case OPT_PROGRESS:
+        if (!strcmp(arg, "auto")) a->progress = CLSTYLE_CLI_PROGRESS_AUTO;
+        else if (!strcmp(arg, "line")) a->progress = CLSTYLE_CLI_PROGRESS_LINE;
+        else if (!strcmp(arg, "json")) a->progress = CLSTYLE_CLI_PROGRESS_JSON;
+        else {
+            clstyle_cli_say("--progress '%s': expected auto, line or json", arg);
+            rc = CLSTYLE_ERR_USAGE;
+        }
+        break;
+    case OPT_CKPT: o->checkpoint = arg; break;
+    case OPT_RESUME: o->resume = arg; break;
+    case OPT_MEM: rc = clstyle_cli_parse_bytes("--memory-limit", arg, &o->memory_limit); break;
+    case OPT_TILE: if (!(rc = clstyle_cli_parse_long("--tile", arg, 0, CLSTYLE_MAX_SIDE, &v))) o->tile = (int)v; break;
+    case 'd': o->device = arg; break;
+    case 'q': a->quiet = 1; break;
     }
-    if (rc) return rc;
-    if (optind < argc) {
-        clstyle_cli_say("unexpected argument '%s' (see clstyle --help)", argv[optind]);
-        return CLSTYLE_ERR_USAGE;
+    return rc;
+}
+
+void clstyle_cli_runargs_default(clstyle_cli_runargs *a)
+{
+    memset(a, 0, sizeof *a);
+    clstyle_options_default(&a->o);
+    a->progress = CLSTYLE_CLI_PROGRESS_AUTO;
+}
+
+/* The run's long options, then extra's (a command's own), into all (max entries). */
+static void merge_options(struct option *all, size_t max, const clstyle_cli_extra *extra)
+{
+    size_t n = 0;
+    for (const struct option *p = run_opts; p->name && n + 1 < max; p++) all[n++] = *p;
+    for (const struct option *p = extra ? extra->opts : NULL; p && p->name && n + 1 < max; p++) all[n++] = *p;
+    memset(&all[n], 0, sizeof all[n]);
+}
+
+int clstyle_cli_run_parse(int argc, char **argv, const clstyle_cli_extra *extra, clstyle_cli_runargs *a, int *rest)
+{
+    struct option all[96];
+    merge_options(all, sizeof all / sizeof all[0], extra);
+    int c, rc = 0;
+    opterr = 0;
+    optind = 0; /* glibc: start afresh (a batch parses one argument list after another) */
+    while (!rc && (c = getopt_long(argc, argv, ":c:s:o:w:n:d:qhV", all, NULL)) != -1) {
+        if (c == 'h') return CLSTYLE_CLI_HELP;
+        if (c == 'V') return CLSTYLE_CLI_VERSION;
+        if (c == ':') {
+            clstyle_cli_say("option %s needs a value", argv[optind - 1]);
+            rc = CLSTYLE_ERR_USAGE;
+        } else if (c >= CLSTYLE_CLI_OPT_EXTRA && extra) {
+            rc = extra->take(extra->user, c, optarg);
+        } else if (c == '?') {
+            clstyle_cli_say("unknown option '%s' (see clstyle --help)", argv[optind - 1]);
+            rc = CLSTYLE_ERR_USAGE;
+        } else {
+            rc = take_option(a, c, optarg);
+        }
     }
-    if (!o.content || !styles || !o.output) {
-        clstyle_cli_say("%s is required (see clstyle --help)",
-                !o.content ? "-c/--content" : !styles ? "-s/--style" : "-o/--output");
-        return CLSTYLE_ERR_USAGE;
-    }
-    char *items[CLSTYLE_MAX_STYLES];
-    if (blend) {
-        int nb = clstyle_cli_split(blend, items, CLSTYLE_MAX_STYLES, "--style-blend");
-        if (nb < 0) return CLSTYLE_ERR_USAGE;
-        for (int i = 0; i < nb; i++)
-            if (clstyle_cli_parse_double("--style-blend", items[i], &o.blend[i])) return CLSTYLE_ERR_USAGE;
-        o.nblend = nb;
-    }
-    progress_mode mode = {.live = !quiet && progress == PROGRESS_AUTO && isatty(STDERR_FILENO),
-                          .json = progress == PROGRESS_JSON};
-    if (!quiet) {
-        o.info = on_info;
-        o.progress = on_progress;
-        o.progress_user = &mode;
-        o.progress_live = mode.live;
-    }
-    o.stop = &stop_flag;
+    *rest = optind;
+    return rc;
+}
+
+/* ---- signals and progress ---- */
+
+void clstyle_cli_catch_signals(void)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
 
-    clstyle_error err = {0};
-    clstyle_status st = clstyle_run(&o, &err);
+int clstyle_cli_stop_signal(void)
+{
+    return stop_signal;
+}
+
+void clstyle_cli_run_attach(clstyle_cli_runargs *a)
+{
+    clstyle_options *o = &a->o;
+    a->mode.live = !a->quiet && a->progress == CLSTYLE_CLI_PROGRESS_AUTO && isatty(STDERR_FILENO);
+    a->mode.json = a->progress == CLSTYLE_CLI_PROGRESS_JSON;
+    o->info = a->quiet ? NULL : on_info;
+    o->progress = a->quiet ? NULL : on_progress;
+    o->progress_user = &a->mode;
+    o->progress_live = a->mode.live;
+    o->stop = &stop_flag;
+}
+
+/* The exit code of a finished run, with its last line ("wrote OUT", or the error). */
+static int run_end(const clstyle_cli_runargs *a, clstyle_status st, clstyle_error *err)
+{
+    const clstyle_cli_progress *mode = &a->mode;
     char line[1200];
     if (st == CLSTYLE_ERR_INTERRUPTED) {
         int code = 128 + (stop_signal ? stop_signal : SIGINT);
-        if (mode.json) say_end(&mode, code, err.msg);
-        else if (!quiet) fprintf(stderr, "\nclstyle: %s\n", err.msg);
+        if (mode->json) say_end(mode, code, err->msg);
+        else if (!a->quiet) fprintf(stderr, "\nclstyle: %s\n", err->msg);
         return code;
     }
-    if (st && mode.json && err.msg[0]) {
-        say_end(&mode, st, err.msg);
+    if (st && mode->json && err->msg[0]) {
+        say_end(mode, st, err->msg);
         return st;
     }
-    if (st) return clstyle_cli_fail(&err);
+    if (st) return clstyle_cli_fail(err);
     if (stop_signal) { /* it came during the last iteration or the final write, which completed */
-        snprintf(line, sizeof line, "interrupted at the end; image written to %s", o.output);
-        if (!quiet || mode.json) say_end(&mode, 128 + stop_signal, line);
+        snprintf(line, sizeof line, "interrupted at the end; image written to %s", a->o.output);
+        if (!a->quiet || mode->json) say_end(mode, 128 + stop_signal, line);
         return 128 + stop_signal;
     }
-    snprintf(line, sizeof line, "wrote %s", o.output);
-    if (!quiet) say_end(&mode, 0, line);
+    snprintf(line, sizeof line, "wrote %s", a->o.output);
+    if (!a->quiet) say_end(mode, 0, line);
     return 0;
+}
+
+int clstyle_cli_run(int argc, char **argv)
+{
+    clstyle_cli_runargs a;
+    clstyle_cli_runargs_default(&a);
+    int rest, rc = clstyle_cli_run_parse(argc, argv, NULL, &a, &rest);
+    if (rc == CLSTYLE_CLI_HELP) help();
+    if (rc == CLSTYLE_CLI_VERSION) printf("clstyle %s\n", CLSTYLE_VERSION);
+    if (rc) return rc < 0 ? 0 : rc;
+    if (rest < argc) {
+        clstyle_cli_say("unexpected argument '%s' (see clstyle --help)", argv[rest]);
+        return CLSTYLE_ERR_USAGE;
+    }
+    if (!a.o.content || !a.has_style || !a.o.output) {
+        clstyle_cli_say("%s is required (see clstyle --help)",
+                !a.o.content ? "-c/--content" : !a.has_style ? "-s/--style" : "-o/--output");
+        return CLSTYLE_ERR_USAGE;
+    }
+    clstyle_cli_run_attach(&a);
+    clstyle_cli_catch_signals();
+    clstyle_error err = {0};
+    clstyle_status st = clstyle_run(&a.o, &err);
+    return run_end(&a, st, &err);
 }
